@@ -1,0 +1,1 @@
+"""Refuge's benchmarks: each measures a figure and its baseline in the same run (`make bench`)."""

@@ -1,0 +1,47 @@
+"""Refuge: a privacy-preserving crisis resource assistant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from server import cli, db, i18n, logs, vault
+from server.config import Settings, from_environment
+from server.web import errors, hardening, health
+
+csrf = CSRFProtect()
+
+#: How long a portal session lives without activity.
+SESSION_LIFETIME = timedelta(minutes=30)
+#: Largest request body accepted (imports go through the CLI, not HTTP uploads).
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build a Refuge application: wire settings, extensions, blueprints, hooks and commands."""
+    settings = settings or from_environment()
+    logs.configure_logging(settings.log_level)
+
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=vault.derive_key(settings.secret_key, "flask-session"),
+        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["refuge.settings"] = settings
+
+    db.init_app(app, db.Database(settings.database_url))
+    csrf.init_app(app)
+    i18n.init_app(app)
+    hardening.init_app(app)
+    errors.init_app(app)
+
+    app.register_blueprint(health.blueprint)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,310 @@
+"""Settings: read once from REFUGE_* variables, validated, frozen.
+
+`load_config` is the only reader of the environment; everything else receives a `Settings`.
+Each setting has a small loader that raises `ConfigError` naming the variable, so a
+misconfigured server refuses to start with one clear line instead of failing later.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from server import vault
+
+log = logging.getLogger(__name__)
+
+#: Variables the application reads. Anything else starting with REFUGE_ is a typo.
+KNOWN = frozenset(
+    {
+        "REFUGE_ENV",
+        "REFUGE_INSTANCE_PATH",
+        "REFUGE_DATABASE_URL",
+        "REFUGE_ALLOW_SQLITE",
+        "REFUGE_SECRET_KEY",
+        "REFUGE_MASTER_KEYS",
+        "REFUGE_INDEX_KEY",
+        "REFUGE_SMS_BACKEND",
+        "REFUGE_TWILIO_ACCOUNT_SID",
+        "REFUGE_TWILIO_AUTH_TOKEN",
+        "REFUGE_TWILIO_FROM",
+        "REFUGE_TWILIO_MESSAGING_SERVICE_SID",
+        "REFUGE_TWILIO_API_BASE",
+        "REFUGE_PUBLIC_URL",
+        "REFUGE_LOG_LEVEL",
+    }
+)
+#: Variables read by the test suite and tooling, not by the application.
+TOOLING = frozenset({"REFUGE_TEST_DATABASE_URL", "REFUGE_REQUIRE_BROWSER", "REFUGE_CHROMIUM"})
+
+KEY_VARIABLES = ("REFUGE_SECRET_KEY", "REFUGE_MASTER_KEYS", "REFUGE_INDEX_KEY")
+DEV_KEYS_FILE = "keys.json"
+TWILIO_API_BASE = "https://api.twilio.com"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or unsafe; the message names the variable."""
+
+
+class Environment(enum.Enum):
+    """Where Refuge runs: development relaxes nothing that protects people, only set-up."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SmsBackend(enum.Enum):
+    """How outbound messages leave: printed to the console (development) or through Twilio."""
+
+    CONSOLE = "console"
+    TWILIO = "twilio"
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse_enum(kind: type[E], name: str, raw: str) -> E:
+    """Parse an enum value case-insensitively, listing the choices when it is unknown."""
+    try:
+        return kind(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(str(member.value) for member in kind)
+        raise ConfigError(f"{name}={raw!r} is not one of: {choices}") from None
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """Parse a yes/no setting."""
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name}={raw!r} must be true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Refuge is configured with; built by `load_config` and never changed."""
+
+    env: Environment
+    instance_path: Path
+    database_url: URL = field(repr=False)
+    secret_key: bytes = field(repr=False)
+    master_keys: vault.Keyring = field(repr=False)
+    index_key: bytes = field(repr=False)
+    sms_backend: SmsBackend = SmsBackend.CONSOLE
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str = TWILIO_API_BASE
+    public_url: str = "http://127.0.0.1:5000"
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        """True when running for real people."""
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def uses_sqlite(self) -> bool:
+        """True when the database is an embedded SQLite file."""
+        return self.database_url.get_backend_name() == "sqlite"
+
+
+def load_config(env: Mapping[str, str]) -> Settings:
+    """Build validated Settings from a mapping of REFUGE_* variables."""
+    _refuse_unknown(env)
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    environment = parse_enum(Environment, "REFUGE_ENV", get("REFUGE_ENV") or "development")
+    production = environment is Environment.PRODUCTION
+    instance = Path(get("REFUGE_INSTANCE_PATH") or "instance").expanduser().absolute()
+
+    database_url = _database_url(get("REFUGE_DATABASE_URL"), instance, production)
+    allow_sqlite = parse_bool("REFUGE_ALLOW_SQLITE", get("REFUGE_ALLOW_SQLITE") or "")
+    if database_url.get_backend_name() == "sqlite" and production and not allow_sqlite:
+        raise ConfigError(
+            "REFUGE_DATABASE_URL is SQLite in production; use PostgreSQL, "
+            "or set REFUGE_ALLOW_SQLITE=true for a single-machine deployment"
+        )
+
+    keys = {name: get(name) for name in KEY_VARIABLES}
+    missing = [name for name, value in keys.items() if value is None]
+    if missing and production:
+        raise ConfigError(
+            f"{missing[0]} is required in production (`refuge keys generate` prints a fresh set)"
+        )
+    if missing:
+        generated = _development_keys(instance)
+        keys = {name: value or generated[name] for name, value in keys.items()}
+
+    sms_backend = parse_enum(
+        SmsBackend, "REFUGE_SMS_BACKEND", get("REFUGE_SMS_BACKEND") or "console"
+    )
+    if production and sms_backend is SmsBackend.CONSOLE:
+        raise ConfigError(
+            "REFUGE_SMS_BACKEND=console prints messages instead of sending them; "
+            "production needs twilio"
+        )
+    settings = Settings(
+        env=environment,
+        instance_path=instance,
+        database_url=database_url,
+        secret_key=_key("REFUGE_SECRET_KEY", keys, vault.decode_key),
+        master_keys=_key("REFUGE_MASTER_KEYS", keys, vault.parse_keyring),
+        index_key=_key("REFUGE_INDEX_KEY", keys, vault.decode_key),
+        sms_backend=sms_backend,
+        twilio_account_sid=get("REFUGE_TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("REFUGE_TWILIO_AUTH_TOKEN"),
+        twilio_from=get("REFUGE_TWILIO_FROM"),
+        twilio_messaging_service_sid=get("REFUGE_TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_api_base=_http_url(
+            "REFUGE_TWILIO_API_BASE", get("REFUGE_TWILIO_API_BASE") or TWILIO_API_BASE
+        ),
+        public_url=_public_url(get("REFUGE_PUBLIC_URL"), production),
+        log_level=_log_level(get("REFUGE_LOG_LEVEL") or "INFO"),
+    )
+    _check_twilio(settings)
+    return settings
+
+
+def from_environment() -> Settings:
+    """Settings from this process's environment: the one place that reads os.environ."""
+    return load_config(os.environ)
+
+
+T = TypeVar("T")
+
+
+def _key(name: str, keys: Mapping[str, str | None], parse: Callable[[str], T]) -> T:
+    try:
+        return parse(keys[name] or "")
+    except vault.KeyFormatError as exc:
+        raise ConfigError(f"{name} {exc}") from None
+
+
+def _refuse_unknown(env: Mapping[str, str]) -> None:
+    for name in sorted(env):
+        if name.startswith("REFUGE_") and name not in KNOWN and name not in TOOLING:
+            close = difflib.get_close_matches(name, sorted(KNOWN), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"{name} is not a Refuge setting{hint}")
+
+
+def _database_url(raw: str | None, instance: Path, production: bool) -> URL:
+    if raw is None:
+        if production:
+            raise ConfigError("REFUGE_DATABASE_URL is required in production")
+        _ensure_writable(instance)
+        return make_url(f"sqlite:///{instance / 'refuge.sqlite3'}")
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            "REFUGE_DATABASE_URL is not a database URL "
+            "(expected postgresql://user@host/db or sqlite:///path)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        # psycopg 3 is the one PostgreSQL driver Refuge ships with.
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if url.database and url.database != ":memory:":
+            _ensure_writable(Path(url.database).expanduser().absolute().parent)
+        return url
+    raise ConfigError(
+        f"REFUGE_DATABASE_URL uses {backend!r}; Refuge supports postgresql and sqlite"
+    )
+
+
+def _ensure_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        probe = directory / ".refuge-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"REFUGE_INSTANCE_PATH: cannot write to {directory} ({exc.strerror})"
+        ) from None
+
+
+def _development_keys(instance: Path) -> dict[str, str]:
+    """Keys for a development instance, generated once into instance/keys.json (0600)."""
+    path = instance / DEV_KEYS_FILE
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} is unreadable or not JSON") from None
+        if isinstance(stored, dict) and all(isinstance(stored.get(k), str) for k in KEY_VARIABLES):
+            return {k: stored[k] for k in KEY_VARIABLES}
+        raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} lacks one of {', '.join(KEY_VARIABLES)}")
+    _ensure_writable(instance)
+    generated = vault.new_key_settings()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump(generated, handle, indent=2)
+    log.warning(
+        "DEVELOPMENT KEYS generated into %s: fine for a laptop, never for real people. "
+        "Production reads keys from REFUGE_* variables (`refuge keys generate`).",
+        path,
+    )
+    return generated
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(f"{name}={raw!r} must be an http(s) URL")
+    return raw.rstrip("/")
+
+
+def _public_url(raw: str | None, production: bool) -> str:
+    if raw is None:
+        if production:
+            raise ConfigError("REFUGE_PUBLIC_URL is required in production (https://...)")
+        return "http://127.0.0.1:5000"
+    url = _http_url("REFUGE_PUBLIC_URL", raw)
+    if production and not url.startswith("https://"):
+        raise ConfigError("REFUGE_PUBLIC_URL must use https in production")
+    return url
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"REFUGE_LOG_LEVEL={raw!r} is not one of: {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _check_twilio(settings: Settings) -> None:
+    if settings.sms_backend is not SmsBackend.TWILIO:
+        return
+    for name, value in (
+        ("REFUGE_TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+        ("REFUGE_TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+    ):
+        if value is None:
+            raise ConfigError(f"{name} is required when REFUGE_SMS_BACKEND=twilio")
+    if settings.twilio_from is None and settings.twilio_messaging_service_sid is None:
+        raise ConfigError(
+            "REFUGE_TWILIO_FROM or REFUGE_TWILIO_MESSAGING_SERVICE_SID is required "
+            "when REFUGE_SMS_BACKEND=twilio"
+        )

@@ -1,0 +1,121 @@
+"""The database: engine, sessions for requests, commands and the worker, and the model Base."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+#: Stable constraint names, so Alembic migrations name the same thing on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+EXTENSION = "refuge.db"
+
+
+class Base(DeclarativeBase):
+    """Base class of every Refuge model."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine tuned for the backend: SQLite hardened per connection, PostgreSQL pinged."""
+    if url.get_backend_name() == "sqlite":
+        _create_private_file(url.database)
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _create_private_file(path: str | None) -> None:
+    """Create the SQLite file readable by its owner only; its -wal and -shm files inherit this."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # When this fails, the connection attempt reports the problem with its own clear error.
+    with suppress(OSError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers run beside the one writer; foreign keys are off by default in
+        # SQLite; secure_delete overwrites deleted rows so a copied file keeps less.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+class Database:
+    """One engine and its session factory, shared by the web app, the CLI and the worker."""
+
+    def __init__(self, url: URL) -> None:
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for one command or job: committed on success, rolled back on error."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self) -> None:
+        """Raise if the database does not answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def init_app(app: Flask, database: Database) -> None:
+    """Attach the database to the app and close the request's session after each request."""
+    app.extensions[EXTENSION] = database
+    app.teardown_appcontext(_close_request_session)
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The Database attached to the app (the current one by default)."""
+    database: Database = (app or current_app).extensions[EXTENSION]
+    return database
+
+
+def request_session() -> Session:
+    """The session of the current request, opened on first use; the web layer's only door."""
+    if "db_session" not in g:
+        g.db_session = get_database().sessionmaker()
+    session: Session = g.db_session
+    return session
+
+
+def _close_request_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        # Whatever the view did not commit is discarded: no half-written record survives.
+        session.rollback()
+        session.close()

@@ -1,0 +1,1 @@
+"""Refuge's models, one module per domain; importing this registers every table."""

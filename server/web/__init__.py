@@ -1,0 +1,1 @@
+"""The HTTP layer: public pages, the JSON API, health, headers and error pages."""

@@ -1,0 +1,139 @@
+"""Settings: validated once at start-up, each problem named by its variable."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server import vault
+from server.config import ConfigError, Environment, SmsBackend, load_config
+from tests.conftest import refuge_env
+
+PRODUCTION = {
+    "REFUGE_ENV": "production",
+    "REFUGE_DATABASE_URL": "postgresql://refuge@db.internal/refuge",
+    "REFUGE_SMS_BACKEND": "twilio",
+    "REFUGE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "REFUGE_TWILIO_AUTH_TOKEN": "secret-token",
+    "REFUGE_TWILIO_FROM": "+15550100",
+    "REFUGE_PUBLIC_URL": "https://refuge.example.org",
+}
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {**refuge_env(tmp_path), **PRODUCTION, **overrides}
+    return {name: value for name, value in env.items() if value != ""}
+
+
+def test_development_defaults_need_no_configuration(tmp_path: Path) -> None:
+    settings = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path / "inst")})
+    assert settings.env is Environment.DEVELOPMENT
+    assert settings.sms_backend is SmsBackend.CONSOLE
+    assert settings.uses_sqlite
+    assert settings.database_url.database == str(tmp_path / "inst" / "refuge.sqlite3")
+
+
+def test_development_keys_are_generated_once_and_private(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {"REFUGE_INSTANCE_PATH": str(tmp_path / "inst")}
+    first = load_config(env)
+    assert "DEVELOPMENT KEYS" in caplog.text
+    keys_file = tmp_path / "inst" / "keys.json"
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    second = load_config(env)
+    assert first.master_keys.keys == second.master_keys.keys
+    assert first.index_key == second.index_key
+    assert first.secret_key == second.secret_key
+
+
+def test_explicit_keys_win_over_the_development_file(tmp_path: Path) -> None:
+    explicit = vault.new_key_settings(master_key_id="k7")
+    settings = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
+    assert settings.master_keys.current_id == "k7"
+    assert not (tmp_path / "keys.json").exists()
+
+
+def test_a_valid_production_configuration_loads(tmp_path: Path) -> None:
+    settings = load_config(production_env(tmp_path))
+    assert settings.production
+    assert settings.database_url.drivername == "postgresql+psycopg"
+
+
+@pytest.mark.parametrize("missing", ["REFUGE_SECRET_KEY", "REFUGE_MASTER_KEYS", "REFUGE_INDEX_KEY"])
+def test_production_refuses_to_start_without_a_key(tmp_path: Path, missing: str) -> None:
+    with pytest.raises(ConfigError, match=missing):
+        load_config(production_env(tmp_path, **{missing: ""}))
+    assert not (tmp_path / "instance" / "keys.json").exists()
+
+
+def test_production_refuses_sqlite_without_an_explicit_opt_in(tmp_path: Path) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with pytest.raises(ConfigError, match="REFUGE_ALLOW_SQLITE"):
+        load_config(production_env(tmp_path, REFUGE_DATABASE_URL=sqlite))
+    allowed = load_config(
+        production_env(tmp_path, REFUGE_DATABASE_URL=sqlite, REFUGE_ALLOW_SQLITE="true")
+    )
+    assert allowed.uses_sqlite
+
+
+def test_production_refuses_the_console_sms_channel(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REFUGE_SMS_BACKEND=console"):
+        load_config(production_env(tmp_path, REFUGE_SMS_BACKEND="console"))
+
+
+def test_production_needs_an_https_public_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="REFUGE_PUBLIC_URL must use https"):
+        load_config(production_env(tmp_path, REFUGE_PUBLIC_URL="http://refuge.example.org"))
+
+
+def test_twilio_needs_a_sender(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"REFUGE_TWILIO_FROM or REFUGE_TWILIO_MESSAGING"):
+        load_config(production_env(tmp_path, REFUGE_TWILIO_FROM=""))
+
+
+def test_a_misspelt_variable_is_named_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"REFUGE_DATABSE_URL .*did you mean REFUGE_DATABASE_URL"):
+        load_config({**refuge_env(tmp_path), "REFUGE_DATABSE_URL": "sqlite://"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("REFUGE_ENV", "staging", "REFUGE_ENV='staging' is not one of: development, production"),
+        ("REFUGE_SMS_BACKEND", "pigeon", "REFUGE_SMS_BACKEND='pigeon' is not one of"),
+        ("REFUGE_DATABASE_URL", "not a url", "REFUGE_DATABASE_URL is not a database URL"),
+        ("REFUGE_DATABASE_URL", "mysql://x@y/z", "REFUGE_DATABASE_URL uses 'mysql'"),
+        ("REFUGE_LOG_LEVEL", "LOUD", "REFUGE_LOG_LEVEL='LOUD' is not one of"),
+        ("REFUGE_PUBLIC_URL", "ftp://x", "REFUGE_PUBLIC_URL='ftp://x' must be an http"),
+        ("REFUGE_ALLOW_SQLITE", "maybe", "REFUGE_ALLOW_SQLITE='maybe' must be true or false"),
+        ("REFUGE_SECRET_KEY", "c2hvcnQ", "REFUGE_SECRET_KEY is 5 bytes long; at least 32"),
+        ("REFUGE_INDEX_KEY", "***not base64***", "REFUGE_INDEX_KEY is not valid base64"),
+        ("REFUGE_MASTER_KEYS", "nocolon", "REFUGE_MASTER_KEYS entry 1 must look like"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_variable(
+    tmp_path: Path, name: str, value: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config({**refuge_env(tmp_path), name: value})
+    assert str(refused.value).startswith(complaint)
+
+
+def test_an_unwritable_instance_directory_is_a_startup_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="REFUGE_INSTANCE_PATH: cannot write to"):
+        load_config({"REFUGE_INSTANCE_PATH": str(blocker / "instance")})
+
+
+def test_settings_never_show_keys_or_secrets_in_their_repr(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    settings = load_config(env)
+    shown = repr(settings)
+    for name in ("REFUGE_SECRET_KEY", "REFUGE_INDEX_KEY", "REFUGE_TWILIO_AUTH_TOKEN"):
+        assert env[name] not in shown
+    assert env["REFUGE_MASTER_KEYS"].split(":")[1] not in shown
+    assert "refuge@db.internal" not in shown
