@@ -1,4 +1,4 @@
-"""All of Refuge's cryptography: key material, derivation, and (later) field encryption.
+"""All of Refuge's cryptography: keys, envelopes, encrypted fields, blind indexes, sealed notes.
 
 Nothing outside this module generates, derives or uses a key. Other modules hand it opaque
 bytes that came from settings and get back opaque bytes or plaintext.
@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
+import hmac
+import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, overload
 
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, hpke, serialization
+from cryptography.hazmat.primitives.asymmetric import x25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 #: Length in bytes of every symmetric root key Refuge accepts.
 KEY_BYTES = 32
 
-_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class KeyFormatError(ValueError):
@@ -58,8 +67,8 @@ def decode_key(text: str) -> bytes:
     if not cleaned:
         raise KeyFormatError("is empty")
     try:
-        padded = cleaned + "=" * (-len(cleaned) % 4)
-        raw = base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+        standard = cleaned.replace("-", "+").replace("_", "/").rstrip("=")
+        raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise KeyFormatError("is not valid base64") from None
     if len(raw) < KEY_BYTES:
@@ -72,7 +81,7 @@ def parse_keyring(text: str) -> Keyring:
     entries: list[tuple[str, bytes]] = []
     for position, item in enumerate(text.split(","), start=1):
         kid, sep, encoded = item.strip().partition(":")
-        if not sep or not _KEY_ID.match(kid):
+        if not sep or not _KEY_ID.fullmatch(kid):
             raise KeyFormatError(
                 f"entry {position} must look like <id>:<base64 key>, "
                 "with an id of letters, digits, '-' or '_'"
@@ -110,3 +119,299 @@ def new_key_settings(master_key_id: str = "k1") -> dict[str, str]:
         "REFUGE_MASTER_KEYS": f"{master_key_id}:{_new_key()}",
         "REFUGE_INDEX_KEY": _new_key(),
     }
+
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+class VaultError(Exception):
+    """A ciphertext could not be opened; never answered with a wrong plaintext."""
+
+
+class EnvelopeMalformed(VaultError):
+    """The bytes are not an envelope Refuge wrote: truncated, or unknown version or algorithm."""
+
+
+class UnknownKeyId(VaultError):
+    """The envelope names a key that the keyring does not hold (retired, or never known)."""
+
+
+class DecryptionFailed(VaultError):
+    """Authentication failed: wrong key, tampered bytes, or a ciphertext moved to another place."""
+
+
+# --- Envelopes ------------------------------------------------------------------------------
+
+ENVELOPE_VERSION = 1
+AES_256_GCM = 1
+NONCE_BYTES = 12
+TAG_BYTES = 16
+#: The key id of field envelopes: the data key of the row's owner.
+DATA_KEY_ID = "dk1"
+
+
+@dataclass(frozen=True, repr=False)
+class Envelope:
+    """version | algorithm | key id length | key id | nonce | ciphertext and tag."""
+
+    version: int
+    algorithm: int
+    key_id: str
+    nonce: bytes
+    ciphertext: bytes
+
+    def to_bytes(self) -> bytes:
+        """The envelope as stored in a column."""
+        kid = self.key_id.encode("ascii")
+        header = bytes((self.version, self.algorithm, len(kid))) + kid
+        return header + self.nonce + self.ciphertext
+
+    @classmethod
+    def parse(cls, data: bytes) -> Envelope:
+        """Read an envelope, refusing anything truncated or of an unknown kind."""
+        key_id, nonce, ciphertext = _split_envelope(data)
+        return cls(ENVELOPE_VERSION, AES_256_GCM, key_id, nonce, ciphertext)
+
+
+@functools.lru_cache(maxsize=64)
+def _envelope_header(key_id: str) -> bytes:
+    kid = key_id.encode("ascii")
+    return bytes((ENVELOPE_VERSION, AES_256_GCM, len(kid))) + kid
+
+
+def _split_envelope(data: bytes) -> tuple[str, bytes, bytes]:
+    """(key id, nonce, ciphertext) of an envelope; the hot path of every decryption."""
+    if len(data) < 3:
+        raise EnvelopeMalformed("envelope is truncated")
+    version, algorithm, kid_length = data[0], data[1], data[2]
+    if version != ENVELOPE_VERSION:
+        raise EnvelopeMalformed(f"unknown envelope version {version}")
+    if algorithm != AES_256_GCM:
+        raise EnvelopeMalformed(f"unknown envelope algorithm {algorithm}")
+    body = 3 + kid_length
+    if len(data) < body + NONCE_BYTES + TAG_BYTES:
+        raise EnvelopeMalformed("envelope is truncated")
+    try:
+        key_id = data[3:body].decode("ascii")
+    except UnicodeDecodeError:
+        raise EnvelopeMalformed("envelope key id is not ASCII") from None
+    return key_id, data[body : body + NONCE_BYTES], data[body + NONCE_BYTES :]
+
+
+def associated_data(table: str, column: str, row_id: str) -> bytes:
+    """Binds a ciphertext to its place, so it cannot be moved to another row or column."""
+    return f"refuge/v1|{table}|{column}|{row_id}".encode()
+
+
+def seal_envelope(
+    key: bytes, key_id: str, plaintext: bytes, aad: bytes, nonce: bytes | None = None
+) -> bytes:
+    """AES-256-GCM encrypt into an envelope; the nonce is random unless a test fixes it."""
+    nonce = nonce if nonce is not None else os.urandom(NONCE_BYTES)
+    return _envelope_header(key_id) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_envelope(key_for: Callable[[str], bytes | None], data: bytes, aad: bytes) -> bytes:
+    """Decrypt an envelope with the key its id names, or raise; never a wrong plaintext."""
+    key_id, nonce, ciphertext = _split_envelope(data)
+    key = key_for(key_id)
+    if key is None:
+        raise UnknownKeyId(f"key {key_id!r} is not in the keyring")
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    except InvalidTag:
+        raise DecryptionFailed("ciphertext failed authentication") from None
+
+
+# --- The vault ------------------------------------------------------------------------------
+
+
+class Vault:
+    """The keys of one Refuge instance and every operation that uses them."""
+
+    def __init__(self, master_keys: Keyring, index_key: bytes) -> None:
+        self._current = master_keys.current_id
+        self._wrapping = {
+            kid: derive_key(key, "data-key-wrapping") for kid, key in master_keys.keys
+        }
+        self._index = derive_key(index_key, "phone-blind-index")
+        self._digest = derive_key(index_key, "keyed-digest")
+
+    def __repr__(self) -> str:
+        return f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r})"
+
+    @property
+    def current_key_id(self) -> str:
+        """The master key that wraps new data keys."""
+        return self._current
+
+    def blind_index(self, e164: str) -> bytes:
+        """HMAC-SHA256 of an E.164 number: finds a person without storing their number."""
+        return hmac.new(self._index, e164.encode("ascii"), hashlib.sha256).digest()
+
+    def keyed_digest(self, purpose: str, value: str) -> bytes:
+        """A keyed digest of an identifier (a provider's message id, say) for one purpose."""
+        message = purpose.encode("ascii") + b"\x00" + value.encode("utf-8")
+        return hmac.new(self._digest, message, hashlib.sha256).digest()
+
+    def new_data_key(self, table: str, row_id: str) -> tuple[bytes, bytes]:
+        """A fresh random data key and its envelope wrapped under the current master key."""
+        data_key = secrets.token_bytes(KEY_BYTES)
+        return data_key, self._wrap(data_key, table, row_id)
+
+    def unwrap_data_key(self, wrapped: bytes, table: str, row_id: str) -> bytes:
+        """The data key of one row; fails closed when its master key has been retired."""
+        try:
+            return open_envelope(self._wrapping.get, wrapped, _wrap_aad(table, row_id))
+        except UnknownKeyId:
+            kid = Envelope.parse(wrapped).key_id
+            raise UnknownKeyId(
+                f"a data key in {table} is wrapped by master key {kid!r}, "
+                "which REFUGE_MASTER_KEYS does not hold"
+            ) from None
+
+    def rewrap_data_key(self, wrapped: bytes, table: str, row_id: str) -> bytes | None:
+        """The data key wrapped under the current master key, or None when it already is."""
+        if Envelope.parse(wrapped).key_id == self._current:
+            return None
+        return self._wrap(self.unwrap_data_key(wrapped, table, row_id), table, row_id)
+
+    def _wrap(self, data_key: bytes, table: str, row_id: str) -> bytes:
+        wrapping = self._wrapping[self._current]
+        return seal_envelope(wrapping, self._current, data_key, _wrap_aad(table, row_id))
+
+
+def _wrap_aad(table: str, row_id: str) -> bytes:
+    return associated_data(table, "data_key", row_id)
+
+
+def wrapped_key_id(wrapped: bytes) -> str:
+    """The id of the master key that wrapped a data key."""
+    return Envelope.parse(wrapped).key_id
+
+
+def encrypt_field(data_key: bytes, plaintext: str, table: str, column: str, row_id: str) -> bytes:
+    """Encrypt one field of one row under its owner's data key."""
+    aad = associated_data(table, column, row_id)
+    return seal_envelope(data_key, DATA_KEY_ID, plaintext.encode("utf-8"), aad)
+
+
+def decrypt_field(data_key: bytes, envelope: bytes, table: str, column: str, row_id: str) -> str:
+    """Decrypt one field of one row, checking that it belongs to that row and column."""
+    keys = {DATA_KEY_ID: data_key}
+    plaintext = open_envelope(keys.get, envelope, associated_data(table, column, row_id))
+    return plaintext.decode("utf-8")
+
+
+# --- Encrypted model fields -----------------------------------------------------------------
+
+
+class DataKeyOwner(Protocol):
+    """A model row whose sensitive fields are encrypted under a data key it can produce."""
+
+    __tablename__: str
+
+    @property
+    def envelope_row_id(self) -> str: ...
+
+    def data_key(self) -> bytes: ...
+
+
+class EncryptedField:
+    """Plaintext on the model, an envelope in the column: the one way to encrypt a field.
+
+    Declared as ``phone = EncryptedField("phone_ct")`` beside the mapped column that stores
+    the envelope. The associated data names the table, this field's name and the row id.
+    """
+
+    def __init__(self, column_attribute: str) -> None:
+        self.column_attribute = column_attribute
+        self.name = column_attribute
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> EncryptedField: ...
+    @overload
+    def __get__(self, obj: DataKeyOwner, objtype: type | None = None) -> str | None: ...
+    def __get__(
+        self, obj: DataKeyOwner | None, objtype: type | None = None
+    ) -> str | EncryptedField | None:
+        if obj is None:
+            return self
+        envelope: bytes | None = getattr(obj, self.column_attribute)
+        if envelope is None:
+            return None
+        return decrypt_field(
+            obj.data_key(), envelope, obj.__tablename__, self.name, obj.envelope_row_id
+        )
+
+    def __set__(self, obj: DataKeyOwner, value: str | None) -> None:
+        envelope = None
+        if value is not None:
+            envelope = encrypt_field(
+                obj.data_key(), value, obj.__tablename__, self.name, obj.envelope_row_id
+            )
+        setattr(obj, self.column_attribute, envelope)
+
+
+# --- Sealed notes (HPKE, RFC 9180) ----------------------------------------------------------
+
+NOTE_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_128_GCM)
+NOTE_ENC_BYTES = 32
+
+
+def note_info(context: str) -> bytes:
+    """The HPKE info that binds a sealed note to its context (for example its note id)."""
+    return b"refuge/v1/sealed-note|" + context.encode("utf-8")
+
+
+def seal(org_public_key: bytes, plaintext: str, context: str) -> bytes:
+    """Encrypt to an NGO's X25519 public key; only its offline private key opens it."""
+    try:
+        public = x25519.X25519PublicKey.from_public_bytes(org_public_key)
+        return NOTE_SUITE.encrypt(plaintext.encode("utf-8"), public, info=note_info(context))
+    except ValueError:
+        # Wrong length, or a low-order point that would give an all-zero shared secret.
+        raise VaultError("the organisation's note key is not a usable X25519 public key") from None
+
+
+def open_sealed(private_key: x25519.X25519PrivateKey, sealed: bytes, context: str) -> str:
+    """Decrypt a sealed note with the NGO's private key (offline, `refuge notes open`)."""
+    if len(sealed) < NOTE_ENC_BYTES + TAG_BYTES:
+        raise EnvelopeMalformed("sealed note is truncated")
+    try:
+        return NOTE_SUITE.decrypt(sealed, private_key, info=note_info(context)).decode("utf-8")
+    except (InvalidTag, ValueError, UnicodeDecodeError):
+        raise DecryptionFailed("sealed note failed authentication") from None
+
+
+def new_note_keypair() -> tuple[bytes, bytes]:
+    """A new NGO key pair: the private key as PEM (for the NGO's file) and the raw public key."""
+    private = x25519.X25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return pem, public
+
+
+def load_note_private_key(pem: bytes) -> x25519.X25519PrivateKey:
+    """Read an NGO's private key file, refusing anything else with a clear error."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise VaultError("the key file is not an unencrypted PEM private key") from None
+    if not isinstance(key, x25519.X25519PrivateKey):
+        raise VaultError("the key file does not hold an X25519 key")
+    return key
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """A short, stable name for a public key: the first 16 bytes of its SHA-256, in hex."""
+    return hashlib.sha256(public_key).hexdigest()[:32]
