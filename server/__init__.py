@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions["refuge.settings"] = settings
 
-    db.init_app(app, db.Database(settings.database_url))
+    keys = vault.Vault(settings.master_keys, settings.index_key)
+    db.init_app(app, db.Database(settings.database_url, keys))
     csrf.init_app(app)
     i18n.init_app(app)
     hardening.init_app(app)

@@ -12,11 +12,11 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, routes_command, shell_command
+from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from server import schema
+from server import cli_vault, schema
 from server.config import ConfigError, Settings, from_environment
 from server.db import Database, get_database
 
@@ -45,7 +45,7 @@ def _database_errors(database: Database) -> Iterator[None]:
         raise click.ClickException(f"database error at {url}: {type(exc).__name__}") from None
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Create and migrate the database schema."""
 
@@ -89,6 +89,7 @@ def db_revision(message: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def demo(host: str, port: int) -> None:
@@ -114,6 +115,7 @@ def init_app(app: Flask) -> None:
     """Register every operator command on the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
+    cli_vault.init_app(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

@@ -43,6 +43,9 @@ KNOWN = frozenset(
         "REFUGE_TWILIO_API_BASE",
         "REFUGE_PUBLIC_URL",
         "REFUGE_LOG_LEVEL",
+        "REFUGE_RETAIN_INACTIVE_DAYS",
+        "REFUGE_RETAIN_RECEIPTS_DAYS",
+        "REFUGE_RETAIN_SENT_DAYS",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
@@ -56,6 +59,15 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 class ConfigError(Exception):
     """A setting is missing, malformed or unsafe; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How many days Refuge keeps what it no longer needs; `refuge purge` deletes the rest."""
+
+    inactive_subscriber_days: int = 180
+    receipt_days: int = 7
+    sent_message_days: int = 7
 
 
 class Environment(enum.Enum):
@@ -112,6 +124,7 @@ class Settings:
     twilio_api_base: str = TWILIO_API_BASE
     public_url: str = "http://127.0.0.1:5000"
     log_level: str = "INFO"
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def production(self) -> bool:
@@ -179,6 +192,15 @@ def load_config(env: Mapping[str, str]) -> Settings:
         ),
         public_url=_public_url(get("REFUGE_PUBLIC_URL"), production),
         log_level=_log_level(get("REFUGE_LOG_LEVEL") or "INFO"),
+        retention=Retention(
+            inactive_subscriber_days=_days(
+                "REFUGE_RETAIN_INACTIVE_DAYS", get("REFUGE_RETAIN_INACTIVE_DAYS"), 180
+            ),
+            receipt_days=_days(
+                "REFUGE_RETAIN_RECEIPTS_DAYS", get("REFUGE_RETAIN_RECEIPTS_DAYS"), 7
+            ),
+            sent_message_days=_days("REFUGE_RETAIN_SENT_DAYS", get("REFUGE_RETAIN_SENT_DAYS"), 7),
+        ),
     )
     _check_twilio(settings)
     return settings
@@ -285,6 +307,21 @@ def _public_url(raw: str | None, production: bool) -> str:
     if production and not url.startswith("https://"):
         raise ConfigError("REFUGE_PUBLIC_URL must use https in production")
     return url
+
+
+MAX_RETENTION_DAYS = 3650
+
+
+def _days(name: str, raw: str | None, default: int) -> int:
+    if raw is None:
+        return default
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} must be a whole number of days") from None
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ConfigError(f"{name}={raw!r} must be between 1 and {MAX_RETENTION_DAYS} days")
+    return days
 
 
 def _log_level(raw: str) -> str:

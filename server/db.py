@@ -13,6 +13,8 @@ from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from server.vault import Vault
+
 #: Stable constraint names, so Alembic migrations name the same thing on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,9 +68,11 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 class Database:
     """One engine and its session factory, shared by the web app, the CLI and the worker."""
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, keys: Vault | None = None) -> None:
         self.engine = make_engine(url)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.vault = keys
+        # Sessions carry the vault so that encrypted model fields can reach their keys.
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"vault": keys})
 
     @contextmanager
     def session(self) -> Iterator[Session]:

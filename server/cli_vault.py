@@ -1,0 +1,149 @@
+"""Operator commands for keys, sealed notes and retention: `refuge keys|notes|purge`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from pathlib import Path
+from typing import TextIO
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+
+from server import people, vault
+from server.config import Settings
+from server.db import get_database
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["refuge.settings"]
+    return settings
+
+
+@click.group("keys", cls=AppGroup)
+def keys_group() -> None:
+    """Generate and rotate the keys that protect people's data."""
+
+
+@keys_group.command("generate")
+@click.option("--key-id", default="k1", show_default=True, help="Id of the new master key.")
+def keys_generate(key_id: str) -> None:
+    """Print a fresh set of key settings for production (put them in a secret store)."""
+    for name, value in vault.new_key_settings(master_key_id=key_id).items():
+        click.echo(f"{name}={value}")
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def keys_rotate(batch_size: int) -> None:
+    """Re-wrap every data key under the newest master key (the first in REFUGE_MASTER_KEYS).
+
+    Resumable: run it again after an interruption and it carries on. Field ciphertexts are not
+    touched. When it reports nothing left, the older master keys can be removed from the ring.
+    """
+    database = get_database()
+    assert database.vault is not None
+    total = people.count_keys_to_rotate(database)
+    current = database.vault.current_key_id
+    if total == 0:
+        click.echo(f"every data key is already wrapped by {current}")
+        return
+    try:
+        with click.progressbar(length=total, label=f"re-wrapping under {current}") as bar:
+            people.rotate_data_keys(database, batch_size, on_batch=bar.update)
+    except vault.VaultError as exc:
+        message = f"{exc}; batches finished before this one are kept"
+        raise click.ClickException(message) from None
+    click.echo(f"{total} data keys now wrapped by {current}; older master keys can be retired")
+
+
+@click.group("notes", cls=AppGroup)
+def notes_group() -> None:
+    """Sealed notes for NGO caseworkers: key pairs, export and offline opening."""
+
+
+@notes_group.command("keygen")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File for the private key; keep it offline, never on this server.",
+)
+def notes_keygen(out: Path) -> None:
+    """Make an NGO key pair: the private key to a file, the public key printed."""
+    pem, public = vault.new_note_keypair()
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{out} exists; refusing to overwrite a key") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    click.echo(f"private key written to {out} (mode 0600): move it off this machine")
+    click.echo(f"public key:  {base64.b64encode(public).decode('ascii')}")
+    click.echo(f"fingerprint: {vault.key_fingerprint(public)}")
+
+
+@notes_group.command("export")
+@click.option("--recipient", help="Only the notes for this key fingerprint.")
+def notes_export(recipient: str | None) -> None:
+    """Write the sealed notes as JSON lines (still encrypted) for `refuge notes open`."""
+    with get_database().session() as session:
+        for record in people.export_notes(session, recipient):
+            click.echo(json.dumps(record, sort_keys=True))
+
+
+@notes_group.command("open")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The NGO's private key file from `refuge notes keygen`.",
+)
+@click.argument("export", type=click.File("r"), default="-")
+def notes_open(key_file: Path, export: TextIO) -> None:
+    """Decrypt exported notes (a file, or standard input) offline with the NGO's private key."""
+    try:
+        private_key = vault.load_note_private_key(key_file.read_bytes())
+    except vault.VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    opened = failed = 0
+    for number, line in enumerate(export, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            sealed = binascii.unhexlify(record["sealed"])
+            text = vault.open_sealed(private_key, sealed, record["context"])
+        except (ValueError, KeyError, TypeError, binascii.Error, vault.VaultError):
+            failed += 1
+            click.echo(f"line {number}: cannot be opened with this key", err=True)
+            continue
+        opened += 1
+        click.echo(f"--- note {record['id']} ({record.get('created_on', '?')})")
+        click.echo(text)
+    click.echo(f"{opened} opened, {failed} could not be opened", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("purge")
+@with_appcontext
+def purge_command() -> None:
+    """Delete what is kept past its retention period (inactive people are crypto-shredded)."""
+    with get_database().session() as session:
+        report = people.purge(session, _settings().retention)
+    for kind, count in report.as_dict().items():
+        click.echo(f"{kind}: {count} deleted")
+
+
+def init_app(app: Flask) -> None:
+    """Register the key, note and purge commands."""
+    app.cli.add_command(keys_group)
+    app.cli.add_command(notes_group)
+    app.cli.add_command(purge_command)

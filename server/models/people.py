@@ -1,0 +1,163 @@
+"""People: subscribers and the contacts they trust. No plaintext phone number, ever.
+
+A number is stored twice: a keyed blind index to find the row, and an envelope under the
+person's own data key to send to it. Every other personal field is an envelope too.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+
+from server import vault
+from server.db import Base
+
+if TYPE_CHECKING:
+    from server.models.checkins import SealedNote
+
+BLIND_INDEX_BYTES = 32
+LOCALE_LENGTH = 16
+REGION_SLUG_LENGTH = 64
+KEY_ID_LENGTH = 16
+
+
+class Channel(enum.Enum):
+    """The channel a person reaches Refuge on."""
+
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class Consent(enum.Enum):
+    """Whether a trusted contact agreed to receive alerts (only CONFIRMED ones ever do)."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class VaultUnavailable(RuntimeError):
+    """A personal field was read or written outside a session that carries the vault."""
+
+
+def _vault_for(row: object) -> vault.Vault:
+    session = object_session(row)
+    found = session.info.get("vault") if session is not None else None
+    if not isinstance(found, vault.Vault):
+        raise VaultUnavailable("add the row to a session of a Database built with a Vault first")
+    return found
+
+
+class Enveloped:
+    """A row whose id is bound into its envelopes, so the id exists before the first write."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+    @property
+    def envelope_row_id(self) -> str:
+        """The id bound into every envelope of this row."""
+        if self.id is None:
+            self.id = uuid.uuid4()
+        return self.id.hex
+
+
+class Subscriber(Enveloped, Base):
+    """A person who texted Refuge or opened a check-in; found by blind index only."""
+
+    __tablename__ = "subscribers"
+
+    phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), unique=True)
+    phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
+    # The person's data key wrapped by a master key; NULL once shredded.
+    wrapped_data_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    data_key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), index=True)
+    locale: Mapped[str] = mapped_column(String(LOCALE_LENGTH), server_default="en")
+    region_slug: Mapped[str | None] = mapped_column(String(REGION_SLUG_LENGTH))
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        server_default=Channel.SMS.value,
+    )
+    opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    state_ct: Mapped[bytes | None] = mapped_column("state", LargeBinary)
+    # Dates, not times: when someone was last active serves retention; the hour serves no one.
+    created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    last_seen_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)
+
+    contacts: Mapped[list[TrustedContact]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+    notes: Mapped[list[SealedNote]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    phone = vault.EncryptedField("phone_ct")
+    state = vault.EncryptedField("state_ct")
+
+    def data_key(self) -> bytes:
+        """This person's data key, unwrapped once per loaded row and kept only in memory."""
+        cached: bytes | None = self.__dict__.get("_data_key")
+        if cached is None:
+            if self.wrapped_data_key is None:
+                raise vault.DecryptionFailed("this person's data key has been destroyed")
+            cached = _vault_for(self).unwrap_data_key(
+                self.wrapped_data_key, self.__tablename__, self.envelope_row_id
+            )
+            self.__dict__["_data_key"] = cached
+        return cached
+
+    def issue_data_key(self) -> None:
+        """Give a new row its own random data key, wrapped by the current master key."""
+        keys = _vault_for(self)
+        data_key, wrapped = keys.new_data_key(self.__tablename__, self.envelope_row_id)
+        self.wrapped_data_key = wrapped
+        self.data_key_id = keys.current_key_id
+        self.__dict__["_data_key"] = data_key
+
+    def forget_data_key(self) -> None:
+        """Destroy the wrapped data key and drop the unwrapped one from memory."""
+        self.wrapped_data_key = None
+        self.__dict__.pop("_data_key", None)
+
+
+class TrustedContact(Enveloped, Base):
+    """Someone a subscriber trusts to be alerted; encrypted under the subscriber's data key."""
+
+    __tablename__ = "trusted_contacts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "phone_index"),)
+
+    subscriber_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), index=True)
+    phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
+    name_ct: Mapped[bytes | None] = mapped_column("name", LargeBinary)
+    consent: Mapped[Consent] = mapped_column(
+        Enum(Consent, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        server_default=Consent.PENDING.value,
+    )
+    consent_changed_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="contacts")
+
+    phone = vault.EncryptedField("phone_ct")
+    name = vault.EncryptedField("name_ct")
+
+    def data_key(self) -> bytes:
+        """The data key of the subscriber who trusts this contact."""
+        return self.subscriber.data_key()

@@ -1,0 +1,217 @@
+"""People's records: register, find, trust a contact, leave a sealed note, shred, purge, rotate.
+
+Every function takes the session it works in; the caller owns the transaction. Numbers arrive
+as `PhoneNumber` (already normalised) and are only ever looked up by blind index.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server import vault
+from server.config import Retention
+from server.db import Database
+from server.models.checkins import SealedNote
+from server.models.people import Channel, Subscriber, TrustedContact, VaultUnavailable
+from server.phones import PhoneNumber
+
+
+class ContactAlreadyTrusted(ValueError):
+    """The subscriber already trusts this number."""
+
+
+def _vault(session: Session) -> vault.Vault:
+    found = session.info.get("vault")
+    if not isinstance(found, vault.Vault):
+        raise VaultUnavailable("this session was not opened by a Database with a Vault")
+    return found
+
+
+def find_subscriber(session: Session, phone: PhoneNumber) -> Subscriber | None:
+    """The subscriber with this number, found through the blind index."""
+    index = _vault(session).blind_index(phone.e164)
+    return session.scalar(select(Subscriber).where(Subscriber.phone_index == index))
+
+
+def register_subscriber(
+    session: Session,
+    phone: PhoneNumber,
+    *,
+    locale: str = "en",
+    region_slug: str | None = None,
+    today: date | None = None,
+) -> Subscriber:
+    """A new subscriber with its own data key; the number stored only blind-indexed and sealed."""
+    subscriber = Subscriber(
+        phone_index=_vault(session).blind_index(phone.e164),
+        locale=locale,
+        region_slug=region_slug,
+        channel=Channel.WHATSAPP if phone.whatsapp else Channel.SMS,
+        opted_out=False,
+        created_on=today or date.today(),
+        last_seen_on=today or date.today(),
+    )
+    session.add(subscriber)
+    subscriber.issue_data_key()
+    subscriber.phone = phone.e164
+    return subscriber
+
+
+def find_or_register(session: Session, phone: PhoneNumber, **details: Any) -> Subscriber:
+    """The existing subscriber with this number, or a new one."""
+    return find_subscriber(session, phone) or register_subscriber(session, phone, **details)
+
+
+def save_state(subscriber: Subscriber, state: dict[str, Any]) -> None:
+    """Store the conversation state, encrypted under the person's data key."""
+    subscriber.state = json.dumps(state, separators=(",", ":"), sort_keys=True)
+
+
+def load_state(subscriber: Subscriber) -> dict[str, Any]:
+    """The conversation state, or an empty one."""
+    raw = subscriber.state
+    state: dict[str, Any] = json.loads(raw) if raw else {}
+    return state
+
+
+def add_trusted_contact(
+    session: Session, subscriber: Subscriber, phone: PhoneNumber, name: str | None = None
+) -> TrustedContact:
+    """A contact the subscriber trusts, pending their consent; refused when already there."""
+    index = _vault(session).blind_index(phone.e164)
+    if any(contact.phone_index == index for contact in subscriber.contacts):
+        raise ContactAlreadyTrusted("this number is already one of your trusted contacts")
+    contact = TrustedContact(phone_index=index)
+    contact.subscriber = subscriber
+    session.add(contact)
+    contact.phone = phone.e164
+    contact.name = name
+    return contact
+
+
+def leave_note(
+    session: Session, subscriber: Subscriber, org_public_key: bytes, text: str
+) -> SealedNote:
+    """Seal a note to an NGO's public key; from here on the server cannot read it."""
+    note = SealedNote(id=uuid.uuid4(), subscriber=subscriber)
+    note.recipient = vault.key_fingerprint(org_public_key)
+    note.sealed = vault.seal(org_public_key, text, note_context(note))
+    session.add(note)
+    return note
+
+
+def note_context(note: SealedNote) -> str:
+    """What a sealed note is bound to: its own id, so it cannot pass for another note."""
+    return f"note:{note.id.hex}"
+
+
+def export_notes(session: Session, recipient: str | None = None) -> Iterator[dict[str, str]]:
+    """Sealed notes as JSON-ready records for the NGO to open offline (still encrypted)."""
+    query = select(SealedNote).order_by(SealedNote.created_on, SealedNote.id)
+    if recipient:
+        query = query.where(SealedNote.recipient == recipient)
+    for note in session.scalars(query):
+        yield {
+            "id": note.id.hex,
+            "recipient": note.recipient,
+            "created_on": note.created_on.isoformat(),
+            "context": note_context(note),
+            "sealed": note.sealed.hex(),
+        }
+
+
+def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
+    """Crypto-shred a person: destroy their data key first, then every row of theirs."""
+    subscriber.forget_data_key()
+    session.flush()  # the key is overwritten before any row goes
+    session.delete(subscriber)  # contacts and notes follow through the cascade
+    session.flush()
+
+
+@dataclass
+class PurgeReport:
+    """How many records `purge` deleted, by kind."""
+
+    inactive_subscribers: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by kind."""
+        return {"inactive_subscribers": self.inactive_subscribers}
+
+
+#: Later domains (receipts, outbox) add their own purge steps here.
+PURGE_STEPS: list[Callable[[Session, Retention, date, PurgeReport], None]] = []
+
+
+def purge(session: Session, retention: Retention, today: date | None = None) -> PurgeReport:
+    """Delete everything kept past its retention period; the worker calls this too."""
+    today = today or date.today()
+    report = PurgeReport()
+    cutoff = today - timedelta(days=retention.inactive_subscriber_days)
+    stale = session.scalars(select(Subscriber).where(Subscriber.last_seen_on < cutoff)).all()
+    for subscriber in stale:
+        delete_subscriber(session, subscriber)
+    report.inactive_subscribers = len(stale)
+    for step in PURGE_STEPS:
+        step(session, retention, today, report)
+    return report
+
+
+def rotate_data_keys(
+    database: Database, batch_size: int = 500, on_batch: Callable[[int], None] | None = None
+) -> int:
+    """Re-wrap every data key under the current master key, a committed batch at a time.
+
+    Field ciphertexts are untouched. Each batch commits on its own, so an interrupted run
+    resumes where it stopped: rows already under the current key are not selected again.
+    """
+    keys = database.vault
+    if keys is None:
+        raise VaultUnavailable("key rotation needs a Database with a Vault")
+    rotated = 0
+    while True:
+        with database.session() as session:
+            batch = session.scalars(
+                select(Subscriber)
+                .where(Subscriber.data_key_id != keys.current_key_id)
+                .where(Subscriber.wrapped_data_key.is_not(None))
+                .order_by(Subscriber.id)
+                .limit(batch_size)
+            ).all()
+            for subscriber in batch:
+                assert subscriber.wrapped_data_key is not None
+                rewrapped = keys.rewrap_data_key(
+                    subscriber.wrapped_data_key,
+                    Subscriber.__tablename__,
+                    subscriber.envelope_row_id,
+                )
+                if rewrapped is not None:
+                    subscriber.wrapped_data_key = rewrapped
+                subscriber.data_key_id = keys.current_key_id
+        if not batch:
+            return rotated
+        rotated += len(batch)
+        if on_batch:
+            on_batch(len(batch))
+
+
+def count_keys_to_rotate(database: Database) -> int:
+    """How many data keys are not yet wrapped by the current master key."""
+    keys = database.vault
+    if keys is None:
+        raise VaultUnavailable("key rotation needs a Database with a Vault")
+    with database.session() as session:
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(Subscriber)
+            .where(Subscriber.data_key_id != keys.current_key_id)
+        )
+    return int(waiting or 0)
