@@ -4,6 +4,7 @@ from alembic import context
 
 import server.models  # noqa: F401  (registers every table on Base.metadata)
 from server.db import Base
+from server.schema import include_object
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,6 +16,7 @@ context.configure(
     render_as_batch=True,  # SQLite alters tables by copying them; batch mode does that for us
     compare_type=True,
     compare_server_default=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

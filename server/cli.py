@@ -16,8 +16,9 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from server import cli_vault, schema
+from server import cli_content, cli_vault, schema
 from server.config import ConfigError, Settings, from_environment
+from server.content.schema import ContentError
 from server.db import Database, get_database
 
 
@@ -100,6 +101,7 @@ def demo(host: str, port: int) -> None:
     database = get_database()
     with _database_errors(database):
         schema.upgrade(database.engine)
+        _load_demo_content()
     base = f"http://{host}:{port}"
     click.echo(f"Refuge is running at {base}/  (health: {base}/healthz)")
     click.echo(f"Database: {database.engine.url.render_as_string(hide_password=True)}")
@@ -111,11 +113,23 @@ def demo(host: str, port: int) -> None:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+def _load_demo_content() -> None:
+    try:
+        report = cli_content.load_content(cli_content.CONTENT_DIR)
+    except ContentError as exc:
+        raise click.ClickException(f"the demo content does not load:\n{exc}") from None
+    click.echo(
+        f"Demo content: {report.total('created')} created, {report.total('updated')} updated, "
+        f"{report.total('unchanged')} unchanged"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register every operator command on the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
     cli_vault.init_app(app)
+    cli_content.init_app(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

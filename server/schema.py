@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -11,6 +12,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """What schema comparison looks at: not the search engine's own backend-specific objects."""
+    from server.models.search import FTS_TABLE, TRGM_INDEX
+
+    if type_ == "table" and name and name.startswith(FTS_TABLE):
+        return False  # FTS5's virtual table and its shadow tables (SQLite only)
+    # The pg_trgm GIN index exists on PostgreSQL only, created by its migration.
+    return not (type_ == "index" and name == TRGM_INDEX)
 
 
 def alembic_config() -> Config:

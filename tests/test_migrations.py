@@ -28,7 +28,12 @@ def test_the_schema_after_upgrade_head_equals_the_models(database_url: str) -> N
     assert schema.current_revision(database.engine) == schema.head_revision()
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": True}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": schema.include_object,
+            },
         )
         differences = compare_metadata(context, db.Base.metadata)
     assert differences == []

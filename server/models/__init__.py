@@ -1,5 +1,21 @@
 """Refuge's models, one module per domain; importing this registers every table."""
 
-from server.models import checkins, people
+from server.models import (
+    bulletins,
+    checkins,
+    checklists,
+    content,
+    people,
+    search,
+    translations,
+)
 
-__all__ = ["checkins", "people"]
+__all__ = [
+    "bulletins",
+    "checkins",
+    "checklists",
+    "content",
+    "people",
+    "search",
+    "translations",
+]

@@ -1,0 +1,1 @@
+"""The content domain: loading files, markup, HSDS and CAP interchange, search."""

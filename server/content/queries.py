@@ -1,0 +1,150 @@
+"""What may be shown to a person: current bulletins, resources with their verification state,
+and locations that never give a confidential address away.
+
+Every channel (web, SMS, API) reads content through these functions, so the rules hold
+everywhere: expired or retracted bulletins are never current, stale resources are flagged
+(or hidden, per region), and a confidential location yields only its call-first phone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.content.search import region_and_descendants
+from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
+from server.models.content import Location, Region, Resource
+
+#: Deeper than any real hierarchy; stops a cycle that slipped in from looping forever.
+MAX_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class PublicLocation:
+    """A location as anyone may see it; for a confidential one, only how to make contact."""
+
+    name: str | None
+    address: str | None
+    city: str | None
+    latitude: float | None
+    longitude: float | None
+    confidential: bool
+    call_first_phone: str | None
+
+
+def public_location(location: Location) -> PublicLocation:
+    """The shareable view of a location: a confidential one keeps its place to itself."""
+    if location.confidential:
+        return PublicLocation(
+            name=None,
+            address=None,
+            city=None,
+            latitude=None,
+            longitude=None,
+            confidential=True,
+            call_first_phone=location.call_first_phone,
+        )
+    return PublicLocation(
+        name=location.name,
+        address=location.address,
+        city=location.city,
+        latitude=location.latitude,
+        longitude=location.longitude,
+        confidential=False,
+        call_first_phone=location.call_first_phone,
+    )
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    """A resource with what a person must know about its trustworthiness."""
+
+    resource: Resource
+    stale: bool
+    verified_on: date
+    verified_by: str
+    locations: tuple[PublicLocation, ...]
+
+
+def view_resource(resource: Resource, today: date) -> ResourceView:
+    """A resource as shown: stale flag, verification, and only public locations."""
+    return ResourceView(
+        resource=resource,
+        stale=resource.is_stale(today),
+        verified_on=resource.verified_on,
+        verified_by=resource.verified_by,
+        locations=tuple(public_location(location) for location in resource.locations),
+    )
+
+
+def visible(resources: list[Resource], today: date) -> list[ResourceView]:
+    """Views of resources in order, dropping retired ones and stale ones where hidden."""
+    views = []
+    for resource in resources:
+        if resource.retired:
+            continue
+        view = view_resource(resource, today)
+        if view.stale and resource.region.hide_stale:
+            continue
+        views.append(view)
+    return views
+
+
+def stale_resources(session: Session, today: date) -> list[Resource]:
+    """Resources past their review date, for partners to re-verify (oldest first)."""
+    candidates = session.scalars(
+        select(Resource).where(Resource.retired.is_(False)).order_by(Resource.verified_on)
+    )
+    return [resource for resource in candidates if resource.is_stale(today)]
+
+
+def region_ancestors(session: Session, region: Region) -> list[int]:
+    """The region's id and those of the regions above it (a country's bulletin covers a camp)."""
+    ids: list[int] = []
+    current: Region | None = region
+    while current is not None and len(ids) < MAX_DEPTH:
+        ids.append(current.id)
+        current = session.get(Region, current.parent_id) if current.parent_id else None
+    return ids
+
+
+def current_bulletins(
+    session: Session,
+    region: Region | None,
+    now: datetime,
+    kinds: tuple[BulletinKind, ...] = tuple(BulletinKind),
+) -> list[Bulletin]:
+    """Published bulletins in force now for a region (and its ancestors), newest first."""
+    statement = (
+        select(Bulletin)
+        .where(
+            Bulletin.status == BulletinStatus.PUBLISHED,
+            Bulletin.issued_at <= now,
+            or_(Bulletin.expires_at.is_(None), Bulletin.expires_at > now),
+            Bulletin.kind.in_(kinds),
+        )
+        .order_by(Bulletin.issued_at.desc(), Bulletin.id)
+    )
+    if region is not None:
+        covering = select(bulletin_regions.c.bulletin_id).where(
+            bulletin_regions.c.region_id.in_(region_ancestors(session, region))
+        )
+        statement = statement.where(Bulletin.id.in_(covering))
+    return [bulletin for bulletin in session.scalars(statement) if bulletin.is_current(now)]
+
+
+def resources_in(session: Session, region: Region) -> list[Resource]:
+    """Every non-retired resource in a region and below it, by name."""
+    return list(
+        session.scalars(
+            select(Resource)
+            .where(
+                Resource.region_id.in_(region_and_descendants(session, region.id)),
+                Resource.retired.is_(False),
+            )
+            .order_by(Resource.name, Resource.id)
+        )
+    )

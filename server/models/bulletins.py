@@ -1,0 +1,102 @@
+"""Credible information: alerts, advisories and context notes from named sources."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime
+from server.models.content import ID_LENGTH, NAME_LENGTH, URL_LENGTH, Region, enum_column
+
+
+class BulletinKind(enum.Enum):
+    """An alert (act now), an advisory (know this), or a context note answering a rumour."""
+
+    ALERT = "alert"
+    ADVISORY = "advisory"
+    CONTEXT = "context"
+
+
+class Severity(enum.Enum):
+    """CAP 1.2 severity."""
+
+    EXTREME = "extreme"
+    SEVERE = "severe"
+    MODERATE = "moderate"
+    MINOR = "minor"
+    UNKNOWN = "unknown"
+
+
+class BulletinStatus(enum.Enum):
+    """Only published, unexpired bulletins are ever shown as current."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+
+
+bulletin_regions = Table(
+    "bulletin_regions",
+    Base.metadata,
+    Column("bulletin_id", ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Bulletin(Base):
+    """One piece of credible information, attributable to its source, with an expiry."""
+
+    __tablename__ = "bulletins"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    kind: Mapped[BulletinKind] = mapped_column(enum_column(BulletinKind))
+    status: Mapped[BulletinStatus] = mapped_column(
+        enum_column(BulletinStatus), server_default=BulletinStatus.DRAFT.value
+    )
+    severity: Mapped[Severity] = mapped_column(
+        enum_column(Severity), server_default=Severity.UNKNOWN.value
+    )
+    title: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    body: Mapped[str] = mapped_column(Text)  # Markdown, rendered through server.content.markup
+    source_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    source_url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"))
+    source_locale: Mapped[str] = mapped_column(String(16), server_default="en")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # CAP 1.2 provenance, when the bulletin came from (or goes out as) a CAP alert.
+    cap_identifier: Mapped[str | None] = mapped_column(String(URL_LENGTH), unique=True)
+    cap_sender: Mapped[str | None] = mapped_column(String(URL_LENGTH))
+    cap_references: Mapped[str | None] = mapped_column(Text)
+    sample: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Who keeps the record: "files" (content/), "hsds" or "cap" imports, "portal".
+    origin: Mapped[str] = mapped_column(String(16), server_default="files")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    regions: Mapped[list[Region]] = relationship(secondary=bulletin_regions)
+    match_phrases: Mapped[list[ContextPhrase]] = relationship(
+        cascade="all, delete-orphan", order_by="ContextPhrase.id"
+    )
+
+    def is_current(self, now: datetime) -> bool:
+        """Published, already issued and not yet expired: the only bulletins shown as current."""
+        if self.status is not BulletinStatus.PUBLISHED or self.issued_at > now:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+
+class ContextPhrase(Base):
+    """A rumour's typical wording, in one language, that a context note answers."""
+
+    __tablename__ = "context_phrases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[str] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="CASCADE"), index=True
+    )
+    locale: Mapped[str] = mapped_column(String(16))
+    phrase: Mapped[str] = mapped_column(Text)
