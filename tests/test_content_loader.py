@@ -224,3 +224,27 @@ def test_the_shipped_content_loads_and_is_idempotent(database: db.Database) -> N
     assert first.total("created") > 0
     second = load(database, CONTENT_DIR)
     assert second.total("created") == second.total("updated") == 0
+
+
+def test_a_bulletin_retracted_in_its_file_stays_unchanged_on_reload(
+    database: db.Database, content: Path
+) -> None:
+    path = content / "bulletins" / "test-old-alert.md"
+    path.write_text(path.read_text().replace("status: published", "status: retracted"))
+    load(database, content)
+    assert load(database, content).total("updated") == 0
+
+
+def test_a_resource_whose_file_returns_is_brought_back(
+    database: db.Database, content: Path, tmp_path: Path
+) -> None:
+    load(database, content)
+    kept = tmp_path / "kept.yaml"
+    shutil.move(content / "resources" / "test-old-helpline.yaml", kept)
+    load(database, content)
+    shutil.move(kept, content / "resources" / "test-old-helpline.yaml")
+    assert load(database, content).counts["resources"]["updated"] == 1
+    with database.session() as session:
+        helpline = session.get(Resource, "test-old-helpline")
+        assert helpline is not None
+        assert not helpline.retired

@@ -214,10 +214,14 @@ def _load_kind(
         row = existing.get(item.id) or session.get(model, item.id)
         entity, fields = store.TRANSLATABLE[kind]
         sources = {name: item.data[name] for name in fields}
+        # A bulletin's status is part of its canonical form (a file may say "retracted");
+        # other kinds are retired only when their file disappears, so a retired row with a
+        # file again must be brought back.
+        brought_back = kind != "bulletin" and row is not None and _retired(row)
         unchanged = (
             row is not None
+            and not brought_back
             and _CANONICAL[kind](row) == _plain(item.data)
-            and not _retired(row)
             and not _translations_changed(session, kind, item)
         )
         if unchanged:
