@@ -167,3 +167,29 @@ def test_a_confidential_location_shows_only_its_call_first_phone(database: db.Da
         assert location.latitude is None
         assert location.longitude is None
         assert location.city is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "parent", "expected"),
+    [
+        ("1", "testland", "north-area"),
+        ("2", "testland", "east-city"),
+        ("٢", "testland", "east-city"),  # Arabic-Indic digit
+        ("၁", "testland", "north-area"),  # Burmese digit
+        ("3", "testland", None),
+        ("North Area", "testland", "north-area"),
+        ("north", "testland", "north-area"),
+        ("EAST CITY", "testland", "east-city"),
+        ("testland", None, "testland"),
+        ("أرض الاختبار", None, "testland"),  # the region's Arabic name
+        ("atlantis", "testland", None),
+        ("", "testland", None),
+    ],
+)
+def test_a_region_is_picked_by_number_or_name(
+    database: db.Database, answer: str, parent: str | None, expected: str | None
+) -> None:
+    with database.session() as session:
+        above = _region(session, parent) if parent else None
+        picked = queries.pick_region(session, answer, above)
+        assert (picked.slug if picked else None) == expected

@@ -15,8 +15,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.content.search import region_and_descendants
+from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
 from server.models.content import Location, Region, Resource
+from server.models.translations import Translation
 
 #: Deeper than any real hierarchy; stops a cycle that slipped in from looping forever.
 MAX_DEPTH = 16
@@ -148,3 +150,48 @@ def resources_in(session: Session, region: Region) -> list[Resource]:
             .order_by(Resource.name, Resource.id)
         )
     )
+
+
+def region_choices(session: Session, parent: Region | None = None) -> list[Region]:
+    """The regions offered at one level of the menu, in their menu order."""
+    parent_id = parent.id if parent is not None else None
+    return list(
+        session.scalars(
+            select(Region)
+            .where(
+                Region.parent_id.is_(None) if parent_id is None else Region.parent_id == parent_id
+            )
+            .where(Region.retired.is_(False))
+            .order_by(Region.position, Region.name)
+        )
+    )
+
+
+def pick_region(session: Session, answer: str, parent: Region | None = None) -> Region | None:
+    """The region a person means by a menu number ("2", "၂") or by a name in any locale."""
+    choices = region_choices(session, parent)
+    wanted = fold(answer)
+    if wanted.isdigit():
+        number = int(wanted)
+        return choices[number - 1] if 1 <= number <= len(choices) else None
+    if not wanted:
+        return None
+    names = {
+        row.entity_id: row.text
+        for row in session.scalars(
+            select(Translation).where(
+                Translation.entity == "region",
+                Translation.field == "name",
+                Translation.entity_id.in_([region.slug for region in choices]),
+            )
+        )
+    }
+    for region in choices:
+        spelled = {fold(region.name), fold(region.slug.replace("-", " "))}
+        if region.slug in names:
+            spelled.add(fold(names[region.slug]))
+        if wanted in spelled:
+            return region
+    # A unique prefix is enough: "kharkiv" for "Kharkiv oblast".
+    prefixed = [region for region in choices if fold(region.name).startswith(wanted)]
+    return prefixed[0] if len(prefixed) == 1 else None
