@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_bulletins_organization_id_organizations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletins')),
-    sa.UniqueConstraint('cap_identifier', name=op.f('uq_bulletins_cap_identifier'))
+    sa.UniqueConstraint('cap_sender', 'cap_identifier', name=op.f('uq_bulletins_cap_sender_cap_identifier'))
     )
     with op.batch_alter_table('bulletins', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bulletins_expires_at'), ['expires_at'], unique=False)

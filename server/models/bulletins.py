@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, false
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime
@@ -51,6 +51,8 @@ class Bulletin(Base):
     """One piece of credible information, attributable to its source, with an expiry."""
 
     __tablename__ = "bulletins"
+    # CAP identifiers are unique per sender only.
+    __table_args__ = (UniqueConstraint("cap_sender", "cap_identifier"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     kind: Mapped[BulletinKind] = mapped_column(enum_column(BulletinKind))
@@ -69,7 +71,7 @@ class Bulletin(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # CAP 1.2 provenance, when the bulletin came from (or goes out as) a CAP alert.
-    cap_identifier: Mapped[str | None] = mapped_column(String(URL_LENGTH), unique=True)
+    cap_identifier: Mapped[str | None] = mapped_column(String(URL_LENGTH))
     cap_sender: Mapped[str | None] = mapped_column(String(URL_LENGTH))
     cap_references: Mapped[str | None] = mapped_column(Text)
     sample: Mapped[bool] = mapped_column(Boolean, server_default=false())
