@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.content import cap, cap_export, hsds, hsds_export, search
+from server.content.cap_import import import_cap
 from server.db import get_database
 from server.models.bulletins import Bulletin
 from server.models.content import Region, Resource
@@ -119,7 +120,7 @@ def cap_import(source: str, region_slugs: tuple[str, ...], publish: bool) -> Non
         raise click.ClickException(f"{exc}; nothing was imported") from None
     with get_database().session() as session:
         regions = _regions(session, region_slugs) if region_slugs else None
-        report = cap.import_cap(session, alerts, regions=regions, publish=publish, now=_now())
+        report = import_cap(session, alerts, regions=regions, publish=publish, now=_now())
     click.echo(
         f"{report.created} created, {report.updated} updated, {report.cancelled} cancelled, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped"

@@ -24,11 +24,8 @@ from server.content.cap import (
     MAX_DOCUMENT_BYTES,
     CapAlert,
     CapError,
-    CapImportReport,
-    SkippedAlert,
     cap_bulletin_id,
     escape_markdown,
-    import_cap,
     parse_cap,
     unescape_markdown,
 )
@@ -39,6 +36,7 @@ from server.content.cap_export import (
     export_cap_many,
     reviewed_translations,
 )
+from server.content.cap_import import CapImportReport, SkippedAlert, import_cap
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, Severity
 from server.models.content import Region, RegionKind
 from server.models.translations import Translation, TranslationStatus, source_digest
@@ -688,21 +686,57 @@ def test_an_update_after_a_cancel_does_not_revive_the_alert(
     assert report.skipped == [SkippedAlert(UPDATE_ID, "cancelled earlier")]
 
 
-def test_another_sender_can_neither_cancel_nor_take_over_an_alert(
+def test_another_sender_can_neither_cancel_nor_overwrite_an_alert(
     database: db.Database, regions: None
 ) -> None:
     run_import(database, fixture("cyclone-alert"), publish=True)
+    (before,) = snapshot(database)[:1]
     impostor = "<sender>impostor@example.net</sender>"
     cancel = edit(fixture("cyclone-cancel"), f"<sender>{SENDER}</sender>", impostor)
-    takeover = edit(fixture("cyclone-alert"), f"<sender>{SENDER}</sender>", impostor)
-    report = run_import(database, cancel, takeover, publish=True)
+    same_identifier = edit(fixture("cyclone-alert"), f"<sender>{SENDER}</sender>", impostor)
+    same_identifier = edit(same_identifier, "Cyclone signal 7", "All clear")
+    report = run_import(database, cancel, same_identifier, now=NOW + timedelta(hours=1))
     assert report.skipped == [
-        SkippedAlert(ALERT_ID, "identifier already used by another sender"),
-        SkippedAlert("SAMPLE-DMO-2026-11-25-003", "nothing from this sender to cancel"),
+        SkippedAlert("SAMPLE-DMO-2026-11-25-003", "nothing from this sender to cancel")
     ]
+    assert (report.created, report.updated, report.cancelled) == (1, 0, 0)
+    # The original is untouched, column for column; the other sender's alert is its own bulletin.
+    assert before in snapshot(database)
     with database.session() as session:
-        (bulletin,) = all_bulletins(session)
-        assert bulletin.status is BulletinStatus.PUBLISHED
+        copy = session.get(Bulletin, cap_bulletin_id("impostor@example.net", ALERT_ID))
+        assert copy is not None
+        assert (copy.cap_identifier, copy.status) == (ALERT_ID, BulletinStatus.IN_REVIEW)
+        assert copy.title.startswith("All clear")
+
+
+def test_one_identifier_from_two_senders_imports_as_two_bulletins(
+    database: db.Database, regions: None
+) -> None:
+    other = "other-office@example.net"
+    theirs = edit(fixture("cyclone-alert"), SENDER, other)
+    theirs = edit(theirs, "Cyclone signal 7", "Flood warning")
+    first = run_import(database, fixture("cyclone-alert"), theirs)
+    assert (first.created, first.skipped) == (2, [])
+    with database.session() as session:
+        bulletins = {(b.cap_sender, b.cap_identifier): b for b in all_bulletins(session)}
+        assert set(bulletins) == {(SENDER, ALERT_ID), (other, ALERT_ID)}
+        assert bulletins[SENDER, ALERT_ID].id == cap_bulletin_id(SENDER, ALERT_ID)
+        assert bulletins[other, ALERT_ID].id == cap_bulletin_id(other, ALERT_ID)
+        assert bulletins[other, ALERT_ID].title.startswith("Flood warning")
+    # Each sender's messages find that sender's bulletin, never the other's.
+    again = run_import(database, fixture("cyclone-alert"), theirs, now=NOW + timedelta(hours=1))
+    assert (again.created, again.updated, again.unchanged, again.skipped) == (0, 0, 2, [])
+    update = edit(fixture("cyclone-update"), SENDER, other)
+    later = run_import(database, update, now=NOW + timedelta(hours=20))
+    assert (later.created, later.updated, later.skipped) == (0, 1, [])
+    with database.session() as session:
+        mine = session.get(Bulletin, cap_bulletin_id(SENDER, ALERT_ID))
+        updated = session.get(Bulletin, cap_bulletin_id(other, ALERT_ID))
+        assert mine is not None
+        assert updated is not None
+        assert (mine.cap_identifier, mine.severity) == (ALERT_ID, Severity.SEVERE)
+        assert updated.cap_identifier == UPDATE_ID
+        assert updated.title.startswith("Great danger signal 10")
 
 
 def test_another_senders_update_cannot_block_the_real_alert(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import uuid
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -692,17 +693,52 @@ def test_export_refuses_a_record_the_schema_rejects(database: db.Database, tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def test_export_without_a_schema_says_it_did_not_validate(
+def test_export_checks_records_against_the_vendored_schema(
+    database: db.Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strict = write_json(tmp_path, {"type": "object", "required": ["x_refuge_never"]}, "s.json")
+    monkeypatch.setattr(hsds_export, "DEFAULT_SCHEMA", strict)
+    populate(database)
+    with (
+        pytest.raises(HsdsError, match="'x_refuge_never' is a required"),
+        database.session() as session,
+    ):
+        export_hsds(session, tmp_path / "out", now=NOW)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_vendored_schema_refuses_a_service_hsds_forbids() -> None:
+    vendored = json.loads(hsds_export.DEFAULT_SCHEMA.read_text(encoding="utf-8"))
+    kind = jsonschema.Draft202012Validator
+    kind.check_schema(vendored)
+    validator = kind(vendored, format_checker=kind.FORMAT_CHECKER)
+    assert validator.is_valid({"id": str(uuid.uuid4()), "name": "x", "status": "active"})
+    assert not validator.is_valid({"id": "not-a-uuid", "name": "x", "status": "active"})
+    assert not validator.is_valid({"id": str(uuid.uuid4()), "name": "x"})
+
+
+def test_export_without_its_vendored_schema_refuses_to_write(
     database: db.Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hsds_export, "DEFAULT_SCHEMA", tmp_path / "absent.json")
     populate(database)
-    with database.session() as session:
-        report = export_hsds(session, tmp_path / "out", now=NOW)
-    assert not report.validated
-    assert report.warnings == [
-        f"records were not validated: no HSDS schema at {tmp_path}/absent.json"
-    ]
+    with (
+        pytest.raises(HsdsError, match=r"absent\.json: the vendored HSDS schema is missing"),
+        database.session() as session,
+    ):
+        export_hsds(session, tmp_path / "out", now=NOW)
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_schema_path_that_does_not_exist(
+    database: db.Database, tmp_path: Path
+) -> None:
+    with (
+        pytest.raises(HsdsError, match=r"absent\.json: no such HSDS schema"),
+        database.session() as session,
+    ):
+        export_hsds(session, tmp_path / "out", now=NOW, schema=tmp_path / "absent.json")
+    assert not (tmp_path / "out").exists()
 
 
 def snapshot(resource: Resource) -> dict[str, Any]:
@@ -730,7 +766,7 @@ def test_export_then_import_keeps_what_matters(database: db.Database, tmp_path: 
     populate(database)
     out = tmp_path / "out"
     with database.session() as session:
-        export_hsds(session, out, now=NOW, schema=SCHEMA if SCHEMA.is_file() else None)
+        assert export_hsds(session, out, now=NOW).validated  # the vendored schema
         originals = {r.name: snapshot(r) for r in session.scalars(select(Resource))}
     report = run_import(database, out / "services.json", slug="elsewhere")
     assert report.counts["service"] == {"created": 2}
