@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean i18n-extract i18n-update i18n-compile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,16 +21,39 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
-run: $(RUN_STAMP)
+# Compiled catalogues are built, never committed; rebuilt whenever a .po or the .pot changes.
+MO_STAMP := locales/.compiled
+$(MO_STAMP): $(RUN_STAMP) $(wildcard locales/messages.pot locales/*/LC_MESSAGES/messages.po)
+	$(PY) -m server.i18n_tools compile
+	touch $@
+
+run: $(RUN_STAMP) $(MO_STAMP)
 	$(VENV)/bin/refuge demo
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(MO_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
 	$(VENV)/bin/ruff check server tests bench migrations
 	$(VENV)/bin/ruff format --check server tests bench migrations
 	$(VENV)/bin/mypy
+	$(PY) -m server.i18n_tools check
+
+# Translators: see docs/translating.md.
+i18n-extract: $(DEV_STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --width=100 \
+	    --add-comments=Translators: --project=Refuge --copyright-holder="Refuge contributors" \
+	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 \
+	    -o locales/messages.pot .
+	$(PY) -m server.i18n_tools normalise-pot
+
+i18n-update: i18n-extract
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --width=100 \
+	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+
+i18n-compile: $(RUN_STAMP)
+	$(PY) -m server.i18n_tools compile
+	touch $(MO_STAMP)
 
 bench: $(DEV_STAMP)
 	$(PY) -m bench

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -46,6 +47,10 @@ KNOWN = frozenset(
         "REFUGE_RETAIN_INACTIVE_DAYS",
         "REFUGE_RETAIN_RECEIPTS_DAYS",
         "REFUGE_RETAIN_SENT_DAYS",
+        "REFUGE_LOCALES",
+        "REFUGE_LOCALE_FALLBACKS",
+        "REFUGE_LOCALE_SCRIPTS",
+        "REFUGE_STALE_TRANSLATIONS",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
@@ -68,6 +73,43 @@ class Retention:
     inactive_subscriber_days: int = 180
     receipt_days: int = 7
     sent_message_days: int = 7
+
+
+DEFAULT_LOCALES = ("en", "ar", "fr", "uk", "my", "bn", "rhg")
+
+
+class StalePolicy(enum.Enum):
+    """What a page does with a translation whose source text changed since."""
+
+    MARK = "mark"  # show it, marked as possibly out of date
+    FALLBACK = "fallback"  # show the next language in the fallback chain instead
+
+
+@dataclass(frozen=True)
+class Localization:
+    """Which languages Refuge speaks and how it falls back between them."""
+
+    locales: tuple[str, ...] = DEFAULT_LOCALES
+    #: Per locale, the languages to try when a text is missing (the source language last).
+    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = (("rhg", ("my", "en")),)
+    #: Per locale, the script its people write in when CLDR's default is not theirs.
+    scripts: tuple[tuple[str, str], ...] = (("rhg", "Latn"),)
+    stale_policy: tuple[tuple[str, StalePolicy], ...] = ()
+
+    def chain(self, locale: str) -> tuple[str, ...]:
+        """The locale, then its fallbacks, ending with the default language."""
+        chain = [locale, *dict(self.fallbacks).get(locale, ())]
+        if "en" not in chain:
+            chain.append("en")
+        return tuple(dict.fromkeys(chain))
+
+    def script(self, locale: str) -> str | None:
+        """The script override for a locale, if any."""
+        return dict(self.scripts).get(locale)
+
+    def stale(self, locale: str) -> StalePolicy:
+        """What to do with a stale translation in this locale."""
+        return dict(self.stale_policy).get(locale, StalePolicy.MARK)
 
 
 class Environment(enum.Enum):
@@ -125,6 +167,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:5000"
     log_level: str = "INFO"
     retention: Retention = field(default_factory=Retention)
+    localization: Localization = field(default_factory=Localization)
 
     @property
     def production(self) -> bool:
@@ -201,6 +244,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
             ),
             sent_message_days=_days("REFUGE_RETAIN_SENT_DAYS", get("REFUGE_RETAIN_SENT_DAYS"), 7),
         ),
+        localization=_localization(get),
     )
     _check_twilio(settings)
     return settings
@@ -307,6 +351,59 @@ def _public_url(raw: str | None, production: bool) -> str:
     if production and not url.startswith("https://"):
         raise ConfigError("REFUGE_PUBLIC_URL must use https in production")
     return url
+
+
+def _locale_tag(name: str, raw: str) -> str:
+    tag = raw.strip().replace("-", "_")
+    try:
+        Locale.parse(tag)
+    except (ValueError, UnknownLocaleError):
+        raise ConfigError(f"{name}: {raw!r} is not a language tag CLDR knows") from None
+    return tag
+
+
+def _pairs(name: str, raw: str | None) -> list[tuple[str, str]]:
+    """Parse "a=x,y;b=z" into [(a, "x,y"), (b, "z")]."""
+    if raw is None:
+        return []
+    pairs = []
+    for item in raw.split(";"):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name}: {item!r} must look like locale=value")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def _localization(get: Callable[[str], str | None]) -> Localization:
+    raw_locales = get("REFUGE_LOCALES")
+    locales = (
+        tuple(_locale_tag("REFUGE_LOCALES", tag) for tag in raw_locales.split(","))
+        if raw_locales
+        else DEFAULT_LOCALES
+    )
+    if "en" not in locales:
+        raise ConfigError("REFUGE_LOCALES must include en, the language content is written in")
+    defaults = Localization()
+    fallbacks = dict(defaults.fallbacks)
+    for key, value in _pairs("REFUGE_LOCALE_FALLBACKS", get("REFUGE_LOCALE_FALLBACKS")):
+        chain = tuple(_locale_tag("REFUGE_LOCALE_FALLBACKS", tag) for tag in value.split(","))
+        fallbacks[_locale_tag("REFUGE_LOCALE_FALLBACKS", key)] = chain
+    scripts = dict(defaults.scripts)
+    for key, value in _pairs("REFUGE_LOCALE_SCRIPTS", get("REFUGE_LOCALE_SCRIPTS")):
+        if not (len(value) == 4 and value.isalpha()):
+            raise ConfigError(f"REFUGE_LOCALE_SCRIPTS: {value!r} is not an ISO 15924 script code")
+        scripts[_locale_tag("REFUGE_LOCALE_SCRIPTS", key)] = value.title()
+    stale = [
+        (_locale_tag("REFUGE_STALE_TRANSLATIONS", key), parse_enum(StalePolicy, key, value))
+        for key, value in _pairs("REFUGE_STALE_TRANSLATIONS", get("REFUGE_STALE_TRANSLATIONS"))
+    ]
+    return Localization(
+        locales=locales,
+        fallbacks=tuple(sorted(fallbacks.items())),
+        scripts=tuple(sorted(scripts.items())),
+        stale_policy=tuple(stale),
+    )
 
 
 MAX_RETENTION_DAYS = 3650

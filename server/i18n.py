@@ -1,47 +1,168 @@
-"""Locales: negotiation, text direction from CLDR, and Flask-Babel wiring."""
+"""Locales: negotiation in a written order, text direction from CLDR, catalogues, Flask wiring.
+
+The order in which a locale is chosen, first match wins:
+1. the locale in the URL (`/<locale>/...`),
+2. the subscriber's saved choice (SMS),
+3. the language cookie the person set,
+4. the browser's Accept-Language, negotiated with Babel,
+5. the region's default locale,
+6. English.
+A tag that is unknown or malformed at any step is skipped, never an error.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, g, request
+from babel.core import get_global
+from babel.support import NullTranslations, Translations
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
+from markupsafe import Markup, escape
 
 DEFAULT_LOCALE = "en"
+#: The pseudo-locale tests use to find untranslated or truncated text (development only).
+#: Babel knows no "en-XA", so the never-requested CLDR locale en_US_POSIX carries it.
+PSEUDO_LOCALE = "en_US_POSIX"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LANGUAGE_COOKIE = "lang"
+MAX_TAG_LENGTH = 35
 
 
-def available_locales() -> tuple[str, ...]:
-    """Locales with a compiled UI catalogue, plus the source language."""
-    found = {DEFAULT_LOCALE}
-    if LOCALES_DIR.is_dir():
-        found.update(p.name for p in LOCALES_DIR.iterdir() if (p / "LC_MESSAGES").is_dir())
-    return tuple(sorted(found))
-
-
-def text_direction(locale: str) -> str:
-    """'rtl' or 'ltr' for a locale, from CLDR's character order."""
+def parse_tag(tag: str | None) -> Locale | None:
+    """A Babel locale for a BCP 47 or POSIX tag ("pt-BR", "zh_Hans", "ar-SD"), or None."""
+    if not tag or len(tag) > MAX_TAG_LENGTH:
+        return None
     try:
-        order = Locale.parse(locale.replace("-", "_")).character_order
-    except (ValueError, UnknownLocaleError):
+        return Locale.parse(tag.strip().replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+
+
+def negotiate(preferred: Iterable[str], available: Sequence[str]) -> str | None:
+    """The first preferred tag an available locale serves: exact, then script, then language."""
+    offered = set(available)
+    for tag in preferred:
+        if tag.replace("-", "_") in offered:
+            return tag.replace("-", "_")
+        locale = parse_tag(tag)
+        if locale is None:
+            continue
+        candidates = [str(locale)]
+        if locale.script:
+            candidates.append(f"{locale.language}_{locale.script}")
+        candidates.append(locale.language)
+        for candidate in candidates:
+            if candidate in offered:
+                return candidate
+    return None
+
+
+def choose_locale(
+    available: Sequence[str],
+    *,
+    url: str | None = None,
+    saved: str | None = None,
+    cookie: str | None = None,
+    accept: Sequence[str] = (),
+    region_default: str | None = None,
+) -> str:
+    """The locale for a request or a message, following the order in this module's docstring."""
+    for single in (url, saved, cookie):
+        if single:
+            chosen = negotiate([single], available)
+            if chosen:
+                return chosen
+    for group in (list(accept), [region_default] if region_default else []):
+        chosen = negotiate(group, available)
+        if chosen:
+            return chosen
+    return DEFAULT_LOCALE
+
+
+def script_direction(script: str) -> str:
+    """'rtl' or 'ltr' for an ISO 15924 script, from CLDR's likely subtags and character order."""
+    likely = get_global("likely_subtags")
+    representative = likely.get(f"und_{script}") or likely.get("und", DEFAULT_LOCALE)
+    locale = parse_tag(representative)
+    if locale is None:
         return "ltr"
-    return "rtl" if order == "right-to-left" else "ltr"
+    return "rtl" if locale.character_order == "right-to-left" else "ltr"
+
+
+def text_direction(locale: str, scripts: Mapping[str, str] | None = None) -> str:
+    """'rtl' or 'ltr' for a locale: the script override if one is set, else CLDR's default."""
+    override = (scripts or {}).get(locale)
+    if override:
+        return script_direction(override)
+    parsed = parse_tag(locale)
+    if parsed is None:
+        return "ltr"
+    return "rtl" if parsed.character_order == "right-to-left" else "ltr"
+
+
+def html_lang(locale: str, scripts: Mapping[str, str] | None = None) -> str:
+    """The BCP 47 tag for `<html lang>`, naming the script when it is not CLDR's default."""
+    tag = locale.replace("_", "-")
+    override = (scripts or {}).get(locale)
+    return f"{tag}-{override}" if override else tag
+
+
+def url_tag(locale: str) -> str:
+    """How a locale appears in a URL: BCP 47 with hyphens."""
+    return locale.replace("_", "-")
+
+
+@functools.lru_cache(maxsize=32)
+def catalogue(locale: str) -> NullTranslations:
+    """The compiled UI catalogue of a locale (empty for English), for use outside requests."""
+    return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+
+
+def ltr(value: object) -> Markup:
+    """Keep a number, phone number or code left-to-right inside right-to-left text."""
+    return Markup('<bdi dir="ltr">%s</bdi>') % escape(value)
+
+
+# --- Flask wiring -----------------------------------------------------------------------------
+
+
+def available_locales(app: Flask | None = None) -> tuple[str, ...]:
+    """The locales this instance serves (the pseudo-locale too, in development)."""
+    settings = (app or current_app).extensions["refuge.settings"]
+    locales = tuple(settings.localization.locales)
+    return (*locales, PSEUDO_LOCALE) if not settings.production else locales
 
 
 def select_locale() -> str:
-    """The best locale for this request among those available."""
-    return request.accept_languages.best_match(available_locales()) or DEFAULT_LOCALE
+    """The locale of the current request (Flask-Babel's selector)."""
+    if "locale" not in g:
+        _expose_locale()
+    locale: str = g.locale
+    return locale
 
 
 def _expose_locale() -> None:
-    locale = select_locale()
-    g.locale = locale
-    g.text_direction = text_direction(locale)
+    settings = current_app.extensions["refuge.settings"]
+    view_args = request.view_args or {}
+    g.locale = choose_locale(
+        available_locales(),
+        url=view_args.get("locale"),
+        saved=g.get("subscriber_locale"),
+        cookie=request.cookies.get(LANGUAGE_COOKIE),
+        accept=[tag for tag, _quality in request.accept_languages],
+        region_default=g.get("region_default_locale"),
+    )
+    scripts = dict(settings.localization.scripts)
+    g.text_direction = text_direction(g.locale, scripts)
+    g.html_lang = html_lang(g.locale, scripts)
 
 
 def init_app(app: Flask) -> None:
-    """Attach Flask-Babel with Refuge's catalogues and locale selector."""
+    """Attach Flask-Babel with Refuge's catalogues, selector and template helpers."""
     Babel(
         app,
         locale_selector=select_locale,
@@ -49,3 +170,4 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(LOCALES_DIR),
     )
     app.before_request(_expose_locale)
+    app.jinja_env.filters["ltr"] = ltr

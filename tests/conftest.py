@@ -101,7 +101,11 @@ def client(app: Flask) -> FlaskClient:
 
 
 def pytest_configure(config: Any) -> None:
-    """Keep tests independent of any REFUGE_* setting the developer's shell has."""
+    """Keep tests independent of the developer's shell; build the catalogues once."""
+    if not hasattr(config, "workerinput"):  # the controller, before any worker starts
+        from server import i18n_tools
+
+        i18n_tools.compile_all()
     for name in list(os.environ):
         if name.startswith("REFUGE_") and name not in {
             "REFUGE_TEST_DATABASE_URL",

@@ -112,6 +112,12 @@ def test_a_misspelt_variable_is_named_with_a_suggestion(tmp_path: Path) -> None:
         ("REFUGE_SECRET_KEY", "c2hvcnQ", "REFUGE_SECRET_KEY is 5 bytes long; at least 32"),
         ("REFUGE_INDEX_KEY", "***not base64***", "REFUGE_INDEX_KEY is not valid base64"),
         ("REFUGE_MASTER_KEYS", "nocolon", "REFUGE_MASTER_KEYS entry 1 must look like"),
+        ("REFUGE_LOCALES", "en,klingon", "REFUGE_LOCALES: 'klingon' is not a language tag"),
+        ("REFUGE_LOCALES", "ar,fr", "REFUGE_LOCALES must include en"),
+        ("REFUGE_LOCALE_FALLBACKS", "rhg", "REFUGE_LOCALE_FALLBACKS: 'rhg' must look like"),
+        ("REFUGE_LOCALE_SCRIPTS", "rhg=Latin", "REFUGE_LOCALE_SCRIPTS: 'Latin' is not an ISO"),
+        ("REFUGE_STALE_TRANSLATIONS", "ar=hide", "ar='hide' is not one of: mark, fallback"),
+        ("REFUGE_RETAIN_INACTIVE_DAYS", "forever", "REFUGE_RETAIN_INACTIVE_DAYS='forever' must"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(
@@ -137,3 +143,21 @@ def test_settings_never_show_keys_or_secrets_in_their_repr(tmp_path: Path) -> No
         assert env[name] not in shown
     assert env["REFUGE_MASTER_KEYS"].split(":")[1] not in shown
     assert "refuge@db.internal" not in shown
+
+
+def test_localization_settings_are_read(tmp_path: Path) -> None:
+    settings = load_config(
+        {
+            **refuge_env(tmp_path),
+            "REFUGE_LOCALES": "en,ar,fa",
+            "REFUGE_LOCALE_FALLBACKS": "fa=ar,en",
+            "REFUGE_STALE_TRANSLATIONS": "ar=fallback",
+        }
+    )
+    localization = settings.localization
+    assert localization.locales == ("en", "ar", "fa")
+    assert localization.chain("fa") == ("fa", "ar", "en")
+    assert localization.chain("rhg") == ("rhg", "my", "en")
+    assert localization.script("rhg") == "Latn"
+    assert localization.stale("ar").value == "fallback"
+    assert localization.stale("fa").value == "mark"

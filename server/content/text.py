@@ -9,6 +9,9 @@ import unicodedata
 # tatweel). Marks that are letters' vowels in Brahmic scripts (Burmese, Bengali) are kept.
 _STRIPPABLE_BASE_MAX = 0x052F  # Latin, Greek, Cyrillic
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Letters people write interchangeably in Arabic: teh marbuta and heh, alef maksura and yeh.
+# (Hamza and madda on alef decompose to a plain alef plus a mark, removed above.)
+_ARABIC_LETTERS = {"\u0629": "\u0647", "\u0649": "\u064a"}
 
 
 def fold(text: str) -> str:
@@ -18,11 +21,11 @@ def fold(text: str) -> str:
     base = 0
     for character in decomposed:
         if unicodedata.combining(character):
-            if base <= _STRIPPABLE_BASE_MAX:
+            if base <= _STRIPPABLE_BASE_MAX or _ARABIC_MARKS.match(character):
                 continue
         else:
             base = ord(character)
-        kept.append(character)
+        kept.append(_ARABIC_LETTERS.get(character, character))
     folded = unicodedata.normalize("NFKC", "".join(kept)).casefold()
     folded = _ARABIC_MARKS.sub("", folded)
     folded = "".join(

@@ -1,0 +1,133 @@
+"""The words people text: command keywords in every locale, and numbers in any digit script.
+
+Keywords are gettext messages (context "sms keyword"), so translators handle them in the same
+catalogue as everything else. A translation may list several spellings separated by "|".
+English keywords are always understood too, whatever the person's language.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+
+from flask_babel import lazy_pgettext
+
+from server.content.text import fold
+from server.i18n import catalogue
+
+
+class Command(enum.Enum):
+    """What a person can ask for by keyword."""
+
+    HELP = "help"
+    STOP = "stop"
+    START = "start"
+    MENU = "menu"
+    FIND = "find"
+    NEWS = "news"
+    SECURE = "secure"
+    CHECKIN = "checkin"
+    OK = "ok"
+    MORE = "more"
+    NEXT = "next"
+    BACK = "back"
+    YES = "yes"
+    NO = "no"
+    LANG = "lang"
+    DELETE = "delete"
+    CHECK = "check"
+
+
+# The English keyword of each command, marked for translation with a note for translators.
+KEYWORDS = {
+    # Translators: an SMS command word people type on a basic phone. Give every spelling
+    # people would text, separated by "|" (for example "AIDE|AIDEZ"), in the script they
+    # text with (Rohingya in Latin letters). Short words, no spaces if possible.
+    Command.HELP: lazy_pgettext("sms keyword", "HELP"),
+    # Translators: SMS command word (stop all messages); see HELP.
+    Command.STOP: lazy_pgettext("sms keyword", "STOP"),
+    # Translators: SMS command word (receive messages again); see HELP.
+    Command.START: lazy_pgettext("sms keyword", "START"),
+    # Translators: SMS command word (show the main menu); see HELP.
+    Command.MENU: lazy_pgettext("sms keyword", "MENU"),
+    # Translators: SMS command word (find help nearby); see HELP.
+    Command.FIND: lazy_pgettext("sms keyword", "FIND"),
+    # Translators: SMS command word (current information); see HELP.
+    Command.NEWS: lazy_pgettext("sms keyword", "NEWS"),
+    # Translators: SMS command word (account-security checklists); see HELP.
+    Command.SECURE: lazy_pgettext("sms keyword", "SECURE"),
+    # Translators: SMS command word (set up or confirm a check-in); see HELP.
+    Command.CHECKIN: lazy_pgettext("sms keyword", "CHECKIN"),
+    # Translators: SMS command word (confirm); see HELP.
+    Command.OK: lazy_pgettext("sms keyword", "OK"),
+    # Translators: SMS command word (show the next page); see HELP.
+    Command.MORE: lazy_pgettext("sms keyword", "MORE"),
+    # Translators: SMS command word (next step); see HELP.
+    Command.NEXT: lazy_pgettext("sms keyword", "NEXT"),
+    # Translators: SMS command word (previous step); see HELP.
+    Command.BACK: lazy_pgettext("sms keyword", "BACK"),
+    # Translators: SMS command word (agree); see HELP.
+    Command.YES: lazy_pgettext("sms keyword", "YES"),
+    # Translators: SMS command word (decline); see HELP.
+    Command.NO: lazy_pgettext("sms keyword", "NO"),
+    # Translators: SMS command word (change language); see HELP.
+    Command.LANG: lazy_pgettext("sms keyword", "LANG"),
+    # Translators: SMS command word (delete everything about me); see HELP.
+    Command.DELETE: lazy_pgettext("sms keyword", "DELETE"),
+    # Translators: SMS command word (check a rumour); see HELP.
+    Command.CHECK: lazy_pgettext("sms keyword", "CHECK"),
+}
+#: English spellings understood in every locale, beside the keyword itself.
+ENGLISH_SYNONYMS = {
+    Command.HELP: ("INFO",),
+    Command.STOP: ("UNSUBSCRIBE", "END", "QUIT", "CANCEL", "STOPALL"),
+    Command.START: ("UNSTOP", "SUBSCRIBE"),
+    Command.MENU: ("HI", "HELLO"),
+    Command.CHECKIN: ("CHECK-IN", "SAFE"),
+    Command.LANG: ("LANGUAGE",),
+}
+CONTEXT = "sms keyword"
+
+
+def keyword_source(command: Command) -> str:
+    """The English keyword (the msgid) of a command."""
+    return command.name
+
+
+@functools.lru_cache(maxsize=64)
+def keywords(locale: str) -> dict[str, Command]:
+    """Every folded spelling that means a command in this locale (English ones included)."""
+    found: dict[str, Command] = {}
+    translations = catalogue(locale)
+    for command in Command:
+        spellings = [keyword_source(command), *ENGLISH_SYNONYMS.get(command, ())]
+        translated = str(translations.pgettext(CONTEXT, keyword_source(command))).split("|")
+        for spelling in [*spellings, *translated]:
+            folded = fold(spelling)
+            # The person's own language wins over an English word spelt the same.
+            if folded and (folded not in found or spelling in translated):
+                found[folded] = command
+    return found
+
+
+def recognise(text: str, locale: str) -> Command | None:
+    """The command a message asks for: its whole text, or its first word, as a keyword."""
+    folded = fold(text)
+    if not folded:
+        return None
+    known = keywords(locale)
+    if folded in known:
+        return known[folded]
+    first = folded.split()[0]
+    return known.get(first)
+
+
+def number(text: str) -> int | None:
+    """A menu number in any digit script ("2", "٢", "၂"), or None when the text is not one."""
+    folded = fold(text)
+    return int(folded) if folded.isdigit() and len(folded) <= 3 else None
+
+
+def words_of(text: str) -> list[str]:
+    """The folded words of a message after its first (the command's arguments)."""
+    return fold(text).split()[1:]
