@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from server import cli, db, i18n, logs, vault
+from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
 from server.web import errors, hardening, health
 
@@ -44,5 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
 
     app.register_blueprint(health.blueprint)
+    from server import cli  # the commands import the domain; load them only for an app
+
     cli.init_app(app)
     return app
