@@ -117,3 +117,20 @@ def test_a_stale_translation_is_marked_or_skipped_by_policy() -> None:
     strict = Localization(stale_policy=(("ar", StalePolicy.FALLBACK),))
     fallback = pick(rows, "r1", "name", "New source", "en", "ar", strict)
     assert (fallback.text, fallback.locale, fallback.stale) == ("New source", "en", False)
+
+
+@pytest.mark.parametrize(
+    ("cookie", "html"),
+    [
+        ("ar", '<html lang="ar" dir="rtl">'),
+        ("rhg", '<html lang="rhg-Latn" dir="ltr">'),
+        ("my", '<html lang="my" dir="ltr">'),
+        ("uk", '<html lang="uk" dir="ltr">'),
+    ],
+)
+def test_every_page_carries_its_language_and_direction(app: Flask, cookie: str, html: str) -> None:
+    client = app.test_client()
+    client.set_cookie(i18n.LANGUAGE_COOKIE, cookie)
+    page = client.get("/no-such-page").get_data(as_text=True)
+    assert html in page
+    assert "Page not found" not in page  # the heading is translated
