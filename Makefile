@@ -43,7 +43,7 @@ check: $(DEV_STAMP)
 i18n-extract: $(DEV_STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --width=100 \
 	    --add-comments=Translators: --project=Refuge --copyright-holder="Refuge contributors" \
-	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 \
+	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ \
 	    -o locales/messages.pot .
 	$(PY) -m server.i18n_tools normalise-pot
 

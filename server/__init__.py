@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
+from server.sms import webhook
 from server.web import errors, hardening, health
 
 csrf = CSRFProtect()
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(webhook.blueprint)
+    csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else
     from server import cli  # the commands import the domain; load them only for an app
 
     cli.init_app(app)

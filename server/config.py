@@ -51,12 +51,18 @@ KNOWN = frozenset(
         "REFUGE_LOCALE_FALLBACKS",
         "REFUGE_LOCALE_SCRIPTS",
         "REFUGE_STALE_TRANSLATIONS",
+        "REFUGE_SMS_REPLIES_PER_HOUR",
+        "REFUGE_SMS_REPLIES_PER_DAY",
+        "REFUGE_SMS_SEGMENT_BUDGETS",
+        "REFUGE_SMS_KEEP_ACCENTS",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
 TOOLING = frozenset({"REFUGE_TEST_DATABASE_URL", "REFUGE_REQUIRE_BROWSER", "REFUGE_CHROMIUM"})
 
 KEY_VARIABLES = ("REFUGE_SECRET_KEY", "REFUGE_MASTER_KEYS", "REFUGE_INDEX_KEY")
+#: Signs webhooks; in development generated with the keys so the simulator can sign too.
+WEBHOOK_TOKEN_VARIABLE = "REFUGE_TWILIO_AUTH_TOKEN"  # noqa: S105 (a variable name)
 DEV_KEYS_FILE = "keys.json"
 TWILIO_API_BASE = "https://api.twilio.com"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -110,6 +116,22 @@ class Localization:
     def stale(self, locale: str) -> StalePolicy:
         """What to do with a stale translation in this locale."""
         return dict(self.stale_policy).get(locale, StalePolicy.MARK)
+
+
+@dataclass(frozen=True)
+class Messaging:
+    """Limits and costs of the SMS conversation."""
+
+    replies_per_hour: int = 30
+    replies_per_day: int = 100
+    #: Per locale, how many segments one reply may take (default: 2 GSM-7, 3 UCS-2).
+    segment_budgets: tuple[tuple[str, int], ...] = ()
+    #: Locales whose accented letters are kept even when that makes a message UCS-2.
+    keep_accents: tuple[str, ...] = ()
+
+    def budget(self, locale: str) -> int | None:
+        """The segment budget set for a locale, or None for the encoding's default."""
+        return dict(self.segment_budgets).get(locale)
 
 
 class Environment(enum.Enum):
@@ -168,6 +190,7 @@ class Settings:
     log_level: str = "INFO"
     retention: Retention = field(default_factory=Retention)
     localization: Localization = field(default_factory=Localization)
+    messaging: Messaging = field(default_factory=Messaging)
 
     @property
     def production(self) -> bool:
@@ -206,9 +229,11 @@ def load_config(env: Mapping[str, str]) -> Settings:
         raise ConfigError(
             f"{missing[0]} is required in production (`refuge keys generate` prints a fresh set)"
         )
-    if missing:
+    webhook_token = get(WEBHOOK_TOKEN_VARIABLE)
+    if not production and (missing or webhook_token is None):
         generated = _development_keys(instance)
         keys = {name: value or generated[name] for name, value in keys.items()}
+        webhook_token = webhook_token or generated[WEBHOOK_TOKEN_VARIABLE]
 
     sms_backend = parse_enum(
         SmsBackend, "REFUGE_SMS_BACKEND", get("REFUGE_SMS_BACKEND") or "console"
@@ -227,7 +252,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
         index_key=_key("REFUGE_INDEX_KEY", keys, vault.decode_key),
         sms_backend=sms_backend,
         twilio_account_sid=get("REFUGE_TWILIO_ACCOUNT_SID"),
-        twilio_auth_token=get("REFUGE_TWILIO_AUTH_TOKEN"),
+        twilio_auth_token=webhook_token,
         twilio_from=get("REFUGE_TWILIO_FROM"),
         twilio_messaging_service_sid=get("REFUGE_TWILIO_MESSAGING_SERVICE_SID"),
         twilio_api_base=_http_url(
@@ -245,6 +270,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
             sent_message_days=_days("REFUGE_RETAIN_SENT_DAYS", get("REFUGE_RETAIN_SENT_DAYS"), 7),
         ),
         localization=_localization(get),
+        messaging=_messaging(get),
     )
     _check_twilio(settings)
     return settings
@@ -314,25 +340,37 @@ def _ensure_writable(directory: Path) -> None:
 def _development_keys(instance: Path) -> dict[str, str]:
     """Keys for a development instance, generated once into instance/keys.json (0600)."""
     path = instance / DEV_KEYS_FILE
+    wanted = (*KEY_VARIABLES, WEBHOOK_TOKEN_VARIABLE)
+    stored: dict[str, str] = {}
     if path.exists():
         try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
+            loaded = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} is unreadable or not JSON") from None
-        if isinstance(stored, dict) and all(isinstance(stored.get(k), str) for k in KEY_VARIABLES):
-            return {k: stored[k] for k in KEY_VARIABLES}
-        raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} lacks one of {', '.join(KEY_VARIABLES)}")
+        if not isinstance(loaded, dict) or not all(
+            isinstance(loaded.get(k), str) for k in KEY_VARIABLES
+        ):
+            raise ConfigError(
+                f"REFUGE_INSTANCE_PATH: {path} lacks one of {', '.join(KEY_VARIABLES)}"
+            )
+        stored = {k: v for k, v in loaded.items() if k in wanted and isinstance(v, str)}
+        if all(k in stored for k in wanted):
+            return stored
     _ensure_writable(instance)
-    generated = vault.new_key_settings()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    generated = {**vault.new_key_settings(), WEBHOOK_TOKEN_VARIABLE: vault.new_webhook_token()}
+    keys = {**generated, **stored}  # keys already in use are never replaced
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(generated, handle, indent=2)
-    log.warning(
-        "DEVELOPMENT KEYS generated into %s: fine for a laptop, never for real people. "
-        "Production reads keys from REFUGE_* variables (`refuge keys generate`).",
-        path,
-    )
-    return generated
+        json.dump(keys, handle, indent=2)
+    temporary.replace(path)
+    if not stored:
+        log.warning(
+            "DEVELOPMENT KEYS generated into %s: fine for a laptop, never for real people. "
+            "Production reads keys from REFUGE_* variables (`refuge keys generate`).",
+            path,
+        )
+    return keys
 
 
 def _http_url(name: str, raw: str) -> str:
@@ -403,6 +441,44 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
         fallbacks=tuple(sorted(fallbacks.items())),
         scripts=tuple(sorted(scripts.items())),
         stale_policy=tuple(stale),
+    )
+
+
+MAX_SEGMENT_BUDGET = 10
+
+
+def _count(name: str, raw: str | None, default: int, most: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} must be a whole number") from None
+    if not 1 <= value <= most:
+        raise ConfigError(f"{name}={raw!r} must be between 1 and {most}")
+    return value
+
+
+def _messaging(get: Callable[[str], str | None]) -> Messaging:
+    budgets = [
+        (
+            _locale_tag("REFUGE_SMS_SEGMENT_BUDGETS", key),
+            _count("REFUGE_SMS_SEGMENT_BUDGETS", value, 2, MAX_SEGMENT_BUDGET),
+        )
+        for key, value in _pairs("REFUGE_SMS_SEGMENT_BUDGETS", get("REFUGE_SMS_SEGMENT_BUDGETS"))
+    ]
+    keep = get("REFUGE_SMS_KEEP_ACCENTS")
+    return Messaging(
+        replies_per_hour=_count(
+            "REFUGE_SMS_REPLIES_PER_HOUR", get("REFUGE_SMS_REPLIES_PER_HOUR"), 30, 10_000
+        ),
+        replies_per_day=_count(
+            "REFUGE_SMS_REPLIES_PER_DAY", get("REFUGE_SMS_REPLIES_PER_DAY"), 100, 100_000
+        ),
+        segment_budgets=tuple(budgets),
+        keep_accents=tuple(_locale_tag("REFUGE_SMS_KEEP_ACCENTS", tag) for tag in keep.split(","))
+        if keep
+        else (),
     )
 
 

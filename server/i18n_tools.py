@@ -30,7 +30,7 @@ EXTRACT = [
     "extract", "-F", "babel.cfg", "--no-location", "--sort-output", "--width=100",
     "--add-comments=Translators:", "--project=Refuge", "--copyright-holder=Refuge contributors",
     "--msgid-bugs-address=translators@refuge.invalid", "-k", "_l", "-k", "lazy_gettext",
-    "-k", "lazy_pgettext:1c,2", "-k", "lazy_ngettext:1,2",
+    "-k", "lazy_pgettext:1c,2", "-k", "lazy_ngettext:1,2", "-k", "N_",
 ]  # fmt: skip
 
 

@@ -77,6 +77,8 @@ def configure_logging(level: str = "INFO") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(level)
+    # Alembic narrates its plugin set-up at INFO on every start; its migrations still show.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # Handlers that other libraries installed (gunicorn's, werkzeug's) get the filter too.
     for name in ("", "gunicorn.error", "gunicorn.access", "werkzeug"):
         for existing in logging.getLogger(name).handlers:

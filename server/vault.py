@@ -112,6 +112,11 @@ def _new_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii").rstrip("=")
 
 
+def new_webhook_token() -> str:
+    """A random token for signing webhooks in development (Twilio issues the real one)."""
+    return secrets.token_hex(16)
+
+
 def new_key_settings(master_key_id: str = "k1") -> dict[str, str]:
     """A fresh set of REFUGE_* key settings, for production or a development instance."""
     return {

@@ -51,9 +51,20 @@ def test_development_keys_are_generated_once_and_private(
 
 def test_explicit_keys_win_over_the_development_file(tmp_path: Path) -> None:
     explicit = vault.new_key_settings(master_key_id="k7")
-    settings = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
+    env = {"REFUGE_INSTANCE_PATH": str(tmp_path), "REFUGE_TWILIO_AUTH_TOKEN": "t0ken", **explicit}
+    settings = load_config(env)
     assert settings.master_keys.current_id == "k7"
+    assert settings.twilio_auth_token == "t0ken"
     assert not (tmp_path / "keys.json").exists()
+
+
+def test_development_generates_a_webhook_token_for_the_simulator(tmp_path: Path) -> None:
+    explicit = vault.new_key_settings(master_key_id="k7")
+    first = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
+    again = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
+    assert first.twilio_auth_token
+    assert first.twilio_auth_token == again.twilio_auth_token
+    assert first.master_keys.current_id == "k7"  # explicit keys still win
 
 
 def test_a_valid_production_configuration_loads(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from server import vault
-from server.db import Base
+from server.db import Base, UTCDateTime
 
 if TYPE_CHECKING:
     from server.models.checkins import SealedNote
@@ -98,6 +99,13 @@ class Subscriber(Enveloped, Base):
     # Dates, not times: when someone was last active serves retention; the hour serves no one.
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     last_seen_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)
+    # WhatsApp allows free-form replies for 24 hours after the person's last message.
+    whatsapp_window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reply limits: the hour a count started (to the hour, no finer) and the day's count.
+    replies_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replies_in_hour: Mapped[int] = mapped_column(Integer, server_default="0")
+    replies_day: Mapped[date | None] = mapped_column(Date)
+    replies_in_day: Mapped[int] = mapped_column(Integer, server_default="0")
 
     contacts: Mapped[list[TrustedContact]] = relationship(
         back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True

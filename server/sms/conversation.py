@@ -1,0 +1,227 @@
+"""One inbound message, end to end in one transaction: receipt, person, engine, effects.
+
+The webhook hands over what arrived; this module finds (or registers) the person by blind
+index, runs the engine, applies its effects and keeps a receipt, so that a retried or
+replayed message is answered the same way and changes nothing a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import people, vault
+from server.config import Settings
+from server.i18n import catalogue
+from server.models.content import Region
+from server.models.messaging import InboundReceipt, Tally
+from server.models.people import Subscriber
+from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.sms import engine, segments
+from server.sms.library import Library
+
+RECEIPT_PURPOSE = "twilio-message-sid"
+WHATSAPP_WINDOW = timedelta(hours=24)
+#: Commands that are obeyed even past the reply limits (a STOP must always take effect).
+ALWAYS = ("STOP", "START")
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """What the provider told us, already checked for its signature."""
+
+    message_id: str
+    sender: str
+    body: str
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What to answer: the replies (possibly none) and the language they are in."""
+
+    replies: list[str]
+    locale: str
+    outcome: str = "answered"
+
+
+class SenderRefused(ValueError):
+    """A sender Refuge never answers: a short code, an alphanumeric id, not a phone number."""
+
+
+def sender_of(raw: str) -> PhoneNumber:
+    """The sender as a normalised number, or SenderRefused for anything else."""
+    address = raw.strip()
+    bare = address.removeprefix("whatsapp:")
+    if not bare.startswith("+"):
+        raise SenderRefused("not an international number")
+    try:
+        return normalize_phone(address)
+    except InvalidPhoneNumber:
+        raise SenderRefused("not a phone number") from None
+
+
+def receive(session: Session, settings: Settings, message: IncomingMessage, now: datetime) -> Turn:
+    """Handle one message; the caller commits. A known message id replays its first answer."""
+    keys = _vault(session)
+    digest = keys.keyed_digest(RECEIPT_PURPOSE, message.message_id)
+    known = session.scalar(select(InboundReceipt).where(InboundReceipt.digest == digest))
+    if known is not None:
+        return replay(known)
+    receipt = InboundReceipt(digest=digest, received_on=now.date())
+    session.add(receipt)
+    session.flush()  # a concurrent duplicate waits here, then fails on the unique digest
+    try:
+        phone = sender_of(message.sender)
+    except SenderRefused:
+        receipt.outcome = "refused"
+        count(session, "refused_sender", now.date())
+        return Turn([], "en", "refused")
+    subscriber = people.find_subscriber(session, phone)
+    if subscriber is None:
+        subscriber = people.register_subscriber(
+            session, phone, locale=_first_locale(session, settings, phone), today=now.date()
+        )
+    receipt.subscriber = subscriber
+    turn = _converse(session, settings, subscriber, message, now)
+    receipt.locale = turn.locale
+    receipt.outcome = turn.outcome
+    if turn.outcome == "erased":
+        receipt.subscriber = None
+        people.delete_subscriber(session, subscriber)
+    elif turn.replies:
+        receipt.reply = json.dumps(turn.replies, ensure_ascii=False)
+    return turn
+
+
+def replay(receipt: InboundReceipt) -> Turn:
+    """The first answer to a message seen before."""
+    if receipt.outcome == "erased":
+        return Turn([_erased(receipt.locale)], receipt.locale, "erased")
+    if receipt.reply_ct is None or receipt.subscriber is None:
+        return Turn([], receipt.locale, receipt.outcome)
+    replies = json.loads(receipt.reply or "[]")
+    return Turn([str(text) for text in replies], receipt.locale, receipt.outcome)
+
+
+def _erased(locale: str) -> str:
+    return str(catalogue(locale).gettext("Done. Nothing is kept."))
+
+
+def _converse(
+    session: Session,
+    settings: Settings,
+    subscriber: Subscriber,
+    message: IncomingMessage,
+    now: datetime,
+) -> Turn:
+    today = now.date()
+    subscriber.last_seen_on = today
+    if message.sender.startswith("whatsapp:"):
+        subscriber.whatsapp_window_until = now + WHATSAPP_WINDOW
+    locale = subscriber.locale
+    situation = engine.Situation(
+        locale=locale,
+        region=subscriber.region_slug,
+        opted_out=subscriber.opted_out,
+        now=now,
+        content=Library(session, settings.localization, today),
+        locales=settings.localization.locales,
+        accents=(
+            segments.AccentPolicy.KEEP
+            if locale in settings.messaging.keep_accents
+            else segments.AccentPolicy.TRANSLITERATE
+        ),
+        budget=settings.messaging.budget(locale),
+    )
+    inbound = engine.Inbound(message.body, message.opt_out_type)
+    outcome = engine.handle(people.load_state(subscriber), inbound, situation)
+    erased = False
+    for effect in outcome.effects:
+        erased = _apply(session, subscriber, effect, today) or erased
+    if erased:
+        return Turn(outcome.replies, subscriber.locale, "erased")
+    people.save_state(subscriber, outcome.state)
+    if not outcome.replies:
+        return Turn([], subscriber.locale, "silent")
+    if not _within_limits(subscriber, settings, now) and (message.opt_out_type or "") not in ALWAYS:
+        count(session, "refused_rate", today)
+        return Turn([], subscriber.locale, "limited")
+    return Turn(outcome.replies, subscriber.locale)
+
+
+def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, today: date) -> bool:
+    """Apply one effect; True when the person asked to be erased."""
+    if effect.kind == engine.OPT_OUT:
+        subscriber.opted_out = True
+    elif effect.kind == engine.OPT_IN:
+        subscriber.opted_out = False
+    elif effect.kind == engine.SET_LOCALE and effect.value:
+        subscriber.locale = effect.value
+    elif effect.kind == engine.SET_REGION:
+        subscriber.region_slug = effect.value
+    elif effect.kind == engine.CONTEXT_CHECKED:
+        count(session, "context_check", today, effect.value or "unverified", subscriber.region_slug)
+    elif effect.kind == engine.DELETE_ME:
+        return True
+    return False
+
+
+def _within_limits(subscriber: Subscriber, settings: Settings, now: datetime) -> bool:
+    """Count this reply against the hour's and the day's limits; False when over either."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    if subscriber.replies_hour != hour:
+        subscriber.replies_hour, subscriber.replies_in_hour = hour, 0
+    if subscriber.replies_day != now.date():
+        subscriber.replies_day, subscriber.replies_in_day = now.date(), 0
+    limits = settings.messaging
+    if (
+        subscriber.replies_in_hour >= limits.replies_per_hour
+        or subscriber.replies_in_day >= limits.replies_per_day
+    ):
+        return False
+    subscriber.replies_in_hour += 1
+    subscriber.replies_in_day += 1
+    return True
+
+
+def count(
+    session: Session, kind: str, day: date, subject: str = "", region: str | None = None
+) -> None:
+    """Add one to an anonymous daily tally."""
+    tally = session.scalar(
+        select(Tally).where(
+            Tally.kind == kind,
+            Tally.subject == subject,
+            Tally.region_slug == (region or ""),
+            Tally.day == day,
+        )
+    )
+    if tally is None:
+        tally = Tally(kind=kind, subject=subject, region_slug=region or "", day=day, count=0)
+        session.add(tally)
+    tally.count += 1
+
+
+def _first_locale(session: Session, settings: Settings, phone: PhoneNumber) -> str:
+    """A newcomer's language: their country's default when Refuge serves it, else English."""
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(phone.e164))
+    region = session.scalar(
+        select(Region).where(
+            Region.parent_id.is_(None), Region.country_code == country, Region.retired.is_(False)
+        )
+    )
+    if region is not None and region.default_locale in settings.localization.locales:
+        return region.default_locale
+    return "en"
+
+
+def _vault(session: Session) -> vault.Vault:
+    found = session.info.get("vault")
+    assert isinstance(found, vault.Vault), "sessions of the app always carry the vault"
+    return found

@@ -1,0 +1,100 @@
+"""What the conversation needs to know about content, as plain data (no ORM objects).
+
+The engine reads content only through a `ContentPort`, so it stays a pure function that tests
+and fuzzers drive with a fake; `server.sms.library` implements the port on the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RegionChoice:
+    """A region as a menu item, named in the person's language."""
+
+    slug: str
+    name: str
+    has_children: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceLine:
+    """One resource as an SMS line: name, the number to use, and how fresh it is."""
+
+    name: str
+    phone: str | None
+    whatsapp: str | None
+    verified_on: date
+    stale: bool
+    call_first: bool  # a confidential place: the phone is its call-first line, no address
+
+
+@dataclass(frozen=True)
+class BulletinLine:
+    """One current bulletin for SMS."""
+
+    kind: str
+    title: str
+    summary: str
+    source: str
+    issued_on: date
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    """A checklist in the list."""
+
+    id: str
+    title: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class StepLine:
+    """One checklist step, as one SMS."""
+
+    title: str
+    sms: str
+    position: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ContextLine:
+    """A context note that answers a forwarded rumour."""
+
+    id: str
+    title: str
+    summary: str
+    source: str
+    issued_on: date
+    score: float
+
+
+class ContentPort(Protocol):
+    """Read-only content, already in the person's language where a translation exists."""
+
+    def regions(self, parent: str | None, locale: str) -> list[RegionChoice]: ...
+
+    def region(self, slug: str, locale: str) -> RegionChoice | None: ...
+
+    def category_names(self, locale: str) -> list[tuple[str, str]]: ...
+
+    def resources(
+        self, region: str, category: str | None, locale: str, offset: int, limit: int
+    ) -> list[ResourceLine]: ...
+
+    def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]: ...
+
+    def checklists(self, locale: str) -> list[ChecklistLine]: ...
+
+    def step(self, checklist: str, index: int, locale: str) -> StepLine | None: ...
+
+    def context_notes(
+        self, text: str, region: str | None, locale: str, now: datetime
+    ) -> list[ContextLine]: ...
+
+    def language_names(self) -> list[tuple[str, str]]: ...

@@ -1,0 +1,124 @@
+"""POST /sms/twilio and /sms/twilio/status: signed requests in, TwiML out, never a 500.
+
+The signature is checked first, against REFUGE_PUBLIC_URL and the path (so it holds behind a
+proxy), in every mode; without a valid one the answer is 403 and nothing else is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from server import people
+from server.config import Settings
+from server.db import get_database
+from server.i18n import catalogue
+from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("sms", __name__)
+
+#: A duplicate delivered at the same moment loses a race on the receipt and is retried once
+#: the first is committed; it then replays the first answer.
+ATTEMPTS = 4
+RETRY_PAUSE_SECONDS = 0.05
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["refuge.settings"]
+    return settings
+
+
+def signed_url() -> str:
+    """The URL Twilio signed: the public address, the path and the query string."""
+    query = request.query_string.decode("latin-1")
+    return _settings().public_url + request.path + (f"?{query}" if query else "")
+
+
+def signature_required(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Refuse with 403, and read nothing else, unless the request carries Twilio's signature."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Response:
+        token = _settings().twilio_auth_token
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not token or not signature:
+            return Response(status=403)
+        if not RequestValidator(token).validate(signed_url(), request.form, signature):
+            return Response(status=403)
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def twiml(replies: list[str]) -> Response:
+    """The replies as TwiML messages (none: an empty response, Twilio sends nothing)."""
+    response = MessagingResponse()
+    for text in replies:
+        response.message(text)
+    return Response(str(response), mimetype="application/xml")
+
+
+@blueprint.post("/sms/twilio")
+@signature_required
+def inbound() -> Response:
+    """One inbound SMS or WhatsApp message."""
+    message_id = request.form.get("MessageSid") or request.form.get("SmsMessageSid")
+    sender = request.form.get("From")
+    if not message_id or not sender:
+        return Response("MessageSid and From are required", status=400, mimetype="text/plain")
+    message = IncomingMessage(
+        message_id=message_id,
+        sender=sender,
+        body=request.form.get("Body", ""),
+        opt_out_type=request.form.get("OptOutType"),
+    )
+    try:
+        turn = _with_retries(message)
+    except Exception as exc:
+        log.error("inbound message failed: %s", type(exc).__name__)
+        return twiml([apology(sender)])
+    return twiml(turn.replies)
+
+
+def apology(sender: str) -> str:
+    """A short apology in the sender's language when it can be known, else in English."""
+    locale = "en"
+    try:
+        with get_database().session() as session:
+            person = people.find_subscriber(session, sender_of(sender))
+            locale = person.locale if person else "en"
+    except Exception:  # noqa: S110 (the apology must go out whatever is broken)
+        pass
+    # Translators: sent when Refuge failed to handle a message; the person should simply retry.
+    return str(catalogue(locale).gettext("Sorry, something went wrong. Please try again soon."))
+
+
+def _with_retries(message: IncomingMessage) -> Turn:
+    database = get_database()
+    for attempt in range(ATTEMPTS):
+        try:
+            with database.session() as session:
+                return receive(session, _settings(), message, datetime.now(UTC))
+        except (IntegrityError, OperationalError):
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(RETRY_PAUSE_SECONDS * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+@blueprint.post("/sms/twilio/status")
+@signature_required
+def status() -> Response:
+    """Delivery status callbacks (the delivery worker records them)."""
+    return Response(status=204)
