@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
 from server.sms import webhook
-from server.web import errors, hardening, health
+from server.web import errors, hardening, health, simulator
 
 csrf = CSRFProtect()
 
@@ -50,4 +50,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     from server import cli  # the commands import the domain; load them only for an app
 
     cli.init_app(app)
+    simulator.init_app(app)  # /dev/sms, in development with the console channel only
     return app

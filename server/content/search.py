@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     column,
     delete,
+    exists,
     func,
     literal_column,
     select,
@@ -41,7 +42,11 @@ from server.models.translations import Translation
 #: FTS5's trigram tokenizer matches terms of three characters or more; shorter ones filter.
 MIN_TRIGRAM = 3
 MAX_TERMS = 8
-#: Documents considered per search before filters and grouping: the best-ranked ones.
+#: Documents considered per search before filters and grouping: the best-ranked ones. An
+#: unfiltered search looks at a few times what it shows; a filtered one starts wider; either
+#: widens to every match when that was not enough.
+MIN_CANDIDATES = 100
+CANDIDATE_FACTOR = 5
 MAX_CANDIDATES = 2000
 SHOWN_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
 
@@ -81,7 +86,12 @@ def region_and_descendants(session: Session, region_id: int) -> list[int]:
 
 def index_resource(session: Session, resource: Resource) -> None:
     """(Re)write the search documents of one resource: its source locale and each translation."""
-    session.execute(delete(SearchDocument).where(SearchDocument.resource_id == resource.id))
+    # No session synchronisation: walking every loaded object per resource made bulk
+    # reindexing quadratic.
+    session.execute(
+        delete(SearchDocument).where(SearchDocument.resource_id == resource.id),
+        execution_options={"synchronize_session": False},
+    )
     organization = session.get(Organization, resource.organization_id)
     shared = [
         organization.name if organization else "",
@@ -122,18 +132,20 @@ def _filters(session: Session, query: ResourceQuery) -> list[ColumnElement[bool]
     ]
     if query.region_id is not None:
         conditions.append(Resource.region_id.in_(region_and_descendants(session, query.region_id)))
+    # Correlated EXISTS uses each table's primary key (resource_id first); an IN over a
+    # subquery would scan the whole table on every search.
     if query.category is not None:
         conditions.append(
-            Resource.id.in_(
-                select(ResourceCategory.resource_id).where(
-                    ResourceCategory.category == query.category
-                )
+            exists().where(
+                ResourceCategory.resource_id == Resource.id,
+                ResourceCategory.category == query.category,
             )
         )
     if query.language is not None:
         conditions.append(
-            Resource.id.in_(
-                select(ResourceLanguage.resource_id).where(ResourceLanguage.code == query.language)
+            exists().where(
+                ResourceLanguage.resource_id == Resource.id,
+                ResourceLanguage.code == query.language,
             )
         )
     return conditions
@@ -152,8 +164,31 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
             .offset(query.offset)
         )
         return [Hit(resource_id, 0.0) for (resource_id,) in rows]
+    filtered = any(value is not None for value in (query.region_id, query.category, query.language))
+    hits: list[Hit] = []
+    # The best `candidates` documents hold the best resources exactly: a resource left out
+    # ranks below every one found. Too few hits after filtering: look wider, then at all.
+    for candidates in _candidate_steps(query.limit + query.offset, filtered):
+        hits = _ranked_hits(session, terms, conditions, query, candidates)
+        if len(hits) >= query.limit:
+            break
+    return hits
+
+
+def _candidate_steps(wanted: int, filtered: bool) -> list[int | None]:
+    first = max(MIN_CANDIDATES, CANDIDATE_FACTOR * wanted)
+    return [MAX_CANDIDATES, None] if filtered else [first, MAX_CANDIDATES, None]
+
+
+def _ranked_hits(
+    session: Session,
+    terms: list[str],
+    conditions: list[ColumnElement[bool]],
+    query: ResourceQuery,
+    candidates: int | None,
+) -> list[Hit]:
     if session.get_bind().dialect.name == "sqlite":
-        ranked = _sqlite_ranked(terms)
+        ranked = _sqlite_ranked(terms, candidates)
     else:
         ranked = _postgres_ranked(terms)
     best = ranked.subquery()
@@ -177,7 +212,7 @@ def _like_all(terms: list[str]) -> list[ColumnElement[bool]]:
 _FTS = table("search_fts", column("rowid"), column("rank"))
 
 
-def _sqlite_ranked(terms: list[str]) -> Select[Any, Any]:
+def _sqlite_ranked(terms: list[str], candidates: int | None) -> Select[Any, Any]:
     long_terms = [term for term in terms if len(term) >= MIN_TRIGRAM]
     if not long_terms:
         return select(
@@ -196,7 +231,7 @@ def _sqlite_ranked(terms: list[str]) -> Select[Any, Any]:
         .where(text("search_fts MATCH :match").bindparams(match=match))
         .where(*_like_all([term for term in terms if len(term) < MIN_TRIGRAM]))
         .order_by(_FTS.c.rank)
-        .limit(MAX_CANDIDATES)
+        .limit(candidates if candidates is not None else -1)
         .subquery()
     )
     return select(fts.c.resource_id, fts.c.score)

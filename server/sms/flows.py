@@ -124,7 +124,8 @@ def ask_category(outcome: Outcome, situation: Situation) -> Outcome:
     categories = situation.content.category_names(situation.locale)
     t = translate(situation)
     lines = [f"{n} {name}" for n, (_code, name) in enumerate(categories, start=1)]
-    lines.append(f"{len(categories) + 1} {t.gettext('Everything')}")
+    everything = t.gettext("Everything")
+    lines.append(f"{len(categories) + 1} {everything}")
     outcome.state["flow"] = "category"
     return reply(outcome, situation, t.gettext("What do you need?") + "\n" + "\n".join(lines))
 
