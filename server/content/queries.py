@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.content.search import region_and_descendants
 from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
+from server.models.checklists import ChecklistStep
 from server.models.content import Location, Region, Resource
 from server.models.translations import Translation
 
@@ -195,3 +196,27 @@ def pick_region(session: Session, answer: str, parent: Region | None = None) -> 
     # A unique prefix is enough: "kharkiv" for "Kharkiv oblast".
     prefixed = [region for region in choices if fold(region.name).startswith(wanted)]
     return prefixed[0] if len(prefixed) == 1 else None
+
+
+def child_counts(session: Session, region_ids: list[int]) -> dict[int, int]:
+    """How many current regions sit directly below each of these (absent: none), in one query."""
+    if not region_ids:
+        return {}
+    rows = session.execute(
+        select(Region.parent_id, func.count())
+        .where(Region.parent_id.in_(region_ids), Region.retired.is_(False))
+        .group_by(Region.parent_id)
+    )
+    return {parent_id: number for parent_id, number in rows if parent_id is not None}
+
+
+def step_counts(session: Session, checklist_ids: list[str]) -> dict[str, int]:
+    """How many steps each of these checklists has (absent: none), in one query."""
+    if not checklist_ids:
+        return {}
+    rows = session.execute(
+        select(ChecklistStep.checklist_id, func.count())
+        .where(ChecklistStep.checklist_id.in_(checklist_ids))
+        .group_by(ChecklistStep.checklist_id)
+    )
+    return dict(rows.all())

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from server import people, vault
@@ -27,8 +27,10 @@ from server.sms.library import Library
 
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
-#: Commands that are obeyed even past the reply limits (a STOP must always take effect).
-ALWAYS = ("STOP", "START")
+#: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
+ALWAYS = (engine.OPT_OUT, engine.OPT_IN)
+#: Built once: every message looks for its receipt first.
+_RECEIPT = select(InboundReceipt).where(InboundReceipt.digest == bindparam("digest"))
 
 
 @dataclass(frozen=True)
@@ -67,36 +69,56 @@ def sender_of(raw: str) -> PhoneNumber:
 
 
 def receive(session: Session, settings: Settings, message: IncomingMessage, now: datetime) -> Turn:
-    """Handle one message; the caller commits. A known message id replays its first answer."""
+    """Handle one message; the caller commits. A known message id replays its first answer.
+
+    Everything is read, and the engine runs, before anything is written (autoflush is off):
+    the one flush at the end takes SQLite's write lock, held only until the caller commits.
+    A duplicate handled at the same moment fails there, on the unique digest (or on SQLite's
+    busy lock); the webhook retries the whole turn, which then finds the receipt and replays.
+    """
     keys = _vault(session)
     digest = keys.keyed_digest(RECEIPT_PURPOSE, message.message_id)
-    known = session.scalar(select(InboundReceipt).where(InboundReceipt.digest == digest))
-    if known is not None:
-        return replay(known)
     receipt = InboundReceipt(digest=digest, received_on=now.date())
-    session.add(receipt)
-    session.flush()  # a concurrent duplicate waits here, then fails on the unique digest
-    try:
-        phone = sender_of(message.sender)
-    except SenderRefused:
-        receipt.outcome = "refused"
-        count(session, "refused_sender", now.date())
-        return Turn([], "en", "refused")
-    subscriber = people.find_subscriber(session, phone)
-    if subscriber is None:
-        subscriber = people.register_subscriber(
-            session, phone, locale=_first_locale(session, settings, phone), today=now.date()
-        )
-    receipt.subscriber = subscriber
-    turn = _converse(session, settings, subscriber, message, now)
+    subscriber: Subscriber | None = None
+    with session.no_autoflush:
+        known = session.scalar(_RECEIPT, {"digest": digest})
+        if known is not None:
+            return replay(known)
+        try:
+            phone = sender_of(message.sender)
+        except SenderRefused:
+            count(session, "refused_sender", now.date())
+            turn = Turn([], "en", "refused")
+        else:
+            subscriber = people.find_subscriber(session, phone)
+            if subscriber is None:
+                subscriber = people.register_subscriber(
+                    session,
+                    phone,
+                    locale=_first_locale(session, settings, phone),
+                    today=now.date(),
+                )
+            turn = _converse(session, settings, subscriber, message, now)
+    _write(session, receipt, subscriber, turn)
+    return turn
+
+
+def _write(
+    session: Session, receipt: InboundReceipt, subscriber: Subscriber | None, turn: Turn
+) -> None:
+    """Keep the receipt and write the turn's changes: the one moment the turn writes."""
     receipt.locale = turn.locale
     receipt.outcome = turn.outcome
-    if turn.outcome == "erased":
-        receipt.subscriber = None
+    session.add(receipt)
+    if subscriber is not None and turn.outcome == "erased":
+        # The erasure's receipt names no one and keeps no reply; this flushes it first.
         people.delete_subscriber(session, subscriber)
-    elif turn.replies:
-        receipt.reply = json.dumps(turn.replies, ensure_ascii=False)
-    return turn
+        return
+    if subscriber is not None:
+        receipt.subscriber = subscriber
+        if turn.replies:
+            receipt.reply = json.dumps(turn.replies, ensure_ascii=False)
+    session.flush()  # a concurrent duplicate fails here, on the unique digest
 
 
 def replay(receipt: InboundReceipt) -> Turn:
@@ -141,6 +163,13 @@ def _converse(
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     outcome = engine.handle(people.load_state(subscriber), inbound, situation)
+    # Opting out or in always takes effect, limits or not; anything else over the limit is
+    # dropped whole (no reply, no effect, no new state) so the conversation does not move on
+    # without the person seeing it.
+    opting = any(effect.kind in ALWAYS for effect in outcome.effects)
+    if outcome.replies and not opting and not _within_limits(subscriber, settings, now):
+        count(session, "refused_rate", today)
+        return Turn([], subscriber.locale, "limited")
     erased = False
     for effect in outcome.effects:
         erased = _apply(session, subscriber, effect, today) or erased
@@ -149,9 +178,6 @@ def _converse(
     people.save_state(subscriber, outcome.state)
     if not outcome.replies:
         return Turn([], subscriber.locale, "silent")
-    if not _within_limits(subscriber, settings, now) and (message.opt_out_type or "") not in ALWAYS:
-        count(session, "refused_rate", today)
-        return Turn([], subscriber.locale, "limited")
     return Turn(outcome.replies, subscriber.locale)
 
 
@@ -193,7 +219,12 @@ def _within_limits(subscriber: Subscriber, settings: Settings, now: datetime) ->
 def count(
     session: Session, kind: str, day: date, subject: str = "", region: str | None = None
 ) -> None:
-    """Add one to an anonymous daily tally."""
+    """Add one to an anonymous daily tally (written with the turn's other changes)."""
+    key = (kind, subject, region or "", day)
+    for pending in session.new:  # added earlier in this turn: autoflush is off meanwhile
+        if isinstance(pending, Tally) and _tally_key(pending) == key:
+            pending.count += 1
+            return
     tally = session.scalar(
         select(Tally).where(
             Tally.kind == kind,
@@ -203,9 +234,16 @@ def count(
         )
     )
     if tally is None:
-        tally = Tally(kind=kind, subject=subject, region_slug=region or "", day=day, count=0)
-        session.add(tally)
-    tally.count += 1
+        session.add(Tally(kind=kind, subject=subject, region_slug=region or "", day=day, count=1))
+        return
+    # Counted in SQL (count = count + 1): the row was read before the write lock was taken,
+    # so a turn committed meanwhile by another worker must not be counted over.
+    counted = tally.count  # already an SQL expression when counted before in this turn
+    tally.count = (counted if isinstance(counted, ColumnElement) else Tally.count) + 1
+
+
+def _tally_key(tally: Tally) -> tuple[str, str, str, date]:
+    return (tally.kind, tally.subject, tally.region_slug, tally.day)
 
 
 def _first_locale(session: Session, settings: Settings, phone: PhoneNumber) -> str:

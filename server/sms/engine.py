@@ -103,8 +103,17 @@ def handle(state: dict[str, Any], inbound: Inbound, situation: Situation) -> Out
     if command is Command.HELP:
         return commands.help_(outcome, situation)
     if situation.opted_out:
-        return outcome  # silence: they asked for it
+        # Silence: they asked for it. Erasure stays their right: DELETE YES still erases,
+        # without a reply (a provider would not deliver one to an opted-out number anyway).
+        if command is Command.DELETE and _confirms(text, situation.locale):
+            outcome.effects.append(Effect(DELETE_ME))
+            outcome.state = {"v": STATE_VERSION}
+        return outcome
     return commands.dispatch(outcome, situation, text, command)
+
+
+def _confirms(text: str, locale: str) -> bool:
+    return any(recognise(word, locale) is Command.YES for word in text.split()[1:])
 
 
 def _command(inbound: Inbound, text: str, locale: str) -> Command | None:
@@ -121,8 +130,9 @@ def reply(outcome: Outcome, situation: Situation, text: str) -> Outcome:
     """Add a reply: prepared for SMS, paged under the budget, later pages kept for MORE."""
     prepared = segments.prepare(text, situation.accents)
     more = translate(situation).gettext("Reply MORE for more")
-    budget = situation.budget or segments.default_budget(segments.measure(prepared).encoding)
-    pages = segments.paginate(prepared, budget, "\n" + segments.prepare(more, situation.accents))
+    pages = segments.paginate(
+        prepared, situation.budget, "\n" + segments.prepare(more, situation.accents)
+    )
     if not pages:
         return outcome  # nothing to say is said by saying nothing
     outcome.replies.append(pages[0])

@@ -245,7 +245,10 @@ def show_step(outcome: Outcome, situation: Situation) -> Outcome:
     progress = dict(outcome.state.get("progress") or {})
     progress[checklist] = index
     outcome.state["progress"] = progress
-    moves = t.gettext("NEXT, BACK or 0 for menu")
+    # The moves line speaks the language the step is shown in: an untranslated (English) step
+    # with a Burmese line would turn a one-segment GSM-7 text into a paged UCS-2 one.
+    shown_in = Situation(**{**situation.__dict__, "locale": step.locale})
+    moves = translate(shown_in).gettext("NEXT, BACK or 0 for menu")
     return reply(outcome, situation, f"{step.sms}\n({step.position}/{step.total}) {moves}")
 
 
@@ -255,9 +258,12 @@ def step_move(outcome: Outcome, situation: Situation, command: Command | None) -
         return None
     checklist = str(outcome.state.get("checklist"))
     index = int(outcome.state.get("step") or 1)
-    total = next(
-        (g.steps for g in situation.content.checklists(situation.locale) if g.id == checklist), 0
-    )
+    # The step shown now knows the guide's length (None: the guide is gone, or the step is
+    # past its end); far cheaper than listing every guide to find this one.
+    here = situation.content.step(checklist, index, situation.locale)
+    if here is None:
+        return show_step(outcome, situation)  # says the guide is no longer available
+    total = here.total
     if command is Command.BACK:
         outcome.state["step"] = max(1, index - 1)
         return show_step(outcome, situation)

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from babel import Locale
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.config import Localization
 from server.content import queries
 from server.content.context import match_context_notes
 from server.content.labels import CATEGORY_NAMES
-from server.content.localize import Localized, load_translations, pick
+from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.search import ResourceQuery, search_resources
 from server.i18n import catalogue, parse_tag
 from server.models.bulletins import Bulletin
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Category, PhoneKind, Region, Resource
+from server.models.translations import Translation
 from server.sms.port import (
     BulletinLine,
     ChecklistLine,
@@ -32,46 +35,92 @@ SUMMARY_CHARACTERS = 220
 
 
 class Library:
-    """Content for one conversation turn, read through one session."""
+    """Content for one conversation turn, read through one session.
+
+    A turn reads little, so the rows it has read are kept for the rest of the turn (regions by
+    slug, which of them have children, a checklist's step translations) and asked for once.
+    """
 
     def __init__(self, session: Session, localization: Localization, today: date) -> None:
         self.session = session
         self.localization = localization
         self.today = today
+        self._regions: dict[str, Region | None] = {}
+        self._has_children: dict[int, bool] = {}
+        self._step_translations: dict[tuple[str, str], dict[Key, Translation]] = {}
 
-    def _text(
-        self, entity: str, row_id: str, field: str, source: str, origin: str, locale: str
+    def _wanted(self, locale: str, source: str) -> tuple[str, ...]:
+        """The locales looked at before the source text: none when the reader reads it."""
+        chain = self.localization.chain(locale)
+        return chain[: chain.index(source)] if source in chain else chain
+
+    def _translations(
+        self, entity: str, rows: Iterable[tuple[str, str]], locale: str
+    ) -> dict[Key, Translation]:
+        """What `pick` needs for many rows (id, source locale), in one query or none at all."""
+        ids: list[str] = []
+        locales: dict[str, None] = {}
+        for row_id, source in rows:
+            wanted = self._wanted(locale, source)
+            if wanted:
+                ids.append(row_id)
+                locales.update(dict.fromkeys(wanted))
+        if not ids:
+            return {}
+        return load_translations(self.session, entity, ids, tuple(locales))
+
+    def _pick(
+        self,
+        translations: dict[Key, Translation],
+        row_id: str,
+        field: str,
+        source: str,
+        origin: str,
+        locale: str,
     ) -> Localized:
-        translations = load_translations(
-            self.session, entity, [row_id], self.localization.chain(locale)
-        )
         return pick(translations, row_id, field, source, origin, locale, self.localization)
 
-    def _region_choice(self, region: Region, locale: str) -> RegionChoice:
-        name = self._text("region", region.slug, "name", region.name, region.source_locale, locale)
-        has_children = bool(
-            self.session.scalar(
-                select(func.count())
-                .select_from(Region)
-                .where(Region.parent_id == region.id, Region.retired.is_(False))
-            )
+    def _region_choices(self, regions: list[Region], locale: str) -> list[RegionChoice]:
+        """Regions as menu items: their names in one query, which have children in another."""
+        unknown = [region.id for region in regions if region.id not in self._has_children]
+        if unknown:
+            counts = queries.child_counts(self.session, unknown)
+            self._has_children.update({id_: bool(counts.get(id_)) for id_ in unknown})
+        translations = self._translations(
+            "region", [(region.slug, region.source_locale) for region in regions], locale
         )
-        return RegionChoice(region.slug, name.text, has_children)
+        return [
+            RegionChoice(
+                region.slug,
+                self._pick(
+                    translations, region.slug, "name", region.name, region.source_locale, locale
+                ).text,
+                self._has_children[region.id],
+            )
+            for region in regions
+        ]
 
     def _region(self, slug: str | None) -> Region | None:
         if slug is None:
             return None
-        return self.session.scalar(select(Region).where(Region.slug == slug))
+        if slug not in self._regions:
+            self._regions[slug] = self.session.scalar(select(Region).where(Region.slug == slug))
+        return self._regions[slug]
 
     def regions(self, parent: str | None, locale: str) -> list[RegionChoice]:
         """The regions one level below `parent` (the countries when None)."""
         above = self._region(parent)
-        return [self._region_choice(r, locale) for r in queries.region_choices(self.session, above)]
+        below = queries.region_choices(self.session, above)
+        for region in below:
+            self._regions.setdefault(region.slug, region)
+        if above is not None:
+            self._has_children[above.id] = bool(below)
+        return self._region_choices(below, locale)
 
     def region(self, slug: str, locale: str) -> RegionChoice | None:
         """One region by slug."""
         region = self._region(slug)
-        return self._region_choice(region, locale) if region else None
+        return self._region_choices([region], locale)[0] if region else None
 
     def category_names(self, locale: str) -> list[tuple[str, str]]:
         """Every category with its name in the locale."""
@@ -97,14 +146,32 @@ class Library:
                 offset=offset,
             ),
         )
-        rows = [self.session.get(Resource, hit.resource_id) for hit in hits]
-        views = queries.visible([row for row in rows if row is not None], self.today)
-        return [self._resource_line(view, locale) for view in views]
+        views = queries.visible(self._resources([hit.resource_id for hit in hits]), self.today)
+        translations = self._translations(
+            "resource", [(view.resource.id, view.resource.source_locale) for view in views], locale
+        )
+        return [self._resource_line(view, locale, translations) for view in views]
 
-    def _resource_line(self, view: queries.ResourceView, locale: str) -> ResourceLine:
+    def _resources(self, ids: list[str]) -> list[Resource]:
+        """Resources by id, in that order, with their locations and phones: three queries."""
+        if not ids:
+            return []
+        found = {
+            resource.id: resource
+            for resource in self.session.scalars(
+                select(Resource)
+                .where(Resource.id.in_(ids))
+                .options(selectinload(Resource.locations), selectinload(Resource.phones))
+            )
+        }
+        return [found[id_] for id_ in ids if id_ in found]
+
+    def _resource_line(
+        self, view: queries.ResourceView, locale: str, translations: dict[Key, Translation]
+    ) -> ResourceLine:
         resource = view.resource
-        name = self._text(
-            "resource", resource.id, "name", resource.name, resource.source_locale, locale
+        name = self._pick(
+            translations, resource.id, "name", resource.name, resource.source_locale, locale
         )
         voice = next((p.number for p in resource.phones if p.kind is not PhoneKind.WHATSAPP), None)
         whatsapp = next((p.number for p in resource.phones if p.kind is PhoneKind.WHATSAPP), None)
@@ -123,54 +190,77 @@ class Library:
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
         """Bulletins in force now for the region and the regions above it."""
         items = queries.current_bulletins(self.session, self._region(region), now)
-        return [self._bulletin_line(item, locale) for item in items]
+        translations = self._bulletin_translations(items, locale)
+        return [self._bulletin_line(item, locale, translations) for item in items]
 
-    def _bulletin_line(self, item: Bulletin, locale: str) -> BulletinLine:
-        title = self._text("bulletin", item.id, "title", item.title, item.source_locale, locale)
-        body = self._text("bulletin", item.id, "body", item.body, item.source_locale, locale)
+    def _bulletin_translations(
+        self, items: Iterable[Bulletin], locale: str
+    ) -> dict[Key, Translation]:
+        return self._translations("bulletin", [(b.id, b.source_locale) for b in items], locale)
+
+    def _bulletin_line(
+        self, item: Bulletin, locale: str, translations: dict[Key, Translation]
+    ) -> BulletinLine:
+        title = self._pick(translations, item.id, "title", item.title, item.source_locale, locale)
+        body = self._pick(translations, item.id, "body", item.body, item.source_locale, locale)
         return BulletinLine(
             kind=item.kind.value,
             title=title.text,
-            summary=_summary(plain_text(body.text)),
+            summary=_sms_summary(body.text),
             source=item.source_name,
             issued_on=item.issued_at.date(),
         )
 
     def checklists(self, locale: str) -> list[ChecklistLine]:
         """Every current checklist in menu order."""
-        rows = self.session.scalars(
-            select(Checklist)
-            .where(Checklist.retired.is_(False))
-            .order_by(Checklist.position, Checklist.id)
+        rows = list(
+            self.session.scalars(
+                select(Checklist)
+                .where(Checklist.retired.is_(False))
+                .order_by(Checklist.position, Checklist.id)
+            )
         )
-        lines = []
-        for row in rows:
-            title = self._text("checklist", row.id, "title", row.title, row.source_locale, locale)
-            lines.append(ChecklistLine(row.id, title.text, len(row.steps)))
-        return lines
+        steps = queries.step_counts(self.session, [row.id for row in rows])
+        translations = self._translations(
+            "checklist", [(row.id, row.source_locale) for row in rows], locale
+        )
+        return [
+            ChecklistLine(
+                row.id,
+                self._pick(
+                    translations, row.id, "title", row.title, row.source_locale, locale
+                ).text,
+                steps.get(row.id, 0),
+            )
+            for row in rows
+        ]
 
     def step(self, checklist: str, index: int, locale: str) -> StepLine | None:
         """Step `index` (1-based) of a checklist, its SMS text in the locale."""
-        guide = self.session.get(Checklist, checklist)
+        guide = self.session.get(Checklist, checklist, options=[joinedload(Checklist.steps)])
         if guide is None or guide.retired or not 1 <= index <= len(guide.steps):
             return None
         step: ChecklistStep = guide.steps[index - 1]
-        sms = self._text(
-            "checklist_step", step.id, "sms", step.sms_text, guide.source_locale, locale
-        )
-        title = self._text(
-            "checklist_step", step.id, "title", step.title, guide.source_locale, locale
-        )
-        return StepLine(title.text, sms.text, index, len(guide.steps))
+        key = (guide.id, locale)
+        if key not in self._step_translations:  # NEXT reads two steps of one guide
+            self._step_translations[key] = self._translations(
+                "checklist_step", [(each.id, guide.source_locale) for each in guide.steps], locale
+            )
+        translations = self._step_translations[key]
+        origin = guide.source_locale
+        sms = self._pick(translations, step.id, "sms", step.sms_text, origin, locale)
+        title = self._pick(translations, step.id, "title", step.title, origin, locale)
+        return StepLine(title.text, sms.text, index, len(guide.steps), sms.locale)
 
     def context_notes(
         self, text: str, region: str | None, locale: str, now: datetime
     ) -> list[ContextLine]:
         """Context notes that answer a forwarded text, best first."""
         matches = match_context_notes(self.session, text, now, self._region(region))
+        translations = self._bulletin_translations([m.bulletin for m in matches], locale)
         lines = []
         for match in matches:
-            line = self._bulletin_line(match.bulletin, locale)
+            line = self._bulletin_line(match.bulletin, locale, translations)
             lines.append(
                 ContextLine(
                     match.bulletin.id,
@@ -201,6 +291,12 @@ class Library:
 
 def _default_script(locale: Locale) -> str | None:
     return locale.script
+
+
+@functools.lru_cache(maxsize=512)
+def _sms_summary(markdown: str) -> str:
+    """A bulletin body as a short plain summary (public content, slow to render: kept)."""
+    return _summary(plain_text(markdown))
 
 
 def _summary(text: str) -> str:

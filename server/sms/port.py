@@ -60,6 +60,7 @@ class StepLine:
     sms: str
     position: int
     total: int
+    locale: str = "en"  # the language the text is shown in (a fallback when untranslated)
 
 
 @dataclass(frozen=True)

@@ -304,19 +304,28 @@ def _inside_cluster(text: str, position: int) -> bool:
     )
 
 
-def _longest_prefix(text: str, budget: int, more: str) -> int:
+def _allowed(text: str, budget: int | None) -> bool:
+    """Within `budget` segments, or (None) within the default budget of its own encoding."""
+    cost = measure(text)
+    return cost.segments <= (budget if budget is not None else default_budget(cost.encoding))
+
+
+def _longest_prefix(text: str, budget: int | None, more: str) -> int:
     """Length of the longest prefix that, with the prompt, fits the budget."""
-    low, high = 0, min(len(text), budget * GSM7_SINGLE)
+    # Fitting is monotonic in the prefix length even across a switch from GSM-7 to UCS-2:
+    # the switch can only make a prefix stop fitting earlier, never fit again later.
+    most = budget if budget is not None else max(default_budget("GSM-7"), default_budget("UCS-2"))
+    low, high = 0, min(len(text), most * GSM7_SINGLE)
     while low < high:
         middle = (low + high + 1) // 2
-        if fits_budget(text[:middle] + more, budget):
+        if _allowed(text[:middle] + more, budget):
             low = middle
         else:
             high = middle - 1
     return low
 
 
-def _page_end(text: str, budget: int, more: str) -> int:
+def _page_end(text: str, budget: int | None, more: str) -> int:
     """Where the next page (followed by the prompt) ends in a text too long for one page."""
     limit = _longest_prefix(text, budget, more)
     if limit == 0:
@@ -332,22 +341,23 @@ def _page_end(text: str, budget: int, more: str) -> int:
     return next((cut for cut in range(limit, 0, -1) if not _inside_cluster(text, cut)), limit)
 
 
-def paginate(text: str, budget: int, more: str) -> list[str]:
+def paginate(text: str, budget: int | None, more: str) -> list[str]:
     """Split a reply into pages of at most `budget` segments, all but the last ending in `more`."""
     # `more` is appended as given (say "\nMORE") and each page is measured, in its own encoding,
     # with it. Pages end at the strongest boundary that still fills half a page: paragraph, line,
     # sentence, then word; inside a word only when that word alone exceeds a page. Whitespace
     # where pages meet is dropped, nothing else. A reply that fits comes back unchanged; a blank
-    # one gives no pages.
-    if budget < 1:
+    # one gives no pages. A budget of None holds each page to its own encoding's default, so a
+    # GSM-7 page of a reply that is UCS-2 elsewhere still costs at most two segments.
+    if budget is not None and budget < 1:
         raise ValueError("a page needs a budget of at least one segment")
     if not text.strip():
         return []
-    if fits_budget(text, budget):
+    if _allowed(text, budget):
         return [text]
     pages: list[str] = []
     rest = text.strip()
-    while not fits_budget(rest, budget):
+    while not _allowed(rest, budget):
         end = _page_end(rest, budget, more)
         pages.append(rest[:end] + more)
         rest = rest[end:].lstrip()

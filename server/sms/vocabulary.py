@@ -125,7 +125,9 @@ def recognise(text: str, locale: str) -> Command | None:
 def number(text: str) -> int | None:
     """A menu number in any digit script ("2", "٢", "၂"), or None when the text is not one."""
     folded = fold(text)
-    return int(folded) if folded.isdigit() and len(folded) <= 3 else None
+    # fold() turns decimal digits of every script into ASCII; other "digits" (superscripts,
+    # Ethiopic numerals) are not menu numbers.
+    return int(folded) if folded.isascii() and folded.isdigit() and len(folded) <= 3 else None
 
 
 def words_of(text: str) -> list[str]:
