@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 from bench.harness import (
-    REPO_ROOT,
     Result,
     clean_env,
     interleave,
     measure_rps,
+    run_refuge,
     serve_gunicorn,
-    venv_script,
 )
 
 WORKERS = 2
@@ -35,21 +33,6 @@ def refuge_env(instance: Path) -> dict[str, str]:
     )
 
 
-def migrate(env: dict[str, str]) -> None:
-    """Create Refuge's schema (and, in development, its keys) before any worker starts."""
-    completed = subprocess.run(
-        [str(venv_script("refuge")), "db", "upgrade"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        output = (completed.stdout + completed.stderr).strip()
-        raise RuntimeError(f"refuge db upgrade failed ({completed.returncode}):\n{output}")
-
-
 def _rps(url: str) -> Callable[[], float]:
     def measure() -> float:
         load = measure_rps(url, seconds=ROUND_SECONDS, concurrency=CONCURRENCY)
@@ -64,7 +47,7 @@ def run() -> list[Result]:
     """Serve both apps identically, load them alternately and compare the median rates."""
     with tempfile.TemporaryDirectory(prefix="refuge-bench-") as tmp, ExitStack() as stack:
         env = refuge_env(Path(tmp))
-        migrate(env)
+        run_refuge(env, "db", "upgrade")
         ours = stack.enter_context(serve_gunicorn("server.wsgi:app", env, WORKERS))
         bare = stack.enter_context(serve_gunicorn("bench.bare_app:app", clean_env(), WORKERS))
         ours_url, bare_url = f"{ours}/healthz", f"{bare}/healthz"

@@ -311,6 +311,21 @@ def measure_rps(
     )
 
 
+def run_refuge(env: Mapping[str, str], *args: str) -> None:
+    """Run one `refuge` command with this environment; raise with its output if it fails."""
+    completed = subprocess.run(
+        [str(venv_script("refuge")), *args],
+        cwd=REPO_ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        output = (completed.stdout + completed.stderr).strip()
+        raise RuntimeError(f"refuge {' '.join(args)} failed ({completed.returncode}):\n{output}")
+
+
 def interleave(
     ours: Callable[[], float], baseline: Callable[[], float], rounds: int = 3
 ) -> tuple[float, float]:
