@@ -7,15 +7,12 @@ as UTF-8, UTF-16 and hex (the form bytea takes in a dump).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 from flask import Flask
 
 from server import db, people, vault
 from server.phones import normalize_phone
+from tests.seizure import seize
 
 NUMBERS = {
     # raw input: the forms it must never appear in
@@ -65,29 +62,10 @@ def _assert_no_canary(dump: bytes, where: str) -> None:
     assert leaked == [], f"{where} leaks {leaked}"
 
 
-def _seize(database: db.Database) -> bytes:
-    """Everything an attacker copying the database gets: SQLite's files, or a pg_dump."""
-    url = database.engine.url
-    database.dispose()
-    if url.get_backend_name() == "sqlite":
-        path = Path(url.database or "")
-        files = sorted(path.parent.glob(path.name + "*"))  # the database, its -wal and -shm
-        assert path in files
-        return b"".join(f.read_bytes() for f in files)
-    pg_dump = shutil.which("pg_dump")
-    assert pg_dump, "pg_dump is needed for the seized-database test"
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    dump = subprocess.run(
-        [pg_dump, "--no-owner", plain], capture_output=True, check=True, timeout=60
-    ).stdout
-    assert b"COPY public.subscribers" in dump
-    return dump
-
-
 def test_a_seized_database_holds_no_canary(app: Flask) -> None:
     database = db.get_database(app)
     _plant(database)
-    _assert_no_canary(_seize(database), database.engine.url.get_backend_name())
+    _assert_no_canary(seize(database), database.engine.url.get_backend_name())
 
 
 def test_the_search_would_find_a_number_stored_in_plaintext(app: Flask) -> None:
@@ -98,4 +76,4 @@ def test_the_search_would_find_a_number_stored_in_plaintext(app: Flask) -> None:
         assert found is not None
         found.region_slug = "07700900123"  # what a careless column would do
     with pytest.raises(AssertionError, match="leaks"):
-        _assert_no_canary(_seize(database), "a careless schema")
+        _assert_no_canary(seize(database), "a careless schema")

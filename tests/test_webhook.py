@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -33,6 +30,7 @@ from server.models.people import Subscriber
 from server.phones import normalize_phone
 from server.sms import segments
 from tests.browser import live_server
+from tests.seizure import seize
 from tests.sms_helpers import (
     EVERYTHING,
     FICTION_PHONE,
@@ -679,24 +677,6 @@ def _forms(value: str) -> list[bytes]:
     return encoded + [blob.hex().encode("ascii") for blob in encoded]
 
 
-def _seize(app: Flask) -> bytes:
-    """What copying the database gives: SQLite's files, or a pg_dump."""
-    database = database_of(app)
-    url = database.engine.url
-    database.dispose()
-    if url.get_backend_name() == "sqlite":
-        path = Path(url.database or "")
-        return b"".join(found.read_bytes() for found in sorted(path.parent.glob(path.name + "*")))
-    pg_dump = shutil.which("pg_dump")
-    assert pg_dump, "pg_dump is needed for the seized-database test"
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    dump = subprocess.run(
-        [pg_dump, "--no-owner", plain], capture_output=True, check=True, timeout=60
-    ).stdout
-    assert b"COPY public.subscribers" in dump
-    return dump
-
-
 def test_a_seized_database_holds_no_phone_number_or_message_text(loaded: Flask) -> None:
     person = Handset(loaded, us_handset_number(27))
     friend = Handset(loaded, "whatsapp:" + handset_number(77))
@@ -713,7 +693,7 @@ def test_a_seized_database_holds_no_phone_number_or_message_text(loaded: Flask) 
     assert count_rows(loaded, Subscriber) == 2
     assert count_rows(loaded, InboundReceipt) == 2 * len(conversation)
 
-    dump = _seize(loaded)
+    dump = seize(database_of(loaded))
     assert len(dump) > 0
     texts = [CANARY, "canary-okapi", "north gate", "saw soldiers", "call +447700900888"]
     numbers = [*number_forms(person.number), *number_forms(handset_number(77))]

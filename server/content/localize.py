@@ -78,18 +78,3 @@ def pick(
             continue
         return Localized(row.text, candidate, stale)
     return Localized(source_text, source_locale)
-
-
-def localize(
-    session: Session,
-    entity: str,
-    entity_id: str,
-    field: str,
-    source_text: str,
-    source_locale: str,
-    locale: str,
-    localization: Localization,
-) -> Localized:
-    """One field of one record in the reader's language, or the closest fallback."""
-    translations = load_translations(session, entity, [entity_id], localization.chain(locale))
-    return pick(translations, entity_id, field, source_text, source_locale, locale, localization)
