@@ -48,6 +48,7 @@ MAX_TERMS = 8
 MIN_CANDIDATES = 100
 CANDIDATE_FACTOR = 5
 MAX_CANDIDATES = 2000
+CANDIDATE_GROWTH = 8
 SHOWN_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
 
 
@@ -164,6 +165,8 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
             .offset(query.offset)
         )
         return [Hit(resource_id, 0.0) for (resource_id,) in rows]
+    if session.get_bind().dialect.name == "sqlite" and any(len(t) >= MIN_TRIGRAM for t in terms):
+        return _sqlite_hits(session, terms, conditions, query)
     filtered = any(value is not None for value in (query.region_id, query.category, query.language))
     hits: list[Hit] = []
     # The best `candidates` documents hold the best resources exactly: a resource left out
@@ -173,6 +176,44 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
         if len(hits) >= query.limit:
             break
     return hits
+
+
+def _sqlite_hits(
+    session: Session,
+    terms: list[str],
+    conditions: list[ColumnElement[bool]],
+    query: ResourceQuery,
+) -> list[Hit]:
+    """FTS5 matches, filtered in the same scan and ranked by BM25, best resources first.
+
+    The filters join into the query that scans the FTS table, so only what passes them is
+    ranked; documents come back best first, and the first document of each resource is its
+    best. When fewer documents than asked for come back, every match has been seen.
+    """
+    long_terms = [term for term in terms if len(term) >= MIN_TRIGRAM]
+    match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+    wanted = query.limit + query.offset
+    documents = max(MIN_CANDIDATES, CANDIDATE_FACTOR * wanted)
+    while True:
+        rows = session.execute(
+            select(SearchDocument.resource_id, -func.bm25(literal_column("search_fts")))
+            .select_from(_FTS)
+            .join(SearchDocument, SearchDocument.id == _FTS.c.rowid)
+            .join(Resource, Resource.id == SearchDocument.resource_id)
+            .where(text("search_fts MATCH :match").bindparams(match=match))
+            .where(*_like_all([term for term in terms if len(term) < MIN_TRIGRAM]))
+            .where(*conditions)
+            .order_by(_FTS.c.rank)
+            .limit(documents)
+        ).all()
+        best: dict[str, float] = {}
+        for resource_id, score in rows:
+            best.setdefault(resource_id, float(score))
+        if len(best) >= wanted or len(rows) < documents:
+            break
+        documents *= CANDIDATE_GROWTH
+    ranked = list(best.items())[query.offset : query.offset + query.limit]
+    return [Hit(resource_id, score) for resource_id, score in ranked]
 
 
 def _candidate_steps(wanted: int, filtered: bool) -> list[int | None]:
