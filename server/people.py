@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server import vault
 from server.config import Retention
 from server.db import Database
 from server.models.checkins import SealedNote
+from server.models.messaging import InboundReceipt
 from server.models.people import Channel, Subscriber, TrustedContact, VaultUnavailable
 from server.phones import PhoneNumber
 
@@ -141,14 +142,11 @@ class PurgeReport:
     """How many records `purge` deleted, by kind."""
 
     inactive_subscribers: int = 0
+    receipts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts by kind."""
-        return {"inactive_subscribers": self.inactive_subscribers}
-
-
-#: Later domains (receipts, outbox) add their own purge steps here.
-PURGE_STEPS: list[Callable[[Session, Retention, date, PurgeReport], None]] = []
+        return {"inactive_subscribers": self.inactive_subscribers, "receipts": self.receipts}
 
 
 def purge(session: Session, retention: Retention, today: date | None = None) -> PurgeReport:
@@ -160,8 +158,12 @@ def purge(session: Session, retention: Retention, today: date | None = None) -> 
     for subscriber in stale:
         delete_subscriber(session, subscriber)
     report.inactive_subscribers = len(stale)
-    for step in PURGE_STEPS:
-        step(session, retention, today, report)
+    receipts_before = today - timedelta(days=retention.receipt_days)
+    removed = session.execute(
+        delete(InboundReceipt).where(InboundReceipt.received_on < receipts_before),
+        execution_options={"synchronize_session": False},
+    )
+    report.receipts = int(getattr(removed, "rowcount", 0) or 0)
     return report
 
 

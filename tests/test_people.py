@@ -261,7 +261,7 @@ def test_purge_shreds_only_people_inactive_past_retention(database: db.Database)
         people.register_subscriber(session, BOB, today=today - timedelta(days=10))
     with database.session() as session:
         report = people.purge(session, Retention(inactive_subscriber_days=180), today=today)
-    assert report.as_dict() == {"inactive_subscribers": 1}
+    assert report.as_dict() == {"inactive_subscribers": 1, "receipts": 0}
     with database.session() as session:
         assert people.find_subscriber(session, ALICE) is None
         assert people.find_subscriber(session, BOB) is not None
@@ -274,3 +274,24 @@ def test_a_row_outside_a_vault_session_cannot_be_read() -> None:
     orphan = Subscriber(id=uuid.uuid4(), wrapped_data_key=b"x", phone_ct=b"y")
     with pytest.raises(VaultUnavailable):
         _ = orphan.phone
+
+
+def test_purge_deletes_receipts_past_retention_and_keeps_recent_ones(
+    database: db.Database,
+) -> None:
+    from server.models.messaging import InboundReceipt
+
+    today = date(2026, 11, 28)
+    with database.session() as session:
+        person = people.register_subscriber(session, ALICE, today=today)
+        for age, digest in ((30, b"o" * 32), (1, b"n" * 32)):
+            receipt = InboundReceipt(digest=digest, received_on=today - timedelta(days=age))
+            receipt.subscriber = person
+            session.add(receipt)
+            receipt.reply = "a reply that says what they asked for"
+    with database.session() as session:
+        report = people.purge(session, Retention(receipt_days=7), today=today)
+    assert report.receipts == 1
+    with database.session() as session:
+        kept = session.scalars(select(InboundReceipt.digest)).all()
+    assert kept == [b"n" * 32]

@@ -6,7 +6,6 @@ from server.content.text import fold
 from server.sms import flows
 from server.sms.engine import (
     CHECKIN,
-    CONTEXT_CHECKED,
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
@@ -212,4 +211,4 @@ def check(outcome: Outcome, situation: Situation, text: str) -> Outcome:
     return flows.check_text(outcome, situation, forwarded)
 
 
-__all__ = ["CONTEXT_CHECKED", "check", "dispatch", "help_", "menu", "start", "stop"]
+__all__ = ["check", "dispatch", "help_", "menu", "start", "stop"]

@@ -281,16 +281,12 @@ class Library:
             script = self.localization.script(code)
             if locale is None:
                 continue
-            if script and script != (locale.script or _default_script(locale)):
+            if script and script != locale.script:
                 name = Locale("en").languages.get(locale.language, code)
             else:
                 name = locale.get_display_name(locale) or code
             names.append((code, str(name)))
         return names
-
-
-def _default_script(locale: Locale) -> str | None:
-    return locale.script
 
 
 @functools.lru_cache(maxsize=512)
