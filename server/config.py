@@ -55,6 +55,17 @@ KNOWN = frozenset(
         "REFUGE_SMS_REPLIES_PER_DAY",
         "REFUGE_SMS_SEGMENT_BUDGETS",
         "REFUGE_SMS_KEEP_ACCENTS",
+        "REFUGE_SMS_RATE",
+        "REFUGE_SMS_PROVIDER_BACKLOG_SECONDS",
+        "REFUGE_SMS_MAX_ATTEMPTS",
+        "REFUGE_SMS_CAP_PER_NUMBER",
+        "REFUGE_SMS_CAP_PER_PREFIX",
+        "REFUGE_SMS_CAP_PER_REGION",
+        "REFUGE_SMS_CAP_PER_DAY",
+        "REFUGE_SMS_COUNTRIES",
+        "REFUGE_TWILIO_TIMEOUT_SECONDS",
+        "REFUGE_TWILIO_WHATSAPP_FROM",
+        "REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
@@ -134,6 +145,31 @@ class Messaging:
         return dict(self.segment_budgets).get(locale)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How outbound messages leave: pace, retries, caps against SMS pumping, WhatsApp."""
+
+    #: Messages per second each sender number may hand to the provider.
+    rate_per_second: float = 1.0
+    #: How far ahead of the pace the provider's own queue may be filled (seconds).
+    provider_backlog_seconds: int = 60
+    #: Attempts before a message that keeps meeting temporary errors is marked failed.
+    max_attempts: int = 8
+    #: Per day: messages to one number, to one number prefix, in one region, in all.
+    cap_per_number: int = 20
+    cap_per_prefix: int = 200
+    cap_per_region: int = 5_000
+    cap_per_day: int = 20_000
+    #: ISO 3166 countries messages may go to; empty: the countries of the regions served.
+    countries: tuple[str, ...] = ()
+    #: Seconds the provider's API gets to answer one request.
+    timeout_seconds: float = 10.0
+    #: The WhatsApp sender (default: `whatsapp:` and REFUGE_TWILIO_FROM).
+    whatsapp_from: str | None = None
+    #: An approved WhatsApp template (Content SID) for messages outside the 24-hour window.
+    whatsapp_template_sid: str | None = None
+
+
 class Environment(enum.Enum):
     """Where Refuge runs: development relaxes nothing that protects people, only set-up."""
 
@@ -191,6 +227,7 @@ class Settings:
     retention: Retention = field(default_factory=Retention)
     localization: Localization = field(default_factory=Localization)
     messaging: Messaging = field(default_factory=Messaging)
+    delivery: Delivery = field(default_factory=Delivery)
 
     @property
     def production(self) -> bool:
@@ -271,6 +308,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
         ),
         localization=_localization(get),
         messaging=_messaging(get),
+        delivery=_delivery(get),
     )
     _check_twilio(settings)
     return settings
@@ -479,6 +517,66 @@ def _messaging(get: Callable[[str], str | None]) -> Messaging:
         keep_accents=tuple(_locale_tag("REFUGE_SMS_KEEP_ACCENTS", tag) for tag in keep.split(","))
         if keep
         else (),
+    )
+
+
+MAX_SEND_RATE = 1_000.0
+MAX_TIMEOUT_SECONDS = 120.0
+
+
+def _number(name: str, raw: str | None, default: float, most: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} must be a number") from None
+    if not 0 < value <= most:  # also refuses nan and inf
+        raise ConfigError(f"{name}={raw!r} must be above 0 and at most {most:g}")
+    return value
+
+
+def _countries(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    codes = tuple(code.strip().upper() for code in raw.split(",") if code.strip())
+    for code in codes:
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise ConfigError(f"REFUGE_SMS_COUNTRIES: {code!r} is not an ISO 3166 country code")
+    return codes
+
+
+def _delivery(get: Callable[[str], str | None]) -> Delivery:
+    return Delivery(
+        rate_per_second=_number("REFUGE_SMS_RATE", get("REFUGE_SMS_RATE"), 1.0, MAX_SEND_RATE),
+        provider_backlog_seconds=_count(
+            "REFUGE_SMS_PROVIDER_BACKLOG_SECONDS",
+            get("REFUGE_SMS_PROVIDER_BACKLOG_SECONDS"),
+            60,
+            3_600,
+        ),
+        max_attempts=_count("REFUGE_SMS_MAX_ATTEMPTS", get("REFUGE_SMS_MAX_ATTEMPTS"), 8, 50),
+        cap_per_number=_count(
+            "REFUGE_SMS_CAP_PER_NUMBER", get("REFUGE_SMS_CAP_PER_NUMBER"), 20, 10_000
+        ),
+        cap_per_prefix=_count(
+            "REFUGE_SMS_CAP_PER_PREFIX", get("REFUGE_SMS_CAP_PER_PREFIX"), 200, 1_000_000
+        ),
+        cap_per_region=_count(
+            "REFUGE_SMS_CAP_PER_REGION", get("REFUGE_SMS_CAP_PER_REGION"), 5_000, 10_000_000
+        ),
+        cap_per_day=_count(
+            "REFUGE_SMS_CAP_PER_DAY", get("REFUGE_SMS_CAP_PER_DAY"), 20_000, 100_000_000
+        ),
+        countries=_countries(get("REFUGE_SMS_COUNTRIES")),
+        timeout_seconds=_number(
+            "REFUGE_TWILIO_TIMEOUT_SECONDS",
+            get("REFUGE_TWILIO_TIMEOUT_SECONDS"),
+            10.0,
+            MAX_TIMEOUT_SECONDS,
+        ),
+        whatsapp_from=get("REFUGE_TWILIO_WHATSAPP_FROM"),
+        whatsapp_template_sid=get("REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID"),
     )
 
 

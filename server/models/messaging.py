@@ -1,18 +1,35 @@
-"""Messages in and out: receipts that make every inbound message count once, and tallies."""
+"""Messages in and out: receipts that make every inbound message count once, tallies, and
+the outbox every outbound message waits in until a worker sends it."""
 
 from __future__ import annotations
 
+import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
-from server.db import Base
-from server.models.people import Enveloped, Subscriber
+from server.db import Base, UTCDateTime
+from server.models.people import Enveloped, Subscriber, TrustedContact
 
 DIGEST_BYTES = 32
+DEDUPE_KEY_LENGTH = 200
+SENDER_KEY_LENGTH = 64
 
 
 class InboundReceipt(Enveloped, Base):
@@ -56,4 +73,138 @@ class Tally(Base):
     subject: Mapped[str] = mapped_column(String(64), default="")  # e.g. a bulletin id
     region_slug: Mapped[str] = mapped_column(String(64), default="")
     day: Mapped[date] = mapped_column(Date)
+    count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class OutboxKind(enum.Enum):
+    """Why a message goes out; the kind sets its priority and what a cap does to it."""
+
+    ALERT = "alert"  # a missed check-in or a duress PIN: before anything else
+    ALL_CLEAR = "all_clear"  # the person checked in again after an alert
+    OPT_IN = "opt_in"  # a contact is asked whether they agree to receive alerts
+    REMINDER = "reminder"  # a check-in is due soon
+    REPLY = "reply"  # an answer or a menu sent outside the webhook's own reply
+
+
+#: Lower goes first: a backlog of reminders can never hold an alert back.
+PRIORITY: dict[OutboxKind, int] = {
+    OutboxKind.ALERT: 0,
+    OutboxKind.ALL_CLEAR: 0,
+    OutboxKind.OPT_IN: 1,
+    OutboxKind.REMINDER: 2,
+    OutboxKind.REPLY: 3,
+}
+#: Kinds that wait for tomorrow when over an outbound cap; the others are dropped and counted.
+WAITS_WHEN_CAPPED = frozenset({OutboxKind.ALERT, OutboxKind.ALL_CLEAR, OutboxKind.REMINDER})
+
+
+class OutboxStatus(enum.Enum):
+    """pending -> sending -> sent -> delivered / undelivered / failed; or expired, dropped."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    DROPPED = "dropped"
+
+
+FINAL_STATUSES = frozenset(
+    {
+        OutboxStatus.DELIVERED,
+        OutboxStatus.UNDELIVERED,
+        OutboxStatus.FAILED,
+        OutboxStatus.EXPIRED,
+        OutboxStatus.DROPPED,
+    }
+)
+
+
+def _enum_column(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Outbox(Enveloped, Base):
+    """One outbound message: written with the change that caused it, sent once by a worker.
+
+    The recipient is a reference (the subscriber, or one of their trusted contacts), never a
+    number; the body is sealed under the subscriber's data key, so erasing the person erases
+    their queued messages with everything else. The provider's message id is kept sealed too,
+    beside a keyed digest that status callbacks find the row by.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "sender", "priority", "next_attempt_at"),
+        Index("ix_outbox_cleanup", "cleanup_due_at"),
+    )
+
+    subscriber_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("trusted_contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[OutboxKind] = mapped_column(_enum_column(OutboxKind))
+    priority: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[OutboxStatus] = mapped_column(
+        _enum_column(OutboxStatus), server_default=OutboxStatus.PENDING.value
+    )
+    # One row per cause (a plan, a due time, a stage, a recipient): a second is never written.
+    dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_LENGTH), unique=True)
+    body_ct: Mapped[bytes | None] = mapped_column("body", LargeBinary)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    # While `sending`: which attempt, since when, and until when the claim holds.
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which sender paces it: "sms" or "whatsapp" (the numbers themselves are settings).
+    sender: Mapped[str] = mapped_column(String(SENDER_KEY_LENGTH))
+    provider_sid_ct: Mapped[bytes | None] = mapped_column("provider_sid", LargeBinary)
+    provider_sid_digest: Mapped[bytes | None] = mapped_column(
+        LargeBinary(DIGEST_BYTES), unique=True
+    )
+    provider_status: Mapped[str | None] = mapped_column(String(16))
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    template: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    final_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The provider's copy is deleted once the status is final; retried until it is gone.
+    cleanup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+
+    subscriber: Mapped[Subscriber] = relationship()
+    contact: Mapped[TrustedContact | None] = relationship()
+
+    body = vault.EncryptedField("body_ct")
+    provider_sid = vault.EncryptedField("provider_sid_ct")
+
+    def data_key(self) -> bytes:
+        """The data key of the subscriber the message is for, or whose contact it is for."""
+        return self.subscriber.data_key()
+
+
+class SenderPace(Base):
+    """The next free sending slot of one sender number, shared by every worker."""
+
+    __tablename__ = "sender_pace"
+
+    sender: Mapped[str] = mapped_column(String(SENDER_KEY_LENGTH), primary_key=True)
+    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboundCount(Base):
+    """Messages sent today per destination, prefix, region and in all (keyed digests only)."""
+
+    __tablename__ = "outbound_counts"
+    __table_args__ = (UniqueConstraint("scope", "subject", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))  # number, prefix, region, total
+    subject: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES))
+    day: Mapped[date] = mapped_column(Date, index=True)
     count: Mapped[int] = mapped_column(Integer, server_default="0")
