@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
-from server.sms import webhook
+from server.sms import channels, webhook
 from server.web import errors, hardening, health, simulator
 
 csrf = CSRFProtect()
@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     hardening.init_app(app)
     errors.init_app(app)
 
+    # The outbound channel: the worker thread of `refuge demo` and the simulator share it.
+    app.extensions[channels.CHANNEL_EXTENSION] = channels.make_channel(settings)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhook.blueprint)
     csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else

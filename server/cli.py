@@ -6,8 +6,10 @@ unreachable database end the command with one line that names the problem.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -16,10 +18,11 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from server import cli_content, cli_i18n, cli_interchange, cli_vault, schema
+from server import cli_content, cli_i18n, cli_interchange, cli_vault, schema, worker
 from server.config import ConfigError, Settings, from_environment
 from server.content.schema import ContentError
 from server.db import Database, get_database
+from server.sms import channels
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -107,10 +110,57 @@ def demo(host: str, port: int) -> None:
     click.echo(f"Database: {database.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"SMS channel: {settings.sms_backend.value}. Stop with Ctrl+C.")
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    # The outbox is sent by a worker thread through the app's channel, so the simulator shows
+    # what would have gone out (check-in reminders and alerts included).
+    sender = worker.Worker(
+        database,
+        settings,
+        app.extensions[channels.CHANNEL_EXTENSION],
+        sweeps=worker.default_sweeps(),
+    )
+    threading.Thread(target=sender.run_forever, name="refuge-worker", daemon=True).start()
     try:
         run_simple(host, port, app, request_handler=_QuietRequestHandler, threaded=True)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run one pass and exit (for cron, drills, tests).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-8601",
+    help="Run the pass as if it were this time (with --once): rehearse an escalation.",
+)
+def worker_command(once: bool, now_text: str | None) -> None:
+    """Send the outbox, settle lost attempts, sweep check-ins and purge, until stopped."""
+    now = _moment(now_text) if now_text else None
+    if now is not None and not once:
+        raise click.UsageError("--now runs one pass as if at that time; add --once")
+    settings = _settings()
+    database = get_database()
+    runner = worker.Worker(
+        database, settings, channels.make_channel(settings), sweeps=worker.default_sweeps()
+    )
+    with _database_errors(database):
+        report = worker.run(runner, once=once, now=now)
+    if report is not None:
+        for outcome, count in report.as_dict().items():
+            click.echo(f"{outcome}: {count}")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T09:00+06:00)", param_hint="--now"
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a time zone offset (e.g. +00:00)", param_hint="--now")
+    return moment.astimezone(UTC)
 
 
 def _load_demo_content() -> None:
@@ -128,6 +178,7 @@ def init_app(app: Flask) -> None:
     """Register every operator command on the app's CLI."""
     app.cli.add_command(db_group)
     app.cli.add_command(demo)
+    app.cli.add_command(worker_command)
     cli_vault.init_app(app)
     cli_content.init_app(app)
     cli_interchange.init_app(app)

@@ -7,25 +7,41 @@ not leave and a time after which it is useless. The worker (`server.worker`) doe
 
 from __future__ import annotations
 
+import random
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server import vault
+from server.config import Settings
 from server.models.content import Region
 from server.models.messaging import (
     DEDUPE_KEY_LENGTH,
+    FINAL_STATUSES,
     PRIORITY,
+    WAITS_WHEN_CAPPED,
+    OutboundCount,
     Outbox,
     OutboxKind,
     OutboxStatus,
+    SenderPace,
+    Tally,
 )
-from server.models.people import Channel, Subscriber, TrustedContact
+from server.models.people import Channel, Consent, Subscriber, TrustedContact, VaultUnavailable
+from server.sms.channels import (
+    ChannelError,
+    Outbound,
+    ProviderMessage,
+    SentMessage,
+    TemporaryFailure,
+    UncertainOutcome,
+)
 
 #: Pacing keys: one per sender number Refuge has.
 SMS_SENDER = "sms"
@@ -102,10 +118,8 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "sender": sender_for(message.subscriber, message.contact),
         "created_on": message.not_before.date(),
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(Outbox)
+        _insert_for(session)(Outbox)
         .values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Outbox.id)
@@ -142,3 +156,609 @@ def destination_allowed(allowed: frozenset[str], e164: str) -> bool:
     """Whether messages may go to this number under a country allow-list."""
     country = country_of(e164)
     return country is not None and country in allowed
+
+
+# --- Claiming: what a worker may send now ---------------------------------------------------
+
+#: Twilio keeps trying a queued message for at most this long (its ValidityPeriod maximum).
+MAX_VALIDITY_SECONDS = 14_400
+#: While a message is being sent, its claim holds for the provider's timeout times this, at
+#: least LEASE_MINIMUM; a worker that dies leaves the row to be reconciled after that.
+LEASE_FACTOR = 3
+LEASE_MINIMUM = timedelta(seconds=60)
+#: A WhatsApp message outside the 24-hour window, with no template set, is held this long.
+WHATSAPP_HOLD = timedelta(hours=1)
+#: A permanent error that means "this number asked for no more messages".
+UNSUBSCRIBED = 21610
+#: The digits of a number that make its prefix for the per-prefix cap (after the country code).
+PREFIX_DIGITS = 4
+#: Retry delays: BACKOFF_BASE doubled per attempt, at most BACKOFF_CAP, with jitter.
+BACKOFF_BASE = timedelta(seconds=2)
+BACKOFF_CAP = timedelta(minutes=15)
+#: How long after hand-over a message without a final status is looked up at the provider,
+#: and how long after that its provider record is deleted regardless.
+STATUS_CHECK_AFTER = timedelta(hours=6)
+GIVE_UP_STATUS_AFTER = timedelta(hours=72)
+#: Cleanup retries when the provider refuses to delete.
+CLEANUP_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True, repr=False)
+class Job:
+    """One claimed message, ready to hand to the channel (held in memory only)."""
+
+    row_id: uuid.UUID
+    attempt_started_at: datetime
+    message: Outbound
+    kind: OutboxKind
+
+    def __repr__(self) -> str:
+        return f"Job({self.row_id}, {self.kind.value})"
+
+
+@dataclass
+class Senders:
+    """Where messages leave from, per pacing key, from the settings."""
+
+    settings: Settings
+
+    def outbound(self, sender: str, to: str, body: str, template_sid: str | None) -> Outbound:
+        """The message as the channel takes it, from the right sender."""
+        delivery = self.settings.delivery
+        service = self.settings.twilio_messaging_service_sid
+        if sender == WHATSAPP_SENDER:
+            origin = delivery.whatsapp_from or (
+                f"whatsapp:{self.settings.twilio_from}" if self.settings.twilio_from else None
+            )
+            return Outbound(
+                to=to,
+                body=body,
+                sender=origin,
+                messaging_service_sid=None if origin else service,
+                template_sid=template_sid,
+            )
+        return Outbound(
+            to=to,
+            body=body,
+            sender=None if service else self.settings.twilio_from,
+            messaging_service_sid=service,
+        )
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """How long to wait before attempt `attempts + 1`: doubling, capped, with jitter."""
+    doubled = BACKOFF_BASE.total_seconds() * 2.0 ** min(max(attempts - 1, 0), 30)
+    delay = min(doubled, BACKOFF_CAP.total_seconds())
+    jitter = (rng or random).uniform(0.5, 1.0)  # timing, not secrecy
+    return timedelta(seconds=delay * jitter)
+
+
+def lease_for(settings: Settings) -> timedelta:
+    """How long a claim holds before the row is reconciled."""
+    return max(LEASE_MINIMUM, timedelta(seconds=settings.delivery.timeout_seconds * LEASE_FACTOR))
+
+
+def status_callback_url(settings: Settings, row_id: uuid.UUID) -> str:
+    """Where the provider reports on a message; the row id lets an early report find it."""
+    return f"{settings.public_url}/sms/twilio/status?o={row_id.hex}"
+
+
+def claim(
+    session: Session,
+    settings: Settings,
+    sender: str,
+    now: datetime,
+    limit: int,
+    allowed: frozenset[str],
+) -> list[Job]:
+    """Claim the most urgent due messages of one sender that its pace allows, in one transaction.
+
+    The sender's pace row is locked first, so workers take turns; on PostgreSQL rows another
+    worker holds are skipped. Rows that may not go (expired, over a cap, to a contact who has
+    not agreed, outside the allow-list) are settled here and never handed to the channel.
+    """
+    pace = _lock_pace(session, sender, now)
+    rate = settings.delivery.rate_per_second
+    start = max(pace.next_slot_at, now)
+    horizon = now + timedelta(seconds=settings.delivery.provider_backlog_seconds)
+    room = min(limit, int((horizon - start).total_seconds() * rate + 1e-9))
+    _expire(session, sender, now)
+    if room <= 0:
+        return []
+    due = (
+        select(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.sender == sender,
+            Outbox.next_attempt_at <= now,
+        )
+        .order_by(Outbox.priority, Outbox.next_attempt_at)
+        .limit(room)
+        .with_for_update(skip_locked=True, of=Outbox)
+        .options(selectinload(Outbox.subscriber), selectinload(Outbox.contact))
+    )
+    jobs: list[Job] = []
+    lease = lease_for(settings)
+    senders = Senders(settings)
+    for row in session.scalars(due):
+        job = _admit(session, settings, senders, row, now, allowed)
+        if job is None:
+            continue
+        row.status = OutboxStatus.SENDING
+        row.attempts += 1
+        row.attempt_started_at = now
+        row.lease_until = now + lease
+        jobs.append(job)
+    pace.next_slot_at = start + timedelta(seconds=len(jobs) / rate)
+    session.flush()
+    return jobs
+
+
+def _lock_pace(session: Session, sender: str, now: datetime) -> SenderPace:
+    """The sender's pace row, locked for this transaction (created on first use)."""
+    # An upsert that changes nothing still takes the row's write lock (SQLite: the database's).
+    session.execute(
+        _insert_for(session)(SenderPace)
+        .values(sender=sender, next_slot_at=now)
+        .on_conflict_do_update(
+            index_elements=["sender"], set_={"next_slot_at": SenderPace.next_slot_at}
+        )
+    )
+    pace = session.scalars(
+        select(SenderPace)
+        .where(SenderPace.sender == sender)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return pace
+
+
+def _expire(session: Session, sender: str, now: datetime) -> None:
+    """Settle pending messages that are past their use: counted by kind, never sent."""
+    expired = session.execute(
+        update(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.sender == sender,
+            Outbox.expires_at <= now,
+        )
+        .values(status=OutboxStatus.EXPIRED, final_on=now.date(), body_ct=None)
+        .returning(Outbox.kind)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    for kind in expired:
+        tally(session, "outbound_expired", kind.value, now.date())
+
+
+def _admit(
+    session: Session,
+    settings: Settings,
+    senders: Senders,
+    row: Outbox,
+    now: datetime,
+    allowed: frozenset[str],
+) -> Job | None:
+    """The job for a due row, or None when the row was settled (dropped, held, capped)."""
+    subscriber, contact = row.subscriber, row.contact
+    if contact is not None:
+        wanted = Consent.PENDING if row.kind is OutboxKind.OPT_IN else Consent.CONFIRMED
+        if contact.consent is not wanted:
+            return _drop(session, row, now, "outbound_no_consent")
+        address = contact.phone or ""
+    else:
+        if subscriber.opted_out:
+            return _drop(session, row, now, "outbound_opted_out")
+        address = subscriber.phone or ""
+    if not destination_allowed(allowed, address):
+        return _drop(session, row, now, "outbound_country")
+    to = address
+    template_sid = None
+    if row.sender == WHATSAPP_SENDER:
+        to = f"whatsapp:{address}"
+        window = subscriber.whatsapp_window_until
+        if window is None or window <= now:
+            template_sid = settings.delivery.whatsapp_template_sid
+            if template_sid is None:  # never attempted free-form outside the window
+                row.next_attempt_at = now + WHATSAPP_HOLD
+                tally(session, "outbound_held_whatsapp", row.kind.value, now.date())
+                return None
+            row.template = True
+    if not _within_caps(session, settings, row, address, now):
+        if row.kind in WAITS_WHEN_CAPPED:
+            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            row.next_attempt_at = tomorrow
+            tally(session, "outbound_capped_waiting", row.kind.value, now.date())
+            return None
+        return _drop(session, row, now, "outbound_capped")
+    body = row.body or ""
+    message = senders.outbound(row.sender, to, body, template_sid)
+    validity = int((row.expires_at - now).total_seconds())
+    message = replace(
+        message,
+        status_callback=status_callback_url(settings, row.id),
+        validity_seconds=max(1, min(validity, MAX_VALIDITY_SECONDS)),
+    )
+    return Job(row.id, now, message, row.kind)
+
+
+def _drop(session: Session, row: Outbox, now: datetime, reason: str) -> Job | None:
+    """Settle a row that will never go, and count why (always None: nothing to send)."""
+    row.status = OutboxStatus.DROPPED
+    row.final_on = now.date()
+    row.body_ct = None
+    tally(session, reason, row.kind.value, now.date())
+    return None
+
+
+def _cap_subjects(keys: vault.Vault, row: Outbox, address: str) -> list[tuple[str, bytes]]:
+    """(scope, keyed digest) of each cap that a message to `address` counts against."""
+    number = phonenumbers.parse(address)
+    national = str(number.national_number)
+    prefix = f"+{number.country_code}{national[:PREFIX_DIGITS]}"
+    region = row.subscriber.region_slug or ""
+    return [
+        ("number", keys.keyed_digest("cap-number", address)),
+        ("prefix", keys.keyed_digest("cap-prefix", prefix)),
+        ("region", keys.keyed_digest("cap-region", region)),
+        ("total", keys.keyed_digest("cap-total", "all")),
+    ]
+
+
+def _within_caps(
+    session: Session, settings: Settings, row: Outbox, address: str, now: datetime
+) -> bool:
+    """Count the message against every daily cap; False (and nothing counted) when over one."""
+    delivery = settings.delivery
+    caps = {
+        "number": delivery.cap_per_number,
+        "prefix": delivery.cap_per_prefix,
+        "region": delivery.cap_per_region,
+        "total": delivery.cap_per_day,
+    }
+    subjects = _cap_subjects(_vault(session), row, address)
+    today = now.date()
+    found = session.execute(
+        select(OutboundCount.scope, OutboundCount.count).where(
+            OutboundCount.day == today,
+            or_(
+                *(
+                    (OutboundCount.scope == scope) & (OutboundCount.subject == subject)
+                    for scope, subject in subjects
+                )
+            ),
+        )
+    )
+    counts: dict[str, int] = dict(found.all())
+    if any(counts.get(scope, 0) >= caps[scope] for scope in caps):
+        return False
+    insert = _insert_for(session)
+    for scope, subject in subjects:
+        session.execute(
+            insert(OutboundCount)
+            .values(scope=scope, subject=subject, day=today, count=1)
+            .on_conflict_do_update(
+                index_elements=["scope", "subject", "day"],
+                set_={"count": OutboundCount.count + 1},
+            )
+        )
+    return True
+
+
+def tally(session: Session, kind: str, subject: str, day: date, count: int = 1) -> None:
+    """Add to an anonymous daily count for partners (an upsert: safe under many workers)."""
+    session.execute(
+        _insert_for(session)(Tally)
+        .values(kind=kind, subject=subject, region_slug="", day=day, count=count)
+        .on_conflict_do_update(
+            index_elements=["kind", "subject", "region_slug", "day"],
+            set_={"count": Tally.count + count},
+        )
+    )
+
+
+def _insert_for(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _vault(session: Session) -> vault.Vault:
+    found = session.info.get("vault")
+    if not isinstance(found, vault.Vault):
+        raise VaultUnavailable("this session was not opened by a Database with a Vault")
+    return found
+
+
+def release(session: Session, jobs: list[Job]) -> None:
+    """Give back claimed messages that were never handed over (a worker shutting down)."""
+    for job in jobs:
+        row = session.get(Outbox, job.row_id, with_for_update=True)
+        if (
+            row is not None
+            and row.status is OutboxStatus.SENDING
+            and row.attempt_started_at == job.attempt_started_at
+        ):
+            row.status = OutboxStatus.PENDING
+            row.attempts = max(row.attempts - 1, 0)
+            row.lease_until = None
+            row.attempt_started_at = None
+
+
+# --- Recording what the provider said -------------------------------------------------------
+
+#: Provider statuses in the order they may follow each other; a lower one never overwrites.
+PROVIDER_RANK: dict[str, int] = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "canceled": 3,
+    "partially_delivered": 3,
+    "read": 4,
+}
+#: The outbox status each provider status means.
+FROM_PROVIDER: dict[str, OutboxStatus] = {
+    "delivered": OutboxStatus.DELIVERED,
+    "read": OutboxStatus.DELIVERED,
+    "partially_delivered": OutboxStatus.DELIVERED,
+    "undelivered": OutboxStatus.UNDELIVERED,
+    "failed": OutboxStatus.FAILED,
+    "canceled": OutboxStatus.FAILED,
+}
+
+
+def record_sent(session: Session, job: Job, sent: SentMessage, now: datetime) -> None:
+    """The provider took the message: keep its id (sealed) and what it said."""
+    row = session.get(Outbox, job.row_id, with_for_update=True)
+    if row is None:  # the person was erased meanwhile; the provider copy is cleaned below
+        return
+    _remember_provider_id(session, row, sent.provider_id, now)
+    if row.status is OutboxStatus.SENDING:
+        row.status = OutboxStatus.SENT
+        row.lease_until = None
+    apply_provider_status(session, row, sent.status, None, now)
+
+
+def _remember_provider_id(session: Session, row: Outbox, provider_id: str, now: datetime) -> None:
+    if row.provider_sid_digest is None:
+        row.provider_sid_digest = _vault(session).keyed_digest("outbound-sid", provider_id)
+        row.provider_sid = provider_id
+        row.sent_at = row.sent_at or now
+        row.cleanup_due_at = now + STATUS_CHECK_AFTER
+
+
+def record_failure(
+    session: Session, settings: Settings, job: Job, error: ChannelError, now: datetime
+) -> None:
+    """The provider did not take the message: retry later, stop, or look it up first."""
+    row = session.get(Outbox, job.row_id, with_for_update=True)
+    if row is None or row.status is not OutboxStatus.SENDING:
+        return
+    if row.attempt_started_at != job.attempt_started_at:
+        return  # reconciled and claimed again meanwhile: that attempt owns the row
+    if isinstance(error, UncertainOutcome):
+        row.lease_until = now  # looked up at the provider by the next reconciliation
+        return
+    row.error_code = error.code
+    row.lease_until = None
+    if isinstance(error, TemporaryFailure) and row.attempts < settings.delivery.max_attempts:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + backoff(row.attempts)
+        return
+    _finish(row, OutboxStatus.FAILED, now)
+    tally(session, "outbound_failed", str(error.code or "unknown"), now.date())
+    if error.code == UNSUBSCRIBED:
+        _unsubscribed(row)
+
+
+def _unsubscribed(row: Outbox) -> None:
+    """The number told the provider STOP: honour it here too."""
+    if row.contact is not None:
+        row.contact.consent = Consent.REVOKED
+    else:
+        row.subscriber.opted_out = True
+
+
+def _finish(row: Outbox, status: OutboxStatus, now: datetime) -> None:
+    row.status = status
+    row.final_on = row.final_on or now.date()
+    row.body_ct = None  # nothing left to send: the text is not kept
+    if row.provider_sid_ct is not None:
+        row.cleanup_due_at = now
+
+
+def apply_provider_status(
+    session: Session, row: Outbox, status: str, error_code: int | None, now: datetime
+) -> bool:
+    """Apply a status the provider reported, in any order: never backwards. True if applied."""
+    rank = PROVIDER_RANK.get(status)
+    if rank is None:
+        return False
+    current = PROVIDER_RANK.get(row.provider_status or "", -1)
+    if rank <= current or row.status in (OutboxStatus.EXPIRED, OutboxStatus.DROPPED):
+        return False
+    row.provider_status = status
+    if row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+        row.status = OutboxStatus.SENT  # the provider has it: it will not be sent again
+        row.lease_until = None
+    final = FROM_PROVIDER.get(status)
+    if final is not None:
+        if error_code is not None:
+            row.error_code = error_code
+        _finish(row, final, now)
+        if error_code == UNSUBSCRIBED:
+            _unsubscribed(row)
+    return True
+
+
+def status_reported(
+    session: Session,
+    row_hint: str | None,
+    provider_id: str,
+    status: str,
+    error_code: int | None,
+    now: datetime,
+) -> bool:
+    """A status callback: find the row (by the id in its URL, else by the provider's id)."""
+    digest = _vault(session).keyed_digest("outbound-sid", provider_id)
+    row = None
+    if row_hint:
+        try:
+            row = session.get(Outbox, uuid.UUID(hex=row_hint), with_for_update=True)
+        except ValueError:
+            row = None
+        if row is not None and row.provider_sid_digest not in (None, digest):
+            row = None  # a callback for another message cannot touch this one
+    if row is None:
+        row = session.scalar(
+            select(Outbox).where(Outbox.provider_sid_digest == digest).with_for_update()
+        )
+    if row is None:
+        return False
+    _remember_provider_id(session, row, provider_id, now)
+    return apply_provider_status(session, row, status, error_code, now)
+
+
+# --- Reconciling attempts whose outcome is unknown ------------------------------------------
+
+
+def stuck(session: Session, settings: Settings, now: datetime, limit: int) -> list[Job]:
+    """Claim rows left in `sending` past their lease, for a lookup at the provider."""
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until <= now)
+        .order_by(Outbox.priority, Outbox.lease_until)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Outbox)
+        .options(selectinload(Outbox.subscriber), selectinload(Outbox.contact))
+    ).all()
+    jobs = []
+    senders = Senders(settings)
+    for row in rows:
+        started = row.attempt_started_at or now
+        row.lease_until = now + lease_for(settings)
+        address = (row.contact.phone if row.contact else row.subscriber.phone) or ""
+        to = f"whatsapp:{address}" if row.sender == WHATSAPP_SENDER else address
+        message = senders.outbound(row.sender, to, row.body or "", None)
+        jobs.append(Job(row.id, started, message, row.kind))
+    return jobs
+
+
+def reconciled(
+    session: Session, job: Job, found: list[ProviderMessage], now: datetime
+) -> OutboxStatus | None:
+    """Settle a stuck row with what the provider has: sent if it has the message, else due
+    again (or expired). Returns the new status, or None when the row moved on meanwhile."""
+    row = session.get(Outbox, job.row_id, with_for_update=True)
+    if row is None or row.status is not OutboxStatus.SENDING:
+        return None
+    keys = _vault(session)
+    fresh = [
+        message
+        for message in found
+        if session.scalar(
+            select(Outbox.id).where(
+                Outbox.provider_sid_digest == keys.keyed_digest("outbound-sid", message.provider_id)
+            )
+        )
+        is None
+    ]
+    exact = [message for message in fresh if message.body == job.message.body]
+    match = exact[0] if exact else (fresh[0] if len(fresh) == 1 else None)
+    if match is not None:
+        _remember_provider_id(session, row, match.provider_id, now)
+        row.status = OutboxStatus.SENT
+        row.lease_until = None
+        apply_provider_status(session, row, match.status, match.error_code, now)
+        return row.status
+    row.lease_until = None
+    row.attempt_started_at = None
+    if row.expires_at <= now:
+        _finish(row, OutboxStatus.EXPIRED, now)
+        tally(session, "outbound_expired", row.kind.value, now.date())
+    else:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now
+    return row.status
+
+
+def lookup_failed(session: Session, job: Job, now: datetime) -> None:
+    """The provider could not be asked: leave the row stuck and ask again later."""
+    row = session.get(Outbox, job.row_id, with_for_update=True)
+    if row is not None and row.status is OutboxStatus.SENDING:
+        row.lease_until = now + backoff(row.attempts + 1)
+
+
+# --- Deleting the provider's copies ---------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class Cleanup:
+    """A provider record to delete, or to look up first when no final status came."""
+
+    row_id: uuid.UUID
+    provider_id: str
+    final: bool
+
+    def __repr__(self) -> str:
+        return f"Cleanup({self.row_id}, final={self.final})"
+
+
+def cleanups_due(session: Session, now: datetime, limit: int) -> list[Cleanup]:
+    """Rows whose provider copy should now be deleted (or whose status should be checked)."""
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.cleanup_due_at <= now, Outbox.provider_sid_ct.is_not(None))
+        .order_by(Outbox.cleanup_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Outbox)
+        .options(selectinload(Outbox.subscriber))
+    ).all()
+    due = []
+    for row in rows:
+        row.cleanup_due_at = now + CLEANUP_RETRY  # another worker leaves it alone meanwhile
+        final = row.status in FINAL_STATUSES or (
+            row.sent_at is not None and row.sent_at + GIVE_UP_STATUS_AFTER <= now
+        )
+        due.append(Cleanup(row.id, row.provider_sid or "", final))
+    return due
+
+
+def provider_copy_deleted(session: Session, cleanup: Cleanup, now: datetime) -> None:
+    """The provider no longer has the message: forget its id too."""
+    row = session.get(Outbox, cleanup.row_id, with_for_update=True)
+    if row is None:
+        return
+    row.provider_sid_ct = None
+    row.cleanup_due_at = None
+    row.final_on = row.final_on or now.date()
+    row.body_ct = None
+
+
+def provider_status_checked(
+    session: Session, cleanup: Cleanup, message: ProviderMessage, now: datetime
+) -> bool:
+    """A status looked up at the provider; True when the row is now final (delete next)."""
+    row = session.get(Outbox, cleanup.row_id, with_for_update=True)
+    if row is None:
+        return False
+    apply_provider_status(session, row, message.status, message.error_code, now)
+    if row.status in FINAL_STATUSES:
+        return True
+    row.cleanup_due_at = now + STATUS_CHECK_AFTER
+    return False
+
+
+def purge(session: Session, retention_days: int, today: date) -> int:
+    """Delete settled rows past retention whose provider copy is gone; returns how many."""
+    removed = session.execute(
+        delete(Outbox)
+        .where(
+            Outbox.final_on < today - timedelta(days=retention_days),
+            Outbox.provider_sid_ct.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(removed, "rowcount", 0) or 0)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from server import vault
+from server import outbox, vault
 from server.config import Retention
 from server.db import Database
 from server.models.checkins import SealedNote
@@ -143,10 +143,15 @@ class PurgeReport:
 
     inactive_subscribers: int = 0
     receipts: int = 0
+    sent_messages: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts by kind."""
-        return {"inactive_subscribers": self.inactive_subscribers, "receipts": self.receipts}
+        return {
+            "inactive_subscribers": self.inactive_subscribers,
+            "receipts": self.receipts,
+            "sent_messages": self.sent_messages,
+        }
 
 
 def purge(session: Session, retention: Retention, today: date | None = None) -> PurgeReport:
@@ -164,6 +169,7 @@ def purge(session: Session, retention: Retention, today: date | None = None) -> 
         execution_options={"synchronize_session": False},
     )
     report.receipts = int(getattr(removed, "rowcount", 0) or 0)
+    report.sent_messages = outbox.purge(session, retention.sent_message_days, today)
     return report
 
 

@@ -16,14 +16,8 @@ is not ``client.api.base_url = ...``: that pokes a lazily built attribute of gen
 ``get_hostname`` then mangles the loopback host as soon as an edge or region is set
 (``http://127.0.0.1:8080`` becomes ``http://127.ie1.0.1:8080``).
 
-The product should copy `TWILIO_API_BASE`, `_API_HOST`, `rebase_twilio_url` and
-`BaseUrlHttpClient` (below) into server code and build its client from REFUGE_TWILIO_API_BASE::
-
-    client = Client(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        http_client=BaseUrlHttpClient(settings.twilio_api_base, timeout=10.0),
-    )
+The product's `server.sms.channels.RebasedHttpClient` (here also `BaseUrlHttpClient`) is that
+client; `TwilioChannel` builds its SDK client with it from REFUGE_TWILIO_API_BASE.
 
 With the default base (https://api.twilio.com) nothing is rewritten, so production keeps its
 edge/region hosts. `sdk_client(fake)` does exactly this against a running `FakeTwilio`.
@@ -94,69 +88,17 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Final, Literal, get_args
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-# --- Pointing the SDK at another base URL (copy this part into server code) ------------------
+from server.sms.channels import RebasedHttpClient
 
-#: Where the SDK sends REST API calls; a base equal to this leaves every URL untouched.
-TWILIO_API_BASE: Final = "https://api.twilio.com"
+# --- Pointing the SDK at another base URL: the product's own client ------------------------
 
-# api.twilio.com, or api.{region}.twilio.com / api.{edge}.{region}.twilio.com (see get_hostname)
-_API_HOST = re.compile(r"api(?:\.[a-z0-9-]+){0,2}\.twilio\.com", re.IGNORECASE)
-
-
-def rebase_twilio_url(url: str, base: str) -> str:
-    """`url` with the scheme and host of a Twilio REST API URL replaced by `base` (whose path,
-    if any, is prefixed); other URLs, and every URL when `base` is the real API, unchanged."""
-    base = base.rstrip("/")
-    if base == TWILIO_API_BASE:
-        return url
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not _API_HOST.fullmatch(parts.netloc):
-        return url
-    target = urlsplit(base)
-    path = target.path + parts.path
-    return urlunsplit((target.scheme, target.netloc, path, parts.query, parts.fragment))
-
-
-class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio ships no types
-    """The SDK's own HTTP client, sending REST API calls to `base_url` instead of
-    https://api.twilio.com. Keyword arguments are TwilioHttpClient's (timeout, max_retries...)."""
-
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.base_url = base_url.rstrip("/")
-        if self.session is not None and urlsplit(self.base_url).scheme == "http":
-            # TwilioHttpClient mounts its pool/retry adapter for https:// only.
-            self.session.mount("http://", self.session.get_adapter("https://"))
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        response: Response = super().request(
-            method,
-            rebase_twilio_url(url, self.base_url),
-            params=params,
-            data=data,
-            headers=headers,
-            auth=auth,
-            timeout=timeout,
-            allow_redirects=allow_redirects,
-        )
-        return response
+#: The product builds its client this way (server.sms.channels); the fake uses the same code.
+BaseUrlHttpClient = RebasedHttpClient
 
 
 # --- The fake -------------------------------------------------------------------------------

@@ -18,14 +18,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
-from tests.fake_twilio import (
-    TWILIO_API_BASE,
-    BaseUrlHttpClient,
-    FakeTwilio,
-    rebase_twilio_url,
-    sdk_client,
-    segment_count,
-)
+from server.config import TWILIO_API_BASE
+from server.sms.channels import rebase_twilio_url
+from tests.fake_twilio import BaseUrlHttpClient, FakeTwilio, sdk_client, segment_count
 
 TO = "+12025550150"
 TO_OTHER = "+12025550151"

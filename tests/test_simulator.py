@@ -21,7 +21,7 @@ from server.config import Settings
 from server.i18n_tools import pseudo_text
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
-from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, mask_number
+from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
 from server.web import simulator
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.pseudo import untranslated
@@ -315,7 +315,7 @@ def test_every_visible_string_goes_through_gettext(
     )
     monkeypatch.setattr(simulator, "_", lambda text, **values: pseudo_text(text) % values)
     phone_app.extensions[CHANNEL_EXTENSION] = ConsoleChannel()
-    phone_app.extensions[CHANNEL_EXTENSION].send("+447700900456", "Your check-in is due")
+    phone_app.extensions[CHANNEL_EXTENSION].send(Outbound("+447700900456", "Your check-in is due"))
     _, answered = send(phone, "hi")
     _, refused = send(phone, "hi", other_sender="12")
     dynamic = {text for _, text in answered.bubbles} | {"Your check-in is due"}
@@ -327,7 +327,7 @@ def test_every_visible_string_goes_through_gettext(
 def test_the_console_channels_messages_are_shown(phone_app: Flask, phone: FlaskClient) -> None:
     channel = ConsoleChannel()
     phone_app.extensions[CHANNEL_EXTENSION] = channel
-    channel.send("+447700900456", "Alice has not checked in")
+    channel.send(Outbound("+447700900456", "Alice has not checked in"))
     html = open_phone(phone).html
     assert "Alice has not checked in" in html
     assert '<bdi dir="ltr">+447700900456</bdi>' in html
@@ -339,8 +339,12 @@ def test_console_channel_records_sends_and_logs_neither_number_nor_body(
 ) -> None:
     channel = ConsoleChannel()
     with caplog.at_level(logging.DEBUG, logger="server.sms.channels"):
-        first = channel.send("+447700900123", "Meet at the clinic", status_callback="https://x/s")
-        second = channel.send("whatsapp:+447700900456", "\u0645\u0631\u062d\u0628\u0627" * 40)
+        first = channel.send(
+            Outbound("+447700900123", "Meet at the clinic", status_callback="https://x/s")
+        )
+        second = channel.send(
+            Outbound("whatsapp:+447700900456", "\u0645\u0631\u062d\u0628\u0627" * 40)
+        )
     assert re.fullmatch("SM[0-9a-f]{32}", first.provider_id)
     assert first.provider_id != second.provider_id
     assert first.status == second.status == "sent"
@@ -363,7 +367,7 @@ def test_console_channel_records_sends_and_logs_neither_number_nor_body(
 def test_console_channel_forgets_the_oldest_beyond_its_capacity() -> None:
     channel = ConsoleChannel(capacity=3)
     for n in range(5):
-        channel.send("+447700900123", f"message {n}")
+        channel.send(Outbound("+447700900123", f"message {n}"))
     assert [m.body for m in channel.messages()] == ["message 2", "message 3", "message 4"]
     channel.clear()
     assert channel.messages() == ()

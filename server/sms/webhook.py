@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from server import people
+from server import outbox, people
 from server.config import Settings
 from server.db import get_database
 from server.i18n import catalogue
@@ -120,5 +120,26 @@ def _with_retries(message: IncomingMessage) -> Turn:
 @blueprint.post("/sms/twilio/status")
 @signature_required
 def status() -> Response:
-    """Delivery status callbacks (the delivery worker records them)."""
+    """A delivery status callback: applied once, never backwards, in any arrival order.
+
+    204 when applied or ignorable (an unknown message, a repeat, a late lower status); 503
+    when the database cannot take it now, so that the provider tries again.
+    """
+    message_id = request.form.get("MessageSid") or request.form.get("SmsSid")
+    reported = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
+    if not message_id or not reported:
+        return Response("MessageSid and MessageStatus are required", 400, mimetype="text/plain")
+    code_text = request.form.get("ErrorCode") or ""
+    error_code = int(code_text) if code_text.isascii() and code_text.isdigit() else None
+    try:
+        with get_database().session() as session:
+            outbox.status_reported(
+                session, request.args.get("o"), message_id, reported, error_code, datetime.now(UTC)
+            )
+    except OperationalError as exc:
+        log.warning("status callback not recorded: %s", type(exc).__name__)
+        return Response(status=503)
+    except Exception as exc:
+        log.error("status callback failed: %s", type(exc).__name__)
+        return Response(status=204)
     return Response(status=204)

@@ -1,0 +1,289 @@
+"""The worker: one loop that sends the outbox, settles lost attempts, deletes the provider's
+copies, runs the check-in sweeps and purges. `refuge worker` runs it; `--once` runs one pass
+(for cron and tests); `--now T` runs that pass as if the time were T (drills).
+
+One pass, in order: rows left `sending` by a worker that died are looked up at the provider
+(sent if it has them, due again if not); due rows are claimed by priority at the sender's
+pace and handed to the channel, each result recorded in its own transaction; provider records
+of settled messages are deleted; sweeps queue what is owed; old rows are purged.
+
+Nothing here logs a number or a text: messages are named by row id and kind.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from server import outbox, people
+from server.config import Settings
+from server.db import Database
+from server.models.messaging import OutboxStatus
+from server.sms.channels import (
+    Channel,
+    ChannelError,
+    NotFound,
+    TemporaryFailure,
+    UncertainOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+#: Rows claimed per transaction; a smaller batch lets a newly due alert in sooner.
+CLAIM_BATCH = 20
+#: Stuck rows looked up, and provider records deleted, per pass.
+RECONCILE_BATCH = 50
+CLEANUP_BATCH = 100
+#: Seconds between passes when a pass found nothing to do, and the longest wait after errors.
+IDLE_SECONDS = 1.0
+MAX_ERROR_PAUSE = 30.0
+#: Retention purges run at most this often.
+PURGE_EVERY = timedelta(hours=1)
+SENDERS = (outbox.SMS_SENDER, outbox.WHATSAPP_SENDER)
+
+#: A sweep queues what is owed at `now` (check-in reminders, escalations) into the outbox.
+Sweep = Callable[[Session, Settings, datetime], Any]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class PassReport:
+    """What one pass did, by outcome (counts only)."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    reconciled: int = 0
+    resent: int = 0
+    deleted_at_provider: int = 0
+    swept: int = 0
+    purged: int = 0
+
+    @property
+    def busy(self) -> bool:
+        """True when the pass did something (so the next one should not wait)."""
+        return any(vars(self).values())
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts by outcome."""
+        return dict(vars(self))
+
+
+@dataclass
+class Worker:
+    """Delivers the outbox through one channel; any number may run against one database."""
+
+    database: Database
+    settings: Settings
+    channel: Channel
+    sweeps: Iterable[Sweep] = ()
+    clock: Callable[[], datetime] = utcnow
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _last_purge: datetime | None = None
+
+    def run_once(self, now: datetime | None = None) -> PassReport:
+        """One pass; with `now`, everything in it happens as if at that time."""
+        report = PassReport()
+        clock = self.clock if now is None else _fixed(now)
+        self.reconcile(clock(), report)
+        for sender in SENDERS:
+            self.send_due(sender, clock, report)
+        self.clean_up(clock(), report)
+        self.sweep(clock(), report)
+        self.purge(clock(), report, forced=now is not None)
+        return report
+
+    def run_forever(self) -> None:
+        """Pass after pass until SIGTERM or SIGINT; the message in hand is finished first."""
+        previous = self._handle_signals()
+        try:
+            self._loop()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        log.info("worker stopped")
+
+    def _loop(self) -> None:
+        pause = IDLE_SECONDS
+        while not self.stopping.is_set():
+            try:
+                report = self.run_once()
+            except SQLAlchemyError as error:
+                # The database is away (restarting, say): nothing is lost, rows wait in it.
+                log.warning(
+                    "worker pass failed on the database (%s); retrying", type(error).__name__
+                )
+                self.stopping.wait(pause)
+                pause = min(pause * 2, MAX_ERROR_PAUSE)
+                continue
+            pause = IDLE_SECONDS
+            if not report.busy:
+                self.stopping.wait(IDLE_SECONDS)
+
+    def _handle_signals(self) -> dict[int, Any]:
+        """Stop on SIGTERM and SIGINT (main thread only); the handlers replaced, to restore."""
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("worker stopping on signal %d", signum)
+            self.stopping.set()
+
+        previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                previous[signum] = signal.signal(signum, stop)
+        return previous
+
+    # --- Sending -------------------------------------------------------------------------
+
+    def send_due(self, sender: str, clock: Callable[[], datetime], report: PassReport) -> None:
+        """Claim and send due messages of one sender until none is due or its pace is full."""
+        allowed = self._allowed_countries()
+        while not self.stopping.is_set():
+            with self.database.session() as session:
+                jobs = outbox.claim(session, self.settings, sender, clock(), CLAIM_BATCH, allowed)
+            if not jobs:
+                return
+            for index, job in enumerate(jobs):
+                if self.stopping.is_set():
+                    with self.database.session() as session:
+                        outbox.release(session, jobs[index:])
+                    return
+                self._send(job, clock, report)
+
+    def _send(self, job: outbox.Job, clock: Callable[[], datetime], report: PassReport) -> None:
+        try:
+            sent = self.channel.send(job.message)
+        except ChannelError as error:
+            with self.database.session() as session:
+                outbox.record_failure(session, self.settings, job, error, clock())
+            if isinstance(error, UncertainOutcome):
+                report.uncertain += 1
+            elif isinstance(error, TemporaryFailure):
+                report.retrying += 1
+            else:
+                report.failed += 1
+            log.info(
+                "outbox %s (%s) not taken: %s, code %s",
+                job.row_id,
+                job.kind.value,
+                type(error).__name__,
+                error.code,
+            )
+            return
+        # If this commit never happens (the worker dies here), the row stays `sending` and
+        # the next reconciliation finds the message at the provider: it is not sent again.
+        with self.database.session() as session:
+            outbox.record_sent(session, job, sent, clock())
+        report.sent += 1
+
+    def _allowed_countries(self) -> frozenset[str]:
+        if self.settings.delivery.countries:
+            return frozenset(self.settings.delivery.countries)
+        with self.database.session() as session:
+            return outbox.served_countries(session)
+
+    # --- Reconciling ---------------------------------------------------------------------
+
+    def reconcile(self, now: datetime, report: PassReport) -> None:
+        """Look up, at the provider, every attempt whose outcome was lost."""
+        with self.database.session() as session:
+            jobs = outbox.stuck(session, self.settings, now, RECONCILE_BATCH)
+        for job in jobs:
+            since = job.attempt_started_at - outbox.LEASE_MINIMUM
+            try:
+                found = self.channel.recent(job.message.to, since)
+            except ChannelError as error:
+                log.info("outbox %s: lookup failed (%s)", job.row_id, type(error).__name__)
+                with self.database.session() as session:
+                    outbox.lookup_failed(session, job, now)
+                continue
+            with self.database.session() as session:
+                status = outbox.reconciled(session, job, found, now)
+            if status is OutboxStatus.PENDING:
+                report.resent += 1
+            elif status is not None:
+                report.reconciled += 1
+
+    # --- The provider's copies -----------------------------------------------------------
+
+    def clean_up(self, now: datetime, report: PassReport) -> None:
+        """Delete provider records of settled messages (checking unsettled ones first)."""
+        with self.database.session() as session:
+            due = outbox.cleanups_due(session, now, CLEANUP_BATCH)
+        for cleanup in due:
+            try:
+                final = cleanup.final
+                if not final:
+                    message = self.channel.fetch(cleanup.provider_id)
+                    with self.database.session() as session:
+                        final = outbox.provider_status_checked(session, cleanup, message, now)
+                if final:
+                    self._delete_at_provider(cleanup)
+                    with self.database.session() as session:
+                        outbox.provider_copy_deleted(session, cleanup, now)
+                    report.deleted_at_provider += 1
+            except NotFound:
+                with self.database.session() as session:
+                    outbox.provider_copy_deleted(session, cleanup, now)
+            except ChannelError as error:
+                # Left with cleanup_due_at an hour ahead: tried again then.
+                log.info("outbox %s: provider cleanup failed (%s)", cleanup.row_id, error.code)
+
+    def _delete_at_provider(self, cleanup: outbox.Cleanup) -> None:
+        self.channel.delete(cleanup.provider_id)
+
+    # --- Sweeps and purges ---------------------------------------------------------------
+
+    def sweep(self, now: datetime, report: PassReport) -> None:
+        """Let each sweep queue what is owed at `now`."""
+        for sweep in self.sweeps:
+            with self.database.session() as session:
+                result = sweep(session, self.settings, now)
+            report.swept += int(getattr(result, "queued", 0) or 0)
+
+    def purge(self, now: datetime, report: PassReport, *, forced: bool = False) -> None:
+        """Delete what is kept past retention, at most once per PURGE_EVERY."""
+        if not forced and self._last_purge and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        with self.database.session() as session:
+            purged = people.purge(session, self.settings.retention, now.date())
+        report.purged += sum(purged.as_dict().values())
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    def clock() -> datetime:
+        return moment
+
+    return clock
+
+
+def default_sweeps() -> list[Sweep]:
+    """The sweeps every worker runs."""
+    return []
+
+
+def run(worker: Worker, *, once: bool, now: datetime | None) -> PassReport | None:
+    """Run one pass (returning its report) or until stopped."""
+    if once:
+        started = time.monotonic()
+        report = worker.run_once(now)
+        log.info("worker pass done in %.2f s: %s", time.monotonic() - started, report.as_dict())
+        return report
+    worker.run_forever()
+    return None
