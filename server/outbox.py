@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -191,6 +192,8 @@ class Job:
     attempt_started_at: datetime
     message: Outbound
     kind: OutboxKind
+    #: The data key the row's sealed fields are under (to seal the provider's id on return).
+    data_key: bytes
 
     def __repr__(self) -> str:
         return f"Job({self.row_id}, {self.kind.value})"
@@ -244,18 +247,14 @@ def status_callback_url(settings: Settings, row_id: uuid.UUID) -> str:
 
 
 def claim(
-    session: Session,
-    settings: Settings,
-    sender: str,
-    now: datetime,
-    limit: int,
-    allowed: frozenset[str],
-) -> list[Job]:
-    """Claim the most urgent due messages of one sender that its pace allows, in one transaction.
+    session: Session, settings: Settings, sender: str, now: datetime, limit: int
+) -> uuid.UUID | None:
+    """Claim the most urgent due messages of one sender that its pace allows: the claim's id,
+    or None when nothing is due or the pace is full.
 
-    The sender's pace row is locked first, so workers take turns; on PostgreSQL rows another
-    worker holds are skipped. Rows that may not go (expired, over a cap, to a contact who has
-    not agreed, outside the allow-list) are settled here and never handed to the channel.
+    Quick on purpose: the sender's pace row is locked (workers take turns here), due rows are
+    marked `sending` (on PostgreSQL rows another worker holds are skipped) and their slots
+    reserved. Which of them may really go is decided by `admit`, in the next transaction.
     """
     pace = _lock_pace(session, sender, now)
     rate = settings.delivery.rate_per_second
@@ -264,9 +263,9 @@ def claim(
     room = min(limit, int((horizon - start).total_seconds() * rate + 1e-9))
     _expire(session, sender, now)
     if room <= 0:
-        return []
+        return None
     due = (
-        select(Outbox)
+        select(Outbox.id)
         .where(
             Outbox.status == OutboxStatus.PENDING,
             Outbox.sender == sender,
@@ -274,23 +273,54 @@ def claim(
         )
         .order_by(Outbox.priority, Outbox.next_attempt_at)
         .limit(room)
-        .with_for_update(skip_locked=True, of=Outbox)
-        .options(selectinload(Outbox.subscriber), selectinload(Outbox.contact))
+        .with_for_update(skip_locked=True)
     )
-    jobs: list[Job] = []
-    lease = lease_for(settings)
+    ids = list(session.scalars(due))
+    if not ids:
+        return None
+    claim_id = uuid.uuid4()
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids))
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=Outbox.attempts + 1,
+            attempt_started_at=now,
+            lease_until=now + lease_for(settings),
+            claim_id=claim_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    pace.next_slot_at = start + timedelta(seconds=len(ids) / rate)
+    return claim_id
+
+
+def admit(
+    session: Session,
+    settings: Settings,
+    claim_id: uuid.UUID,
+    now: datetime,
+    allowed: frozenset[str],
+) -> list[Job]:
+    """The jobs for the rows this worker just claimed; rows that may not go are settled here
+    (dropped: no consent, opted out, outside the allow-list, over a cap that drops) or put
+    back (held WhatsApp, over a cap that waits) and never reach the channel."""
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.claim_id == claim_id, Outbox.status == OutboxStatus.SENDING)
+        .order_by(Outbox.priority, Outbox.next_attempt_at)
+        .with_for_update(of=Outbox)
+        .options(selectinload(Outbox.subscriber), selectinload(Outbox.contact))
+    ).all()
     senders = Senders(settings)
-    for row in session.scalars(due):
-        job = _admit(session, settings, senders, row, now, allowed)
-        if job is None:
-            continue
-        row.status = OutboxStatus.SENDING
-        row.attempts += 1
-        row.attempt_started_at = now
-        row.lease_until = now + lease
-        jobs.append(job)
-    pace.next_slot_at = start + timedelta(seconds=len(jobs) / rate)
-    session.flush()
+    caps = _Caps(session, settings, now)
+    caps.prepare(rows)
+    jobs = []
+    for row in rows:
+        job = _admit(session, settings, senders, caps, row, now, allowed)
+        if job is not None:
+            jobs.append(job)
+    caps.write()
     return jobs
 
 
@@ -334,21 +364,20 @@ def _admit(
     session: Session,
     settings: Settings,
     senders: Senders,
+    caps: _Caps,
     row: Outbox,
     now: datetime,
     allowed: frozenset[str],
 ) -> Job | None:
-    """The job for a due row, or None when the row was settled (dropped, held, capped)."""
+    """The job for a claimed row, or None when the row was settled or put back."""
     subscriber, contact = row.subscriber, row.contact
     if contact is not None:
         wanted = Consent.PENDING if row.kind is OutboxKind.OPT_IN else Consent.CONFIRMED
         if contact.consent is not wanted:
             return _drop(session, row, now, "outbound_no_consent")
-        address = contact.phone or ""
-    else:
-        if subscriber.opted_out:
-            return _drop(session, row, now, "outbound_opted_out")
-        address = subscriber.phone or ""
+    elif subscriber.opted_out:
+        return _drop(session, row, now, "outbound_opted_out")
+    address = caps.address(row)
     if not destination_allowed(allowed, address):
         return _drop(session, row, now, "outbound_country")
     to = address
@@ -359,26 +388,23 @@ def _admit(
         if window is None or window <= now:
             template_sid = settings.delivery.whatsapp_template_sid
             if template_sid is None:  # never attempted free-form outside the window
-                row.next_attempt_at = now + WHATSAPP_HOLD
                 tally(session, "outbound_held_whatsapp", row.kind.value, now.date())
-                return None
+                return _put_back(row, now + WHATSAPP_HOLD)
             row.template = True
-    if not _within_caps(session, settings, row, address, now):
+    if not caps.allow(row):
         if row.kind in WAITS_WHEN_CAPPED:
-            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-            row.next_attempt_at = tomorrow
             tally(session, "outbound_capped_waiting", row.kind.value, now.date())
-            return None
+            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            return _put_back(row, tomorrow)
         return _drop(session, row, now, "outbound_capped")
-    body = row.body or ""
-    message = senders.outbound(row.sender, to, body, template_sid)
+    message = senders.outbound(row.sender, to, row.body or "", template_sid)
     validity = int((row.expires_at - now).total_seconds())
     message = replace(
         message,
         status_callback=status_callback_url(settings, row.id),
         validity_seconds=max(1, min(validity, MAX_VALIDITY_SECONDS)),
     )
-    return Job(row.id, now, message, row.kind)
+    return Job(row.id, now, message, row.kind, row.data_key())
 
 
 def _drop(session: Session, row: Outbox, now: datetime, reason: str) -> Job | None:
@@ -386,62 +412,109 @@ def _drop(session: Session, row: Outbox, now: datetime, reason: str) -> Job | No
     row.status = OutboxStatus.DROPPED
     row.final_on = now.date()
     row.body_ct = None
+    row.lease_until = None
     tally(session, reason, row.kind.value, now.date())
     return None
 
 
-def _cap_subjects(keys: vault.Vault, row: Outbox, address: str) -> list[tuple[str, bytes]]:
-    """(scope, keyed digest) of each cap that a message to `address` counts against."""
-    number = phonenumbers.parse(address)
-    national = str(number.national_number)
-    prefix = f"+{number.country_code}{national[:PREFIX_DIGITS]}"
-    region = row.subscriber.region_slug or ""
-    return [
-        ("number", keys.keyed_digest("cap-number", address)),
-        ("prefix", keys.keyed_digest("cap-prefix", prefix)),
-        ("region", keys.keyed_digest("cap-region", region)),
-        ("total", keys.keyed_digest("cap-total", "all")),
-    ]
+def _put_back(row: Outbox, when: datetime) -> Job | None:
+    """Return a claimed row to the queue, due again at `when` (always None)."""
+    row.status = OutboxStatus.PENDING
+    row.attempts = max(row.attempts - 1, 0)
+    row.next_attempt_at = when
+    row.lease_until = None
+    row.attempt_started_at = None
+    return None
 
 
-def _within_caps(
-    session: Session, settings: Settings, row: Outbox, address: str, now: datetime
-) -> bool:
-    """Count the message against every daily cap; False (and nothing counted) when over one."""
-    delivery = settings.delivery
-    caps = {
-        "number": delivery.cap_per_number,
-        "prefix": delivery.cap_per_prefix,
-        "region": delivery.cap_per_region,
-        "total": delivery.cap_per_day,
-    }
-    subjects = _cap_subjects(_vault(session), row, address)
-    today = now.date()
-    found = session.execute(
-        select(OutboundCount.scope, OutboundCount.count).where(
-            OutboundCount.day == today,
-            or_(
-                *(
-                    (OutboundCount.scope == scope) & (OutboundCount.subject == subject)
-                    for scope, subject in subjects
-                )
-            ),
-        )
-    )
-    counts: dict[str, int] = dict(found.all())
-    if any(counts.get(scope, 0) >= caps[scope] for scope in caps):
-        return False
-    insert = _insert_for(session)
-    for scope, subject in subjects:
-        session.execute(
-            insert(OutboundCount)
-            .values(scope=scope, subject=subject, day=today, count=1)
-            .on_conflict_do_update(
-                index_elements=["scope", "subject", "day"],
-                set_={"count": OutboundCount.count + 1},
+class _Caps:
+    """Daily outbound counts for one batch: read once, counted in memory, written once."""
+
+    SCOPES = ("number", "prefix", "region", "total")
+
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+        delivery = settings.delivery
+        self.session = session
+        self.keys = _vault(session)
+        self.day = now.date()
+        self.limits = dict(
+            zip(
+                self.SCOPES,
+                (
+                    delivery.cap_per_number,
+                    delivery.cap_per_prefix,
+                    delivery.cap_per_region,
+                    delivery.cap_per_day,
+                ),
+                strict=True,
             )
         )
-    return True
+        self.counts: dict[tuple[str, bytes], int] = {}
+        self.added: dict[tuple[str, bytes], int] = {}
+        self.addresses: dict[uuid.UUID, str] = {}
+        self.subjects: dict[uuid.UUID, list[tuple[str, bytes]]] = {}
+
+    def prepare(self, rows: Sequence[Outbox]) -> None:
+        """Work out every row's number and cap subjects, and read their counts in one query."""
+        for row in rows:
+            recipient = row.contact if row.contact is not None else row.subscriber
+            address = recipient.phone or ""
+            self.addresses[row.id] = address
+            try:
+                number = phonenumbers.parse(address)
+            except phonenumbers.NumberParseException:
+                continue  # refused by the allow-list before any cap is asked
+            prefix = f"+{number.country_code}{str(number.national_number)[:PREFIX_DIGITS]}"
+            values = (address, prefix, row.subscriber.region_slug or "", "all")
+            self.subjects[row.id] = [
+                (scope, self.keys.keyed_digest(f"cap-{scope}", value))
+                for scope, value in zip(self.SCOPES, values, strict=True)
+            ]
+        self._load(sorted({key for keys in self.subjects.values() for key in keys}))
+
+    def address(self, row: Outbox) -> str:
+        """The number a prepared row goes to."""
+        return self.addresses[row.id]
+
+    def allow(self, row: Outbox) -> bool:
+        """Count one message against every cap; False (and nothing counted) when over one."""
+        subjects = self.subjects[row.id]
+        if any(self.counts[subject] >= self.limits[subject[0]] for subject in subjects):
+            return False
+        for subject in subjects:
+            self.counts[subject] += 1
+            self.added[subject] = self.added.get(subject, 0) + 1
+        return True
+
+    def _load(self, subjects: list[tuple[str, bytes]]) -> None:
+        for key in subjects:
+            self.counts[key] = 0
+        if not subjects:
+            return
+        found = self.session.execute(
+            select(OutboundCount.scope, OutboundCount.subject, OutboundCount.count).where(
+                OutboundCount.day == self.day,
+                OutboundCount.subject.in_([digest for _, digest in subjects]),
+            )
+        )
+        for scope, digest, count in found:
+            if (scope, digest) in self.counts:
+                self.counts[(scope, digest)] = count
+
+    def write(self) -> None:
+        """Add this batch's counts (upserts: other workers' counts are kept)."""
+        insert = _insert_for(self.session)
+        # In one order for every worker, so that two batches never wait on each other.
+        for (scope, subject), added in sorted(self.added.items()):
+            self.session.execute(
+                insert(OutboundCount)
+                .values(scope=scope, subject=subject, day=self.day, count=added)
+                .on_conflict_do_update(
+                    index_elements=["scope", "subject", "day"],
+                    set_={"count": OutboundCount.count + added},
+                )
+            )
+        self.added.clear()
 
 
 def tally(session: Session, kind: str, subject: str, day: date, count: int = 1) -> None:
@@ -509,16 +582,50 @@ FROM_PROVIDER: dict[str, OutboxStatus] = {
 }
 
 
-def record_sent(session: Session, job: Job, sent: SentMessage, now: datetime) -> None:
-    """The provider took the message: keep its id (sealed) and what it said."""
-    row = session.get(Outbox, job.row_id, with_for_update=True)
-    if row is None:  # the person was erased meanwhile; the provider copy is cleaned below
+def record_sent(session: Session, taken: list[tuple[Job, SentMessage]], now: datetime) -> None:
+    """The provider took these messages: keep each one's id (sealed) and its first status.
+
+    One statement for the batch. A row a status callback already settled, or one erased
+    meanwhile, is left as it is. On PostgreSQL this commit need not wait for the disk: if it
+    is lost in a crash, the rows are still `sending` and reconciliation finds them at the
+    provider, so nothing is sent twice.
+    """
+    if not taken:
         return
-    _remember_provider_id(session, row, sent.provider_id, now)
-    if row.status is OutboxStatus.SENDING:
-        row.status = OutboxStatus.SENT
-        row.lease_until = None
-    apply_provider_status(session, row, sent.status, None, now)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+    keys = _vault(session)
+    table = Outbox.__table__
+    assert isinstance(table, Table)
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == OutboxStatus.SENDING,
+            table.c.attempt_started_at == bindparam("b_started"),
+        )
+        .values(
+            status=OutboxStatus.SENT,
+            provider_sid=bindparam("b_sid"),
+            provider_sid_digest=bindparam("b_digest"),
+            provider_status=bindparam("b_status"),
+            sent_at=now,
+            lease_until=None,
+            cleanup_due_at=now + STATUS_CHECK_AFTER,
+        ),
+        [
+            {
+                "b_id": job.row_id,
+                "b_started": job.attempt_started_at,
+                "b_sid": vault.encrypt_field(
+                    job.data_key, sent.provider_id, table.name, "provider_sid", job.row_id.hex
+                ),
+                "b_digest": keys.keyed_digest("outbound-sid", sent.provider_id),
+                "b_status": sent.status if sent.status in PROVIDER_RANK else None,
+            }
+            for job, sent in taken
+        ],
+    )
 
 
 def _remember_provider_id(session: Session, row: Outbox, provider_id: str, now: datetime) -> None:
@@ -642,7 +749,7 @@ def stuck(session: Session, settings: Settings, now: datetime, limit: int) -> li
         address = (row.contact.phone if row.contact else row.subscriber.phone) or ""
         to = f"whatsapp:{address}" if row.sender == WHATSAPP_SENDER else address
         message = senders.outbound(row.sender, to, row.body or "", None)
-        jobs.append(Job(row.id, started, message, row.kind))
+        jobs.append(Job(row.id, started, message, row.kind, row.data_key()))
     return jobs
 
 

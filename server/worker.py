@@ -33,6 +33,7 @@ from server.sms.channels import (
     Channel,
     ChannelError,
     NotFound,
+    SentMessage,
     TemporaryFailure,
     UncertainOutcome,
 )
@@ -154,42 +155,56 @@ class Worker:
         """Claim and send due messages of one sender until none is due or its pace is full."""
         allowed = self._allowed_countries()
         while not self.stopping.is_set():
+            now = clock()
             with self.database.session() as session:
-                jobs = outbox.claim(session, self.settings, sender, clock(), CLAIM_BATCH, allowed)
-            if not jobs:
+                claim_id = outbox.claim(session, self.settings, sender, now, CLAIM_BATCH)
+            if claim_id is None:
                 return
-            for index, job in enumerate(jobs):
-                if self.stopping.is_set():
-                    with self.database.session() as session:
-                        outbox.release(session, jobs[index:])
-                    return
-                self._send(job, clock, report)
-
-    def _send(self, job: outbox.Job, clock: Callable[[], datetime], report: PassReport) -> None:
-        try:
-            sent = self.channel.send(job.message)
-        except ChannelError as error:
+            # If the worker dies between these two, the claimed rows wait out their lease and
+            # are then reconciled like any other interrupted attempt.
             with self.database.session() as session:
-                outbox.record_failure(session, self.settings, job, error, clock())
-            if isinstance(error, UncertainOutcome):
+                jobs = outbox.admit(session, self.settings, claim_id, now, allowed)
+            self._send_all(jobs, clock, report)
+
+    def _send_all(
+        self, jobs: list[outbox.Job], clock: Callable[[], datetime], report: PassReport
+    ) -> None:
+        """Hand each job to the channel, then record every answer in one transaction.
+
+        If the worker dies before that commit, the rows are still `sending`: once their lease
+        runs out, reconciliation finds the messages at the provider and does not resend them.
+        """
+        taken: list[tuple[outbox.Job, SentMessage]] = []
+        refused: list[tuple[outbox.Job, ChannelError]] = []
+        for index, job in enumerate(jobs):
+            if self.stopping.is_set():
+                with self.database.session() as session:
+                    outbox.release(session, jobs[index:])
+                break
+            try:
+                taken.append((job, self.channel.send(job.message)))
+            except ChannelError as failure:
+                refused.append((job, failure))
+                log.info(
+                    "outbox %s (%s) not taken: %s, code %s",
+                    job.row_id,
+                    job.kind.value,
+                    type(failure).__name__,
+                    failure.code,
+                )
+        with self.database.session() as session:
+            now = clock()
+            outbox.record_sent(session, taken, now)
+            for job, problem in refused:
+                outbox.record_failure(session, self.settings, job, problem, now)
+        report.sent += len(taken)
+        for _, problem in refused:
+            if isinstance(problem, UncertainOutcome):
                 report.uncertain += 1
-            elif isinstance(error, TemporaryFailure):
+            elif isinstance(problem, TemporaryFailure):
                 report.retrying += 1
             else:
                 report.failed += 1
-            log.info(
-                "outbox %s (%s) not taken: %s, code %s",
-                job.row_id,
-                job.kind.value,
-                type(error).__name__,
-                error.code,
-            )
-            return
-        # If this commit never happens (the worker dies here), the row stays `sending` and
-        # the next reconciliation finds the message at the provider: it is not sent again.
-        with self.database.session() as session:
-            outbox.record_sent(session, job, sent, clock())
-        report.sent += 1
 
     def _allowed_countries(self) -> frozenset[str]:
         if self.settings.delivery.countries:

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
     sa.Column('attempt_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claim_id', sa.Uuid(), nullable=True),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sender', sa.String(length=64), nullable=False),
     sa.Column('provider_sid', sa.LargeBinary(), nullable=True),

@@ -161,6 +161,7 @@ class Outbox(Enveloped, Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     # While `sending`: which attempt, since when, and until when the claim holds.
     attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_id: Mapped[uuid.UUID | None] = mapped_column()
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Which sender paces it: "sms" or "whatsapp" (the numbers themselves are settings).
     sender: Mapped[str] = mapped_column(String(SENDER_KEY_LENGTH))

@@ -302,10 +302,21 @@ class TwilioChannel:
         return SentMessage(provider_id=str(created.sid), status=str(created.status))
 
     def recent(self, to: str, since: datetime) -> list[ProviderMessage]:
-        """Twilio's latest messages to `to` (newest first), those created since `since`."""
-        found = self._call(lambda: self.client.messages.list(to=to, limit=RECENT_LIMIT))
-        messages = [self._provider_message(item) for item in found]
-        return [m for m in messages if m.created_at is None or m.created_at >= since]
+        """Twilio's messages to `to` created since `since`, newest first (pages read until an
+        older one shows up, at most RECENT_LIMIT messages)."""
+
+        def read() -> list[ProviderMessage]:
+            found = []
+            for item in self.client.messages.stream(to=to, page_size=RECENT_PAGE):
+                message = self._provider_message(item)
+                if message.created_at is not None and message.created_at < since:
+                    break
+                found.append(message)
+                if len(found) >= RECENT_LIMIT:
+                    break
+            return found
+
+        return self._call(read)
 
     def fetch(self, provider_id: str) -> ProviderMessage:
         """The message as Twilio has it now."""
@@ -354,8 +365,10 @@ class TwilioChannel:
         )
 
 
-#: How many of a number's latest messages are read when reconciling one attempt.
-RECENT_LIMIT = 20
+#: At most how many of a number's latest messages are read when reconciling one attempt,
+#: and how many per page.
+RECENT_LIMIT = 1_000
+RECENT_PAGE = 100
 
 
 def _refused(error: requests.exceptions.ConnectionError) -> bool:
