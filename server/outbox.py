@@ -261,7 +261,6 @@ def claim(
     start = max(pace.next_slot_at, now)
     horizon = now + timedelta(seconds=settings.delivery.provider_backlog_seconds)
     room = min(limit, int((horizon - start).total_seconds() * rate + 1e-9))
-    _expire(session, sender, now)
     if room <= 0:
         return None
     due = (
@@ -343,15 +342,11 @@ def _lock_pace(session: Session, sender: str, now: datetime) -> SenderPace:
     return pace
 
 
-def _expire(session: Session, sender: str, now: datetime) -> None:
+def expire(session: Session, now: datetime) -> None:
     """Settle pending messages that are past their use: counted by kind, never sent."""
     expired = session.execute(
         update(Outbox)
-        .where(
-            Outbox.status == OutboxStatus.PENDING,
-            Outbox.sender == sender,
-            Outbox.expires_at <= now,
-        )
+        .where(Outbox.status == OutboxStatus.PENDING, Outbox.expires_at <= now)
         .values(status=OutboxStatus.EXPIRED, final_on=now.date(), body_ct=None)
         .returning(Outbox.kind)
         .execution_options(synchronize_session=False)

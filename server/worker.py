@@ -102,6 +102,8 @@ class Worker:
         report = PassReport()
         clock = self.clock if now is None else _fixed(now)
         self.reconcile(clock(), report)
+        with self.database.session() as session:
+            outbox.expire(session, clock())
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)

@@ -71,6 +71,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_cleanup', ['cleanup_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_outbox_due', ['status', 'sender', 'priority', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_outbox_expiry', ['status', 'expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_final_on'), ['final_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_subscriber_id'), ['subscriber_id'], unique=False)
 
@@ -80,6 +81,7 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_subscriber_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_final_on'))
+        batch_op.drop_index('ix_outbox_expiry')
         batch_op.drop_index('ix_outbox_due')
         batch_op.drop_index(batch_op.f('ix_outbox_contact_id'))
         batch_op.drop_index('ix_outbox_cleanup')

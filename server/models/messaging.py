@@ -139,6 +139,7 @@ class Outbox(Enveloped, Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "sender", "priority", "next_attempt_at"),
         Index("ix_outbox_cleanup", "cleanup_due_at"),
+        Index("ix_outbox_expiry", "status", "expires_at"),
     )
 
     subscriber_id: Mapped[uuid.UUID] = mapped_column(
