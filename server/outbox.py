@@ -31,6 +31,7 @@ from server.models.messaging import (
     Outbox,
     OutboxKind,
     OutboxStatus,
+    ProviderDeletion,
     SenderPace,
     Tally,
 )
@@ -864,3 +865,81 @@ def purge(session: Session, retention_days: int, today: date) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(getattr(removed, "rowcount", 0) or 0)
+
+
+# --- Provider copies of erased people's messages --------------------------------------------
+
+#: Attempts at deleting an erased person's message at the provider before giving up.
+MAX_DELETION_ATTEMPTS = 72
+
+
+def hand_over_provider_copies(session: Session, subscriber: Subscriber, now: datetime) -> int:
+    """Before a person is erased: move the provider ids of their messages to deletion rows of
+    their own (the outbox rows, and the person's data key, are about to go)."""
+    keys = _vault(session)
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
+        )
+    ).all()
+    for row in rows:
+        provider_id = row.provider_sid
+        if not provider_id:
+            continue
+        deletion_id = uuid.uuid4()
+        data_key, wrapped = keys.new_data_key(ProviderDeletion.__tablename__, deletion_id.hex)
+        session.add(
+            ProviderDeletion(
+                id=deletion_id,
+                wrapped_data_key=wrapped,
+                provider_sid_ct=vault.encrypt_field(
+                    data_key,
+                    provider_id,
+                    ProviderDeletion.__tablename__,
+                    "provider_sid",
+                    deletion_id.hex,
+                ),
+                due_at=now,
+            )
+        )
+    return len(rows)
+
+
+@dataclass(frozen=True, repr=False)
+class PendingDeletion:
+    """A provider record of an erased person's message, to delete (held in memory only)."""
+
+    deletion_id: uuid.UUID
+    provider_id: str
+
+    def __repr__(self) -> str:
+        return f"PendingDeletion({self.deletion_id})"
+
+
+def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDeletion]:
+    """Provider deletions due now, each put an hour ahead so another worker leaves it alone."""
+    keys = _vault(session)
+    rows = session.scalars(
+        select(ProviderDeletion)
+        .where(ProviderDeletion.due_at <= now)
+        .order_by(ProviderDeletion.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    due = []
+    for row in rows:
+        row.due_at = now + CLEANUP_RETRY
+        row.attempts += 1
+        data_key = keys.unwrap_data_key(row.wrapped_data_key, row.__tablename__, row.id.hex)
+        provider_id = vault.decrypt_field(
+            data_key, row.provider_sid_ct, row.__tablename__, "provider_sid", row.id.hex
+        )
+        due.append(PendingDeletion(row.id, provider_id))
+        if row.attempts >= MAX_DELETION_ATTEMPTS:
+            session.delete(row)  # this was the last try
+    return due
+
+
+def deletion_done(session: Session, pending: PendingDeletion) -> None:
+    """The provider no longer has the record: forget that it existed."""
+    session.execute(delete(ProviderDeletion).where(ProviderDeletion.id == pending.deletion_id))

@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -130,7 +130,11 @@ def export_notes(session: Session, recipient: str | None = None) -> Iterator[dic
 
 
 def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
-    """Crypto-shred a person: destroy their data key first, then every row of theirs."""
+    """Crypto-shred a person: destroy their data key first, then every row of theirs.
+
+    The provider's copies of messages sent to them are handed to the worker to delete first.
+    """
+    outbox.hand_over_provider_copies(session, subscriber, datetime.now(UTC))
     subscriber.forget_data_key()
     session.flush()  # the key is overwritten before any row goes
     session.delete(subscriber)  # contacts and notes follow through the cascade

@@ -261,6 +261,20 @@ class Worker:
                 # Left with cleanup_due_at an hour ahead: tried again then.
                 log.info("outbox %s: provider cleanup failed (%s)", cleanup.row_id, error.code)
 
+        with self.database.session() as session:
+            erased = outbox.deletions_due(session, now, CLEANUP_BATCH)
+        for pending in erased:
+            try:
+                self.channel.delete(pending.provider_id)
+            except NotFound:
+                pass
+            except ChannelError as error:
+                log.info("provider deletion %s failed (%s)", pending.deletion_id, error.code)
+                continue
+            with self.database.session() as session:
+                outbox.deletion_done(session, pending)
+            report.deleted_at_provider += 1
+
     def _delete_at_provider(self, cleanup: outbox.Cleanup) -> None:
         self.channel.delete(cleanup.provider_id)
 

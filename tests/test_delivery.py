@@ -532,3 +532,28 @@ def test_the_sweeps_run_in_each_pass(delivery: Delivery) -> None:
     delivery.worker(sweeps=[sweep]).run_once(NOW)
     assert seen == [NOW]
     assert worker.default_sweeps() is not None
+
+
+def test_erasing_a_person_still_deletes_their_messages_at_the_provider(
+    delivery: Delivery,
+) -> None:
+    alice = delivery.person()
+    delivery.queue(alice, "reminder", body="Amina, time to check in")
+    sender = delivery.worker()
+    sender.run_once(NOW)
+    [message] = delivery.fake.sent()
+    from server import people
+
+    with delivery.database.session() as session:
+        people.delete_subscriber(session, session.get(Subscriber, alice))  # type: ignore[arg-type]
+    with delivery.database.session() as session:
+        assert session.scalars(select(Outbox)).all() == []
+    delivery.fake.fail_next("500", match=lambda r: r.method == "DELETE")
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert sender.run_once(later).deleted_at_provider == 0  # refused: kept for another try
+    assert not delivery.fake.message(message.sid).deleted
+    assert sender.run_once(later + timedelta(hours=2)).deleted_at_provider == 1
+    assert delivery.fake.message(message.sid).deleted
+    raw = seize(delivery.database)
+    assert message.sid.encode() not in raw
+    assert sender.run_once(later + timedelta(hours=4)).deleted_at_provider == 0

@@ -1,4 +1,4 @@
-"""outbox: outbound messages, sender pacing, outbound counts
+"""outbox: outbound messages, sender pacing, outbound counts, provider deletions
 
 Revision ID: 0005
 Revises: 0004
@@ -18,6 +18,17 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('provider_deletions',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('wrapped_data_key', sa.LargeBinary(), nullable=False),
+    sa.Column('provider_sid', sa.LargeBinary(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_provider_deletions'))
+    )
+    with op.batch_alter_table('provider_deletions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_provider_deletions_due_at'), ['due_at'], unique=False)
+
     op.create_table('outbound_counts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('scope', sa.String(length=16), nullable=False),
@@ -92,3 +103,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbound_counts_day'))
 
     op.drop_table('outbound_counts')
+    with op.batch_alter_table('provider_deletions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_provider_deletions_due_at'))
+
+    op.drop_table('provider_deletions')

@@ -210,3 +210,20 @@ class OutboundCount(Base):
     subject: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES))
     day: Mapped[date] = mapped_column(Date, index=True)
     count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class ProviderDeletion(Base):
+    """A message record to delete at the provider after its owner was erased.
+
+    The outbox rows that held the provider's ids go with the person; their ids are moved here
+    first, sealed under a data key of this row's own, and deleted at the provider by the
+    worker (then this row too).
+    """
+
+    __tablename__ = "provider_deletions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
+    provider_sid_ct: Mapped[bytes] = mapped_column("provider_sid", LargeBinary)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
