@@ -282,3 +282,12 @@ def test_a_kept_page_gets_a_fresh_nonce_and_shows_edits_within_a_second(
         clinic.name, clinic.updated_at = "Renamed Clinic", datetime.now(UTC)
     time.sleep(1.1)
     assert "Renamed Clinic" in page(world, "/en/resources")
+
+
+def test_the_language_list_names_rohingya_in_letters_its_readers_use(world: FlaskClient) -> None:
+    html = page(world, "/en/")
+    footer = html[html.index('<footer class="lang">') :]
+    assert "العربية" in footer
+    assert "မြန်မာ" in footer
+    assert ">Rohingya<" in footer
+    assert not [ch for ch in footer if "\U00010d00" <= ch <= "\U00010d3f"], "Hanifi letters"

@@ -16,12 +16,8 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from server.config import Settings
 from server.content.hsds_export import service_record
-from server.content.public import (
-    BulletinItem,
-    ChecklistItem,
-    ResourceItem,
-    Shelf,
-)
+from server.content.items import BulletinItem, ChecklistItem, ResourceItem
+from server.content.public import Shelf
 from server.db import request_session
 from server.i18n import choose_locale, negotiate, text_direction, url_tag
 from server.models.content import Category

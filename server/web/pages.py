@@ -11,6 +11,7 @@ import functools
 import re
 from datetime import UTC, datetime
 
+from babel import Locale
 from flask import (
     Blueprint,
     Flask,
@@ -96,9 +97,13 @@ def _names(locales: tuple[str, ...], scripts: tuple[tuple[str, str], ...]) -> li
         locale = parse_tag(code)
         if locale is None:
             continue
-        # A language written in a script other than CLDR's default is named in English.
-        name = locale.get_display_name(locale) if code not in dict(scripts) else None
-        names.append((url_tag(code), str(name or locale.language_name or code)))
+        if code in dict(scripts):
+            # Written in another script than CLDR's default (Rohingya in Latin letters): CLDR
+            # would name it in the script its readers do not use, so it is named in English.
+            name = Locale("en").languages.get(locale.language)
+        else:
+            name = locale.get_display_name(locale)
+        names.append((url_tag(code), str(name or code)))
     return names
 
 
