@@ -47,6 +47,9 @@ ERRORS = (
     ("/resources/{id}", "/api/v1/resources/retired-kitchen", 404),
     ("/checklists/{slug}", "/api/v1/checklists/nothing", 404),
     ("/bulletins", "/api/v1/bulletins?region=atlantis", 404),
+    ("/resources", "/api/v1/resources?region=a%00b", 400),
+    ("/resources/{id}", "/api/v1/resources/a%00b", 400),
+    ("/checklists/{slug}", "/api/v1/checklists/a%00b", 400),
 )
 
 
@@ -238,3 +241,13 @@ def test_hsds_services_of_the_demo_content_validate(demo: FlaskClient) -> None:
     assert body["total_items"] > 20
     for record in body["contents"]:
         service.validate(record)
+
+
+def test_every_api_answer_carries_the_security_headers(world: FlaskClient) -> None:
+    for _path, url in CALLS:
+        headers = world.get(url).headers
+        assert "default-src 'none'" in headers["Content-Security-Policy"], url
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Set-Cookie" not in headers

@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from server import db
 from server.models.bulletins import Bulletin
@@ -291,3 +293,35 @@ def test_the_language_list_names_rohingya_in_letters_its_readers_use(world: Flas
     assert "မြန်မာ" in footer
     assert ">Rohingya<" in footer
     assert not [ch for ch in footer if "\U00010d00" <= ch <= "\U00010d3f"], "Hanifi letters"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    query=st.text(max_size=300),
+    region=st.text(max_size=80),
+    category=st.text(max_size=30),
+    number=st.text(max_size=12),
+)
+def test_any_filter_input_gets_a_page_or_a_clear_4xx(
+    world: FlaskClient, query: str, region: str, category: str, number: str
+) -> None:
+    response = world.get(
+        "/ar/resources",
+        query_string={"q": query, "region": region, "category": category, "page": number},
+    )
+    assert response.status_code in {200, 400, 404}
+    assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/resources?region=a%00b",
+        "/en/info?region=a%00b",
+        "/en/resources?q=a%00b",
+        "/en/resources/a%00b",
+        "/en/secure/a%00b",
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_400(world: FlaskClient, path: str) -> None:
+    assert world.get(path).status_code == 400

@@ -22,6 +22,7 @@ from server.db import request_session
 from server.i18n import choose_locale, negotiate, text_direction, url_tag
 from server.models.content import Category
 from server.web import caching, openapi
+from server.web.inputs import has_nul
 from server.web.ratelimit import RateLimiter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -72,6 +73,8 @@ def _limit_and_localize() -> None:
     if wait is not None:
         g.retry_after = math.ceil(wait)
         raise ApiError(429, "rate_limited", "Too many requests; retry after the Retry-After time.")
+    if has_nul():
+        raise ApiError(400, "bad_parameter", "Parameters cannot contain NUL characters.")
     served = _settings().localization.locales
     asked = request.args.get("locale")
     if asked is not None:

@@ -34,6 +34,7 @@ from server.db import request_session
 from server.i18n import DEFAULT_LOCALE, available_locales, choose_locale, parse_tag, url_tag
 from server.models.content import Category
 from server.web import about, caching, text
+from server.web.inputs import has_nul
 
 blueprint = Blueprint("public", __name__)
 
@@ -64,6 +65,12 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["locale"] = LocaleConverter
     caching.init_app(app)
     app.register_blueprint(blueprint)
+
+
+@blueprint.before_request
+def _refuse_nul() -> None:
+    if has_nul():
+        abort(400)
 
 
 @blueprint.url_defaults
