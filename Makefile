@@ -27,10 +27,16 @@ $(MO_STAMP): $(RUN_STAMP) $(wildcard locales/messages.pot locales/*/LC_MESSAGES/
 	$(PY) -m server.i18n_tools compile
 	touch $@
 
+# axe-core (npm) for the accessibility checks of the browser tests; never served to anyone.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "make: npm not found; browser accessibility checks will skip (or fail when required)"; fi
+
 run: $(RUN_STAMP) $(MO_STAMP)
 	$(VENV)/bin/refuge demo
 
-test: $(DEV_STAMP) $(MO_STAMP)
+test: $(DEV_STAMP) $(MO_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
@@ -59,4 +65,4 @@ bench: $(DEV_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -140,6 +140,11 @@ def export_hsds(
     return report
 
 
+def service_record(resource: Resource) -> Record:
+    """One resource as a nested HSDS service (confidential places without their whereabouts)."""
+    return _service(resource, ExportReport(Path()))
+
+
 def _clean(record: Record) -> Record:
     """The record without empty optional fields: HSDS has no nulls."""
     return {key: value for key, value in record.items() if value is not None and value != []}

@@ -1,0 +1,126 @@
+"""What the public shelf hands out: plain data for pages and the API, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from server.models.content import PhoneKind
+
+
+@dataclass(frozen=True)
+class RegionItem:
+    """A region with its name in the reader's language."""
+
+    slug: str
+    name: str
+    kind: str
+    parent: str | None
+    depth: int
+
+
+@dataclass(frozen=True)
+class PhoneItem:
+    """A number to call, text or message on WhatsApp."""
+
+    number: str
+    kind: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class PlaceItem:
+    """Where to go; a confidential place has only its call-first phone."""
+
+    name: str | None
+    address: str | None
+    city: str | None
+    latitude: float | None
+    longitude: float | None
+    confidential: bool
+    call_first_phone: str | None
+
+
+@dataclass(frozen=True)
+class ResourceItem:
+    """A resource as shown: localized text, how to reach it, and how fresh its check is."""
+
+    id: str
+    name: str
+    description: str
+    locale: str
+    organization: str
+    region: str
+    categories: tuple[str, ...]
+    languages: tuple[str, ...]
+    phones: tuple[PhoneItem, ...]
+    places: tuple[PlaceItem, ...]
+    url: str | None
+    status: str
+    verified_on: date
+    verified_by: str
+    review_due_on: date
+    stale: bool
+    updated_at: datetime
+
+    @property
+    def whatsapp(self) -> str | None:
+        """The resource's WhatsApp number, if it has one."""
+        return next((p.number for p in self.phones if p.kind == PhoneKind.WHATSAPP.value), None)
+
+    @property
+    def call_first(self) -> str | None:
+        """The number to call before going to a confidential place."""
+        return next((p.call_first_phone for p in self.places if p.confidential), None)
+
+
+@dataclass(frozen=True)
+class ResourcePage:
+    """One page of matching resources and how many match in all."""
+
+    items: tuple[ResourceItem, ...]
+    total: int
+
+
+@dataclass(frozen=True)
+class BulletinItem:
+    """A current bulletin with its source, dates and sanitised body."""
+
+    id: str
+    kind: str
+    severity: str
+    title: str
+    body_html: str
+    locale: str
+    source_name: str
+    source_url: str | None
+    issued_at: datetime
+    expires_at: datetime | None
+    regions: tuple[str, ...]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StepItem:
+    """One step of a checklist."""
+
+    id: str
+    position: int
+    title: str
+    body_html: str
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """An account-security checklist; `steps` is empty in listings."""
+
+    slug: str
+    title: str
+    summary: str
+    locale: str
+    platform: str
+    platform_version: str
+    reviewed_on: date
+    step_count: int
+    steps: tuple[StepItem, ...]
+    updated_at: datetime

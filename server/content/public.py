@@ -1,0 +1,373 @@
+"""Public content as the web pages and the JSON API show it, in the reader's language.
+
+Everything here goes through `queries`, so the rules hold on both: retired and stale-hidden
+resources never appear, only bulletins in force are current, and a confidential location
+gives away nothing but its call-first phone. Items are plain dataclasses (`items`); only
+`resource_rows` hands out rows, for the HSDS export's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from server.config import Localization
+from server.content import queries
+from server.content.items import (
+    BulletinItem,
+    ChecklistItem,
+    PhoneItem,
+    PlaceItem,
+    RegionItem,
+    ResourceItem,
+    ResourcePage,
+    StepItem,
+)
+from server.content.localize import Key, Localized, load_translations, pick
+from server.content.markup import render
+from server.content.search import SHOWN_STATUSES, ResourceQuery, search_resources
+from server.models.bulletins import Bulletin, BulletinStatus
+from server.models.checklists import Checklist
+from server.models.content import Category, Region, Resource
+from server.models.translations import Translation
+
+#: The most resources one search considers before paging (far above any region's count).
+MAX_MATCHES = 2000
+
+
+class Shelf:
+    """Public content for one request: one session, one locale, one moment."""
+
+    def __init__(
+        self, session: Session, localization: Localization, locale: str, now: datetime
+    ) -> None:
+        self.session = session
+        self.localization = localization
+        self.locale = locale
+        self.now = now
+        self.today = now.date()
+
+    # --- localization --------------------------------------------------------------------
+
+    def _translations(self, entity: str, rows: Iterable[tuple[str, str]]) -> dict[Key, Translation]:
+        """Translations `pick` needs for these (id, source locale) rows, in one query."""
+        chain = self.localization.chain(self.locale)
+        ids: list[str] = []
+        wanted: dict[str, None] = {}
+        for row_id, source in rows:
+            before = chain[: chain.index(source)] if source in chain else chain
+            if before:
+                ids.append(row_id)
+                wanted.update(dict.fromkeys(before))
+        return load_translations(self.session, entity, ids, tuple(wanted)) if ids else {}
+
+    def _pick(
+        self, table: dict[Key, Translation], row_id: str, field: str, text: str, source: str
+    ) -> Localized:
+        return pick(table, row_id, field, text, source, self.locale, self.localization)
+
+    # --- regions -------------------------------------------------------------------------
+
+    def regions(self) -> list[RegionItem]:
+        """Every current region, parents before their children, in menu order."""
+        rows = list(
+            self.session.scalars(
+                select(Region)
+                .where(Region.retired.is_(False))
+                .order_by(Region.position, Region.name)
+            )
+        )
+        table = self._translations("region", [(r.slug, r.source_locale) for r in rows])
+        by_parent: dict[int | None, list[Region]] = {}
+        for row in rows:
+            by_parent.setdefault(row.parent_id, []).append(row)
+        items: list[RegionItem] = []
+
+        def walk(parent: Region | None, depth: int) -> None:
+            if depth >= queries.MAX_DEPTH:
+                return
+            for row in by_parent.get(parent.id if parent else None, []):
+                name = self._pick(table, row.slug, "name", row.name, row.source_locale).text
+                items.append(
+                    RegionItem(
+                        row.slug, name, row.kind.value, parent.slug if parent else None, depth
+                    )
+                )
+                walk(row, depth + 1)
+
+        walk(None, 0)
+        return items
+
+    def region_id(self, slug: str) -> int | None:
+        """The id of a current region by slug."""
+        return self.session.scalar(
+            select(Region.id).where(Region.slug == slug, Region.retired.is_(False))
+        )
+
+    # --- resources -----------------------------------------------------------------------
+
+    def find_resources(
+        self,
+        *,
+        text: str = "",
+        region_id: int | None = None,
+        category: Category | None = None,
+        modified_after: datetime | None = None,
+        offset: int = 0,
+        limit: int = 20,
+    ) -> ResourcePage:
+        """Matching resources that may be shown, best first, one page of them."""
+        rows = self._matching(text, region_id, category, modified_after)
+        page = rows[offset : offset + limit]
+        # Only the page is loaded in full; `visible` is the rule, applied to what is shown.
+        views = queries.visible(self._load([row.id for row in page]), self.today)
+        return ResourcePage(tuple(self._resource_items(views)), len(rows))
+
+    def resource_rows(
+        self, *, modified_after: datetime | None = None, offset: int = 0, limit: int = 20
+    ) -> tuple[list[Resource], int]:
+        """One page of the resources that may be shown, as rows (for HSDS), and the total."""
+        rows = self._matching("", None, None, modified_after)
+        page = self._load([row.id for row in rows[offset : offset + limit]], schedules=True)
+        return [view.resource for view in queries.visible(page, self.today)], len(rows)
+
+    def _matching(
+        self,
+        text: str,
+        region_id: int | None,
+        category: Category | None,
+        modified_after: datetime | None,
+    ) -> list[Resource]:
+        """Every match that may be shown, in order, read with its region only (for counting)."""
+        hits = search_resources(
+            self.session,
+            ResourceQuery(
+                text=text, region_id=region_id, category=category, limit=MAX_MATCHES, offset=0
+            ),
+        )
+        ids = [hit.resource_id for hit in hits]
+        if not ids:
+            return []
+        found = {
+            row.id: row
+            for row in self.session.scalars(
+                select(Resource).where(Resource.id.in_(ids)).options(joinedload(Resource.region))
+            )
+        }
+        # The same rule as `queries.visible` (which still gates every item shown), read without
+        # loading each match's places: it only decides what is counted and paged.
+        return [
+            row
+            for row in (found[id_] for id_ in ids if id_ in found)
+            if not row.retired
+            and not (row.region.hide_stale and row.is_stale(self.today))
+            and (modified_after is None or row.updated_at > modified_after)
+        ]
+
+    def resource(self, resource_id: str) -> ResourceItem | None:
+        """One resource by id, when it may be shown."""
+        rows = self._load([resource_id])
+        views = queries.visible([row for row in rows if row.status in SHOWN_STATUSES], self.today)
+        items = self._resource_items(views)
+        return items[0] if items else None
+
+    def _load(self, ids: list[str], schedules: bool = False) -> list[Resource]:
+        if not ids:
+            return []
+        extra = [selectinload(Resource.schedules)] if schedules else []
+        found = {
+            row.id: row
+            for row in self.session.scalars(
+                select(Resource)
+                .where(Resource.id.in_(ids))
+                .options(
+                    selectinload(Resource.region),
+                    selectinload(Resource.organization),
+                    selectinload(Resource.locations),
+                    selectinload(Resource.phones),
+                    selectinload(Resource.categories),
+                    selectinload(Resource.languages),
+                    *extra,
+                )
+                # Rows counted by `_matching` sit in the session without their collections.
+                .execution_options(populate_existing=True)
+            )
+        }
+        return [found[id_] for id_ in ids if id_ in found]
+
+    def _resource_items(self, views: list[queries.ResourceView]) -> list[ResourceItem]:
+        table = self._translations(
+            "resource", [(v.resource.id, v.resource.source_locale) for v in views]
+        )
+        items = []
+        for view in views:
+            row = view.resource
+            name = self._pick(table, row.id, "name", row.name, row.source_locale)
+            description = self._pick(table, row.id, "description", row.description, name.locale)
+            items.append(
+                ResourceItem(
+                    id=row.id,
+                    name=name.text,
+                    description=description.text,
+                    locale=name.locale,
+                    organization=row.organization.name,
+                    region=row.region.slug,
+                    categories=tuple(c.value for c in row.category_codes),
+                    languages=tuple(entry.code for entry in row.languages),
+                    phones=tuple(
+                        PhoneItem(p.number, p.kind.value, p.description) for p in row.phones
+                    ),
+                    places=tuple(
+                        PlaceItem(
+                            p.name,
+                            p.address,
+                            p.city,
+                            p.latitude,
+                            p.longitude,
+                            p.confidential,
+                            p.call_first_phone,
+                        )
+                        for p in view.locations
+                    ),
+                    url=row.url,
+                    status=row.status.value,
+                    verified_on=view.verified_on,
+                    verified_by=view.verified_by,
+                    review_due_on=row.review_due_on(),
+                    stale=view.stale,
+                    updated_at=row.updated_at,
+                )
+            )
+        return items
+
+    # --- bulletins -----------------------------------------------------------------------
+
+    def bulletins(self, region_slug: str | None = None) -> list[BulletinItem]:
+        """Bulletins in force now for a region and those above it (all regions when None)."""
+        region = None
+        if region_slug is not None:
+            region = self.session.scalar(select(Region).where(Region.slug == region_slug))
+            if region is None:
+                return []
+        rows = queries.current_bulletins(self.session, region, self.now)
+        table = self._translations("bulletin", [(b.id, b.source_locale) for b in rows])
+        items = []
+        for row in rows:
+            title = self._pick(table, row.id, "title", row.title, row.source_locale)
+            body = self._pick(table, row.id, "body", row.body, row.source_locale)
+            items.append(
+                BulletinItem(
+                    id=row.id,
+                    kind=row.kind.value,
+                    severity=row.severity.value,
+                    title=title.text,
+                    body_html=render(body.text),
+                    locale=title.locale,
+                    source_name=row.source_name,
+                    source_url=row.source_url,
+                    issued_at=row.issued_at,
+                    expires_at=row.expires_at,
+                    regions=tuple(region.slug for region in row.regions),
+                    updated_at=row.updated_at,
+                )
+            )
+        return items
+
+    # --- checklists ----------------------------------------------------------------------
+
+    def checklists(self) -> list[ChecklistItem]:
+        """Every current checklist in menu order, without their steps."""
+        rows = list(
+            self.session.scalars(
+                select(Checklist)
+                .where(Checklist.retired.is_(False))
+                .order_by(Checklist.position, Checklist.id)
+            )
+        )
+        counts = queries.step_counts(self.session, [row.id for row in rows])
+        table = self._translations("checklist", [(row.id, row.source_locale) for row in rows])
+        return [self._checklist_item(row, table, counts.get(row.id, 0), ()) for row in rows]
+
+    def checklist(self, slug: str) -> ChecklistItem | None:
+        """One current checklist with its steps."""
+        row = self.session.get(Checklist, slug, options=[selectinload(Checklist.steps)])
+        if row is None or row.retired:
+            return None
+        table = self._translations("checklist", [(row.id, row.source_locale)])
+        steps_table = self._translations(
+            "checklist_step", [(step.id, row.source_locale) for step in row.steps]
+        )
+        steps = tuple(
+            StepItem(
+                id=step.id.rsplit("/", 1)[-1],
+                position=step.position,
+                title=self._pick(steps_table, step.id, "title", step.title, row.source_locale).text,
+                body_html=render(
+                    self._pick(steps_table, step.id, "web", step.web_text, row.source_locale).text
+                ),
+            )
+            for step in row.steps
+        )
+        return self._checklist_item(row, table, len(steps), steps)
+
+    def _checklist_item(
+        self,
+        row: Checklist,
+        table: dict[Key, Translation],
+        count: int,
+        steps: tuple[StepItem, ...],
+    ) -> ChecklistItem:
+        title = self._pick(table, row.id, "title", row.title, row.source_locale)
+        summary = self._pick(table, row.id, "summary", row.summary, row.source_locale)
+        return ChecklistItem(
+            slug=row.id,
+            title=title.text,
+            summary=summary.text,
+            locale=title.locale,
+            platform=row.platform,
+            platform_version=row.platform_version,
+            reviewed_on=row.reviewed_on,
+            step_count=count,
+            steps=steps,
+            updated_at=row.updated_at,
+        )
+
+
+def content_changed_at(session: Session, now: datetime) -> datetime:
+    """The last moment anything public could have changed: an edit, a day, a bulletin's term.
+
+    A page's Last-Modified must move when a bulletin expires or comes into force and when a
+    resource turns stale at midnight, not only when a row is edited; this takes the latest of
+    all of those that lie in the past.
+    """
+    midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
+    moments: list[datetime | None] = [midnight]
+    for column in (
+        Resource.updated_at,
+        Bulletin.updated_at,
+        Checklist.updated_at,
+        Translation.updated_at,
+    ):
+        moments.append(session.scalar(select(func.max(column))))
+    published = Bulletin.status == BulletinStatus.PUBLISHED
+    moments.append(
+        session.scalar(
+            select(func.max(Bulletin.issued_at)).where(published, Bulletin.issued_at <= now)
+        )
+    )
+    moments.append(
+        session.scalar(
+            select(func.max(Bulletin.expires_at)).where(
+                or_(published, Bulletin.status == BulletinStatus.RETRACTED),
+                Bulletin.expires_at <= now,
+            )
+        )
+    )
+    return max(
+        moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        for moment in moments
+        if moment is not None
+    )

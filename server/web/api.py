@@ -1,0 +1,342 @@
+"""The JSON API, /api/v1: the public content for partners' apps and directory aggregators.
+
+Read-only and open to any origin (CORS), localized by `?locale=` or Accept-Language, limited
+per client without keeping addresses (see `ratelimit`), and described by /api/v1/openapi.json.
+Errors are `{"error": {"code": ..., "message": ...}}` with codes that never change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+
+from server.config import Settings
+from server.content.hsds_export import service_record
+from server.content.items import BulletinItem, ChecklistItem, ResourceItem
+from server.content.public import Shelf
+from server.db import request_session
+from server.i18n import choose_locale, negotiate, text_direction, url_tag
+from server.models.content import Category
+from server.web import caching, openapi
+from server.web.inputs import has_nul
+from server.web.ratelimit import RateLimiter
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+LIMITER_EXTENSION = "refuge.api_limiter"
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+MAX_TEXT = 100
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept-Language, If-None-Match, If-Modified-Since",
+    "Access-Control-Expose-Headers": "ETag, Retry-After",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class ApiError(Exception):
+    """A request the API refuses: HTTP status, a stable code and a sentence for developers."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def init_app(app: Flask) -> None:
+    """Register the API with a fresh per-process limiter."""
+    app.extensions[LIMITER_EXTENSION] = RateLimiter()
+    app.register_blueprint(blueprint)
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["refuge.settings"]
+    return settings
+
+
+@blueprint.errorhandler(ApiError)
+def _refused(error: ApiError) -> tuple[Response, int]:
+    return jsonify(error={"code": error.code, "message": error.message}), error.status
+
+
+@blueprint.before_request
+def _limit_and_localize() -> None:
+    """Refuse a client over its limit; pick the content language for this request."""
+    limiter: RateLimiter = current_app.extensions[LIMITER_EXTENSION]
+    wait = limiter.hit(request.remote_addr or "")
+    if wait is not None:
+        g.retry_after = math.ceil(wait)
+        raise ApiError(429, "rate_limited", "Too many requests; retry after the Retry-After time.")
+    if has_nul():
+        raise ApiError(400, "bad_parameter", "Parameters cannot contain NUL characters.")
+    served = _settings().localization.locales
+    asked = request.args.get("locale")
+    if asked is not None:
+        chosen = negotiate([asked[:MAX_TEXT]], served)
+        if chosen is None:
+            raise ApiError(400, "unknown_locale", "locale is not one this instance serves.")
+        g.api_locale = chosen
+    else:
+        g.api_locale = choose_locale(
+            served, accept=[tag for tag, _quality in request.accept_languages]
+        )
+
+
+@blueprint.after_request
+def _cors(response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    if "retry_after" in g and response.status_code == 429:
+        response.headers["Retry-After"] = str(g.retry_after)
+    if response.status_code >= 400:
+        response.headers["Content-Language"] = "en"
+    return response
+
+
+def _shelf() -> Shelf:
+    return Shelf(request_session(), _settings().localization, g.api_locale, datetime.now(UTC))
+
+
+def _int(name: str, default: int, most: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= most:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from 1 to {most}.")
+    return int(raw)
+
+
+def _modified_after() -> datetime | None:
+    raw = request.args.get("modified_after")
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiError(
+            400, "bad_parameter", "modified_after must be an RFC 3339 date-time with an offset."
+        )
+    return moment.astimezone(UTC)
+
+
+def _region_id(shelf: Shelf) -> int | None:
+    slug = request.args.get("region")
+    if slug is None:
+        return None
+    found = shelf.region_id(slug[:MAX_TEXT])
+    if found is None:
+        raise ApiError(404, "unknown_region", "No region has this slug.")
+    return found
+
+
+def _category() -> Category | None:
+    raw = request.args.get("category")
+    if raw is None:
+        return None
+    try:
+        return Category(raw)
+    except ValueError:
+        raise ApiError(
+            400, "bad_parameter", "category is not one of the documented codes."
+        ) from None
+
+
+def _when(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def resource_json(item: ResourceItem) -> dict[str, Any]:
+    """A resource as the API shows it; a confidential place is only its call-first phone."""
+    places = [
+        {"confidential": True, "call_first_phone": place.call_first_phone}
+        if place.confidential
+        else {key: value for key, value in asdict(place).items() if value is not None}
+        for place in item.places
+    ]
+    return {
+        "id": item.id,
+        "name": item.name,
+        "description": item.description,
+        "locale": url_tag(item.locale),
+        "organization": item.organization,
+        "region": item.region,
+        "categories": list(item.categories),
+        "languages": list(item.languages),
+        "phones": [asdict(phone) for phone in item.phones],
+        "locations": places,
+        "url": item.url,
+        "status": item.status,
+        "verified_on": _when(item.verified_on),
+        "verified_by": item.verified_by,
+        "review_due_on": _when(item.review_due_on),
+        "stale": item.stale,
+        "updated_at": _when(item.updated_at),
+    }
+
+
+def bulletin_json(item: BulletinItem) -> dict[str, Any]:
+    """A current bulletin; the body is sanitised HTML."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "severity": item.severity,
+        "title": item.title,
+        "body_html": item.body_html,
+        "locale": url_tag(item.locale),
+        "source": {"name": item.source_name, "url": item.source_url},
+        "issued_at": _when(item.issued_at),
+        "expires_at": _when(item.expires_at),
+        "regions": list(item.regions),
+        "updated_at": _when(item.updated_at),
+    }
+
+
+def checklist_json(item: ChecklistItem, with_steps: bool) -> dict[str, Any]:
+    """A checklist, with its steps when asked for one."""
+    data: dict[str, Any] = {
+        "slug": item.slug,
+        "title": item.title,
+        "summary": item.summary,
+        "locale": url_tag(item.locale),
+        "platform": item.platform,
+        "platform_version": item.platform_version,
+        "reviewed_on": _when(item.reviewed_on),
+        "step_count": item.step_count,
+        "updated_at": _when(item.updated_at),
+    }
+    if with_steps:
+        data["steps"] = [asdict(step) for step in item.steps]
+    return data
+
+
+@blueprint.get("/openapi.json")
+@caching.public
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 description of this API."""
+    return caching.api_json(openapi.document(_settings()))
+
+
+@blueprint.get("/locales")
+@caching.public
+def locales() -> Response:
+    """The languages this instance serves, with their text direction."""
+    scripts = dict(_settings().localization.scripts)
+    items = [
+        {"code": url_tag(code), "direction": text_direction(code, scripts)}
+        for code in _settings().localization.locales
+    ]
+    return caching.api_json({"locale": url_tag(g.api_locale), "items": items})
+
+
+@blueprint.get("/regions")
+@caching.public
+def regions() -> Response:
+    """Every current region, parents first, named in the requested language."""
+    items = [
+        {"slug": r.slug, "name": r.name, "kind": r.kind, "parent": r.parent}
+        for r in _shelf().regions()
+    ]
+    return caching.api_json({"locale": url_tag(g.api_locale), "items": items})
+
+
+@blueprint.get("/resources")
+@caching.public
+def resources() -> Response:
+    """Resources that may be shown, filtered and paged."""
+    shelf = _shelf()
+    page = _int("page", 1, MAX_PAGE)
+    per_page = _int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    found = shelf.find_resources(
+        text=request.args.get("q", "")[:MAX_TEXT],
+        region_id=_region_id(shelf),
+        category=_category(),
+        modified_after=_modified_after(),
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+    return caching.api_json(
+        {
+            "locale": url_tag(g.api_locale),
+            "page": page,
+            "per_page": per_page,
+            "total": found.total,
+            "items": [resource_json(item) for item in found.items],
+        }
+    )
+
+
+@blueprint.get("/resources/<resource_id>")
+@caching.public
+def resource(resource_id: str) -> Response:
+    """One resource, when it may be shown."""
+    item = _shelf().resource(resource_id[:MAX_TEXT])
+    if item is None:
+        raise ApiError(404, "not_found", "No resource with this id is shown.")
+    return caching.api_json(resource_json(item))
+
+
+@blueprint.get("/bulletins")
+@caching.public
+def bulletins() -> Response:
+    """Bulletins in force now, for one region (and those above it) or all."""
+    shelf = _shelf()
+    region = request.args.get("region")
+    if region is not None:
+        _region_id(shelf)
+    items = shelf.bulletins(region)
+    return caching.api_json(
+        {"locale": url_tag(g.api_locale), "items": [bulletin_json(item) for item in items]}
+    )
+
+
+@blueprint.get("/checklists")
+@caching.public
+def checklists() -> Response:
+    """Every current checklist, without steps."""
+    items = [checklist_json(item, with_steps=False) for item in _shelf().checklists()]
+    return caching.api_json({"locale": url_tag(g.api_locale), "items": items})
+
+
+@blueprint.get("/checklists/<slug>")
+@caching.public
+def checklist(slug: str) -> Response:
+    """One checklist with its steps."""
+    item = _shelf().checklist(slug[:MAX_TEXT])
+    if item is None:
+        raise ApiError(404, "not_found", "No checklist with this slug.")
+    return caching.api_json(checklist_json(item, with_steps=True))
+
+
+@blueprint.get("/hsds/services")
+@caching.public
+def hsds_services() -> Response:
+    """The shown resources as HSDS 3.0 services, in an HSDS page."""
+    page = _int("page", 1, MAX_PAGE)
+    per_page = _int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    rows, total = _shelf().resource_rows(
+        modified_after=_modified_after(), offset=(page - 1) * per_page, limit=per_page
+    )
+    pages = max(math.ceil(total / per_page), 1)
+    return caching.api_json(
+        {
+            "total_items": total,
+            "total_pages": pages,
+            "page_number": page,
+            "size": len(rows),
+            "first_page": page == 1,
+            "last_page": page >= pages,
+            "empty": not rows,
+            "contents": [service_record(row) for row in rows],
+        }
+    )
