@@ -557,3 +557,17 @@ def test_erasing_a_person_still_deletes_their_messages_at_the_provider(
     raw = seize(delivery.database)
     assert message.sid.encode() not in raw
     assert sender.run_once(later + timedelta(hours=4)).deleted_at_provider == 0
+
+
+def test_a_messaging_service_sends_without_a_from_number(
+    make_delivery: Callable[..., Delivery],
+) -> None:
+    service = "MG" + "1" * 32
+    delivery = make_delivery(REFUGE_TWILIO_MESSAGING_SERVICE_SID=service, REFUGE_TWILIO_FROM="")
+    alice = delivery.person()
+    delivery.queue(alice, "reminder")
+    delivery.worker().run_once(NOW)
+    [message] = delivery.fake.sent()
+    assert message.messaging_service_sid == service
+    assert "From" not in message.form
+    assert delivery.row("reminder").status is OutboxStatus.SENT

@@ -216,3 +216,30 @@ def _wait_for(condition, timeout: float, show=lambda: None) -> None:  # type: ig
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out: {show()}")
         time.sleep(0.05)
+
+
+def test_sigterm_lets_the_worker_finish_and_exit_cleanly(
+    tmp_path: Path, database_url: str, fake: FakeTwilio
+) -> None:
+    import signal
+
+    env = refuge_env(tmp_path, REFUGE_DATABASE_URL=database_url, **twilio_env(fake))
+    delivery = build(env, fake)
+    alice = delivery.person()
+    delivery.queue(alice, "reminder", not_before=datetime.now(UTC))
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "refuge"), "worker"],
+        env={"PATH": "/usr/bin:/bin", **env},
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fake.wait_for_messages(1, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors
+    assert "worker stopped" in errors
+    assert delivery.row("reminder").status is OutboxStatus.SENT
