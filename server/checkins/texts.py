@@ -6,13 +6,17 @@ or their own words): never Refuge, the person's situation, or who else is told.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from babel.dates import format_datetime
 
+from server import i18n
 from server.checkins.schedule import zone_of
-from server.i18n import catalogue
 from server.sms import segments
+
+#: A sweep renders many texts in a few languages: load each catalogue once per process.
+catalogue = functools.lru_cache(maxsize=32)(i18n.catalogue)
 
 
 def _prepared(text: str) -> str:
