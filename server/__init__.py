@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
 from server.sms import webhook
-from server.web import errors, hardening, health, simulator
+from server.web import checkin, errors, hardening, health, simulator
 
 csrf = CSRFProtect()
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhook.blueprint)
+    app.register_blueprint(checkin.blueprint)  # /<locale>/checkin, CSRF-protected like all forms
     csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else
     from server import cli  # the commands import the domain; load them only for an app
 

@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from flask import Flask
 
 from server import vault
+from server.i18n import catalogue
+from server.sms import segments
 from tests.checkin_helpers import (
     Clock,
     Phone,
@@ -20,7 +22,9 @@ from tests.checkin_helpers import (
     sent,
     set_up,
 )
-from tests.sms_helpers import digits, keyword, load_demo_content, over_budget
+from tests.sms_helpers import ALL_LOCALES, digits, keyword, load_demo_content, over_budget
+
+STOP_EN = "You will get no more messages from Refuge. Reply START to come back."
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PERSON = "+44 7700 900601"
@@ -167,3 +171,41 @@ def test_the_duress_pin_answers_like_the_real_one_and_alerts_at_once(
     run_sweep(loaded, clock.now)
     alerts = [m for m in sent(loaded) if m.kind == "alert"]
     assert [m.to for m in alerts] == ["Tariq"]  # at once, and only for the forced check-in
+
+
+@pytest.mark.parametrize("locale", ALL_LOCALES)
+def test_stop_wins_mid_set_up_in_every_locale(loaded: Flask, locale: str) -> None:
+    clock = Clock(START)
+    register(loaded, PERSON, locale, "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    person.ask(keyword(locale, "CHECKIN"))
+    person.ask(digits(PIN, locale))  # now asked for the duress PIN
+    stopped = person.ask(keyword(locale, "STOP"))
+    expected = str(catalogue(locale).gettext(STOP_EN))
+    assert stopped == segments.prepare(expected, segments.AccentPolicy.TRANSLITERATE)
+    assert person.send(digits(DURESS, locale)) == []  # silence, not a set-up answer
+    _settings, state, next_look = plan_facts(loaded, PERSON)
+    assert state.status == "setup"
+    assert next_look is None
+
+
+def test_stop_checkin_needs_the_pin_and_the_duress_pin_seems_to_stop_but_alerts(
+    loaded: Flask,
+) -> None:
+    clock = Clock(START)
+    person, sara, _omar, _lina = _people(loaded, "en", clock)
+    set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    sara.ask("YES")
+    assert "PIN" in person.ask("STOP CHECKIN")
+    real = person.ask(f"STOP CHECKIN {PIN}")
+    assert "stopped" in real
+    run_sweep(loaded, START + timedelta(days=3))
+    assert [m for m in sent(loaded) if m.kind in ("alert", "reminder")] == []
+    assert plan_facts(loaded, PERSON)[1].status == "stopped"
+    # Set up again, then stopped "under duress": the same words, and Sara is alerted.
+    set_up(person, "en", contacts=())
+    clock.now = START + timedelta(days=3)
+    forced = person.ask(f"STOP CHECKIN {DURESS}")
+    assert forced == real
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]

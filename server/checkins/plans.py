@@ -38,7 +38,6 @@ WRONG_PINS_MISS = 3
 ATTEMPTS_PER_HOUR = 10
 PIN_DIGITS = range(4, 9)
 MAX_NAME = 40
-MAX_MESSAGE = 300
 STAGE_TWO_DELAY = timedelta(hours=6)
 OPT_IN_LIFETIME = timedelta(days=2)
 ALERT_LIFETIME = timedelta(days=3)

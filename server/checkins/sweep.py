@@ -70,8 +70,11 @@ def sweep(session: Session, settings: Settings | None, now: datetime) -> SweepRe
         session.execute(update(CheckinPlan).where(false()).values(next_due_at=None))
     while True:
         batch = due_plans(session, now)
-        for plan in batch:
-            advance(session, plan, now, report)
+        # One flush per batch: each queued message would otherwise flush every change made
+        # since the one before (an event, a plan's state) in a unit of work of its own.
+        with session.no_autoflush:
+            for plan in batch:
+                advance(session, plan, now, report)
         report.plans += len(batch)
         session.flush()
         if len(batch) < BATCH:

@@ -19,6 +19,12 @@ from server.sms import segments
 catalogue = functools.lru_cache(maxsize=32)(i18n.catalogue)
 
 
+def fits_one_text(text: str) -> bool:
+    """Whether a text goes out within the default segment budget of its encoding."""
+    cost = segments.measure(_prepared(text))
+    return cost.segments <= segments.default_budget(cost.encoding)
+
+
 def _prepared(text: str) -> str:
     return segments.prepare(text, segments.AccentPolicy.TRANSLITERATE)
 

@@ -404,8 +404,12 @@ class Flow:
 
     def step_message(self, plan: CheckinPlan, text: str) -> Outcome:
         if recognise(text, self.situation.locale) is not Command.YES:
+            own = " ".join(text.split())
+            if not texts.fits_one_text(own):
+                self.outcome.state.update(flow="checkin", ck="message")
+                return self.say(self.t.gettext("That is too long for one text. Write less."))
             settings = plans.settings_of(plan)
-            settings.message = " ".join(text.split())[: plans.MAX_MESSAGE] or None
+            settings.message = own or None
             plans.save(plan, settings)
         partner = plans.partner_for(self.session, self.subscriber)
         if partner is None:
