@@ -155,6 +155,8 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 #: The key id of field envelopes: the data key of the row's owner.
 DATA_KEY_ID = "dk1"
+#: The key id of organisations' fields, under a key derived from the index key.
+PARTNER_KEY_ID = "pk1"
 
 
 @dataclass(frozen=True, repr=False)
@@ -244,6 +246,7 @@ class Vault:
         self._index = derive_key(index_key, "phone-blind-index")
         self._digest = derive_key(index_key, "keyed-digest")
         self._pepper = derive_key(index_key, "pin-pepper")
+        self._partner = derive_key(index_key, "partner-fields")
 
     def __repr__(self) -> str:
         return f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r})"
@@ -274,6 +277,16 @@ class Vault:
             )
         except (VerificationError, InvalidHashError):
             return False
+
+    def seal_partner_field(self, value: str, table: str, column: str, row_id: str) -> bytes:
+        """Encrypt an organisation's field (an NGO's alert line): it belongs to no person."""
+        aad = associated_data(table, column, row_id)
+        return seal_envelope(self._partner, PARTNER_KEY_ID, value.encode("utf-8"), aad)
+
+    def open_partner_field(self, envelope: bytes, table: str, column: str, row_id: str) -> str:
+        """Decrypt an organisation's field sealed by `seal_partner_field`."""
+        keys = {PARTNER_KEY_ID: self._partner}
+        return open_envelope(keys.get, envelope, associated_data(table, column, row_id)).decode()
 
     def _peppered(self, pin: str) -> bytes:
         # A PIN has a few thousand values: without the pepper (a key outside the database)

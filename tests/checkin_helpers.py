@@ -16,7 +16,7 @@ from sqlalchemy import select
 from server import db, people
 from server.checkins import plans
 from server.checkins.sweep import SweepReport, sweep
-from server.models.checkins import CheckinPartner, CheckinPlan
+from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox
 from server.phones import normalize_phone
 from server.sms.conversation import IncomingMessage, receive
@@ -98,7 +98,9 @@ def register(app: Flask, number: str, locale: str, region: str | None = None) ->
 def add_partner(app: Flask, region: str, name: str, phone: str | None, key: bytes | None) -> None:
     """An NGO that takes escalations (and notes, with a key) for a region."""
     with db.get_database(app).session() as session:
-        session.add(CheckinPartner(region_slug=region, name=name, alert_phone=phone, note_key=key))
+        plans.set_partner(
+            session, region, name, normalize_phone(phone).e164 if phone else None, key
+        )
 
 
 def plan_facts(

@@ -237,7 +237,7 @@ def test_erasing_the_person_erases_their_plan_history_and_notes(loaded: Flask) -
 
 def test_a_seized_database_holds_no_number_pin_name_or_note(loaded: Flask) -> None:
     _private, public = vault.new_note_keypair()
-    add_partner(loaded, "kharkiv", "Kharkiv Aid", None, public)
+    add_partner(loaded, "kharkiv", "Kharkiv Aid", NGO_LINE, public)
     clock = Clock(START)
     person = _planned(loaded, clock, pin=48213, duress=97316, message="Amina needs you now")
     assert "Check-ins are on" in person.ask("YES")
@@ -251,8 +251,26 @@ def test_a_seized_database_holds_no_number_pin_name_or_note(loaded: Flask) -> No
         assert session.scalar(select(func.count()).select_from(CheckinPlan)) == 1
     raw = seize(db.get_database(loaded))
     secrets = [b"48213", b"97316", b"Amina", b"Sara", b"Lina", NOTE.encode(), b"needs you"]
-    for number in (PERSON, SARA, LINA):
+    assert [m.to for m in sent(loaded) if m.kind == "alert"].count("Kharkiv Aid") == 2
+    for number in (PERSON, SARA, LINA, NGO_LINE):
         secrets += [form.encode() for form in number_forms(number) if len(form) > 8]
         secrets.append(normalize_phone(number).e164.encode("utf-16-le"))
     found = [secret for secret in secrets if secret in raw]
     assert found == []
+
+
+def test_a_duress_pin_during_an_alert_alerts_again_and_one_all_clear_follows(
+    loaded: Flask,
+) -> None:
+    clock = Clock(START)
+    person = _planned(loaded, clock, duress=9173)
+    run_sweep(loaded, START + timedelta(hours=13))  # missed: Sara alerted
+    clock.now = START + timedelta(hours=14)
+    check_in(person, "en", 9173)  # forced to check in
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
+    clock.now = START + timedelta(hours=15)
+    check_in(person, "en", PIN)
+    run_sweep(loaded, clock.now)
+    run_sweep(loaded, clock.now + timedelta(hours=1))
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]

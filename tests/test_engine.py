@@ -611,3 +611,8 @@ def test_handle_never_raises_and_every_reply_fits_its_budget(
             else recognise(clean_input(text), where.locale)
         )
         assert command in {Command.START, Command.HELP}, (text, outcome)
+
+
+def test_a_carrier_stop_is_an_opt_out_even_with_checkin_after_it() -> None:
+    outcome = handle({}, Inbound("STOP CHECKIN", opt_out_type="STOP"), situation())
+    assert [effect.kind for effect in outcome.effects] == [OPT_OUT]

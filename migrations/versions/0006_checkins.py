@@ -22,7 +22,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('region_slug', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('alert_phone', sa.String(length=20), nullable=True),
+    sa.Column('alert_phone', sa.LargeBinary(), nullable=True),
     sa.Column('note_key', sa.LargeBinary(length=32), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_checkin_partners')),
     sa.UniqueConstraint('region_slug', name=op.f('uq_checkin_partners_region_slug'))

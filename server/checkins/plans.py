@@ -319,21 +319,49 @@ def partner_for(session: Session, subscriber: Subscriber) -> CheckinPartner | No
     return None
 
 
+def set_partner(
+    session: Session, region: str, name: str, line: str | None, note_key: bytes | None
+) -> CheckinPartner:
+    """Register (or change) the NGO that takes escalations and notes for a region."""
+    partner = session.scalar(select(CheckinPartner).where(CheckinPartner.region_slug == region))
+    if partner is None:
+        partner = CheckinPartner(id=uuid.uuid4(), region_slug=region)
+        session.add(partner)
+    partner.name = name
+    partner.note_key = note_key
+    partner.alert_phone_ct = (
+        _vault(session).seal_partner_field(
+            line, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
+        )
+        if line
+        else None
+    )
+    return partner
+
+
+def partner_line(session: Session, partner: CheckinPartner) -> str | None:
+    """The NGO's alert line, unsealed."""
+    if partner.alert_phone_ct is None:
+        return None
+    return _vault(session).open_partner_field(
+        partner.alert_phone_ct, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
+    )
+
+
 def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) -> None:
     """Alert the NGO too: its office line becomes a recipient that agreed in advance."""
     settings = settings_of(plan)
     settings.ngo = True
-    if partner.alert_phone and settings.ngo_contact is None:
-        line = TrustedContact(
-            id=uuid.uuid4(),
-            phone_index=_vault(session).blind_index(partner.alert_phone),
-            consent=Consent.CONFIRMED,
-        )
-        line.subscriber = plan.subscriber
-        session.add(line)
-        line.phone = partner.alert_phone
-        line.name = partner.name
-        settings.ngo_contact = line.id.hex
+    line = partner_line(session, partner)
+    index = _vault(session).blind_index(line) if line else None
+    taken = any(contact.phone_index == index for contact in plan.subscriber.contacts)
+    if line and index and not taken and settings.ngo_contact is None:
+        contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.CONFIRMED)
+        contact.subscriber = plan.subscriber
+        session.add(contact)
+        contact.phone = line
+        contact.name = partner.name
+        settings.ngo_contact = contact.id.hex
     save(plan, settings)
 
 

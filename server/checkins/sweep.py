@@ -159,7 +159,10 @@ def _open(
     report: SweepReport,
 ) -> None:
     """Open an incident and send its first stage."""
-    state.incident, state.stage, state.alerted = incident, 0, []
+    # A second incident while one is open (a duress PIN after a miss) keeps who was alerted,
+    # so that the all-clear reaches them all.
+    state.alerted = state.alerted if state.incident is not None else []
+    state.incident, state.stage = incident, 0
     state.alerted_at = plans.iso(since)
     _alert(session, plan, settings, state, 1, now, report)
 

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 FINGERPRINT_LENGTH = 32
 REGION_SLUG_LENGTH = 64
 NAME_LENGTH = 200
-PHONE_LENGTH = 20
 
 
 class CheckinPlan(Enveloped, Base):
@@ -84,8 +83,8 @@ class CheckinEvent(Enveloped, Base):
 class CheckinPartner(Base):
     """The NGO that takes check-in escalations and sealed notes for a country or area.
 
-    Public facts about an organisation, given by it: its alert line (an office number, never
-    a person's) and the public key its caseworkers' notes are sealed to.
+    What the organisation gives: its alert line (an office number, never a person's; sealed,
+    see `server.checkins.plans.partner_line`) and the public key its notes are sealed to.
     """
 
     __tablename__ = "checkin_partners"
@@ -93,7 +92,9 @@ class CheckinPartner(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     region_slug: Mapped[str] = mapped_column(String(REGION_SLUG_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    alert_phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
+    # The office line, sealed under a key derived from the index key (it is no person's,
+    # but a copied database should not say which NGO answers escalations on which number).
+    alert_phone_ct: Mapped[bytes | None] = mapped_column("alert_phone", LargeBinary)
     note_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 

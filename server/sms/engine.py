@@ -96,7 +96,8 @@ def handle(state: dict[str, Any], inbound: Inbound, situation: Situation) -> Out
     command = _command(inbound, text, situation.locale)
     state = dict(state) if state.get("v") == STATE_VERSION else {"v": STATE_VERSION}
     outcome = Outcome(state=state)
-    if command is Command.STOP and _stops_checkins_only(text, situation.locale):
+    stop_word = command is Command.STOP and not inbound.opt_out_type  # the carrier's STOP wins
+    if stop_word and _stops_checkins_only(text, situation.locale):
         if not situation.opted_out:  # STOP CHECKIN <PIN>: the check-in flow, not an opt-out
             outcome.effects.append(Effect(CHECKIN, text))
         return outcome
