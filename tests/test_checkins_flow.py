@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 
 from server import vault
+from server.checkins import plans
 from server.i18n import catalogue
 from server.sms import segments
 from tests.checkin_helpers import (
@@ -209,3 +210,21 @@ def test_stop_checkin_needs_the_pin_and_the_duress_pin_seems_to_stop_but_alerts(
     assert forced == real
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+
+
+def test_opt_ins_are_capped_per_person_per_day(
+    loaded: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plans, "OPT_INS_PER_DAY", 2)
+    clock = Clock(START)
+    register(loaded, PERSON, "en", "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    for answer in ("CHECKIN", str(PIN), "NO", "12", "30", "Amina"):
+        person.ask(answer)
+    assert "added" in person.ask("ADD +447700900602 Sara")
+    assert "added" in person.ask("ADD +447700900603 Omar")
+    assert "Too many requests today" in person.ask("ADD +447700900604 Lina")
+    assert len([m for m in sent(loaded) if m.kind == "opt_in"]) == 2
+    clock.now = START + timedelta(days=1)
+    assert "added" in person.ask("ADD +447700900604 Lina")
+    assert len([m for m in sent(loaded) if m.kind == "opt_in"]) == 3
