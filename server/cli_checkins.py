@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server import vault
-from server.checkins import plans
+from server.checkins import contacts
 from server.db import get_database
 from server.models.checkins import CheckinPartner
 from server.models.content import Region
@@ -51,7 +51,7 @@ def partner(region: str, name: str, phone: str | None, note_key: str | None) -> 
     with get_database().session() as session:
         if session.scalar(select(Region.id).where(Region.slug == region)) is None:
             raise click.ClickException(f"no region {region!r}: load content first")
-        plans.set_partner(session, region, name, line, key)
+        contacts.set_partner(session, region, name, line, key)
     fingerprint = vault.key_fingerprint(key) if key else "none"
     click.echo(f"{name} takes check-in escalations for {region} (note key {fingerprint})")
 

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from server import db, people
-from server.checkins import plans
+from server.checkins import contacts, plans
 from server.checkins.sweep import SweepReport, sweep
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox
@@ -98,7 +98,7 @@ def register(app: Flask, number: str, locale: str, region: str | None = None) ->
 def add_partner(app: Flask, region: str, name: str, phone: str | None, key: bytes | None) -> None:
     """An NGO that takes escalations (and notes, with a key) for a region."""
     with db.get_database(app).session() as session:
-        plans.set_partner(
+        contacts.set_partner(
             session, region, name, normalize_phone(phone).e164 if phone else None, key
         )
 

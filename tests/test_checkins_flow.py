@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 
 from server import vault
-from server.checkins import plans
+from server.checkins import contacts
 from server.i18n import catalogue
 from server.sms import segments
 from tests.checkin_helpers import (
@@ -215,7 +215,7 @@ def test_stop_checkin_needs_the_pin_and_the_duress_pin_seems_to_stop_but_alerts(
 def test_opt_ins_are_capped_per_person_per_day(
     loaded: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(plans, "OPT_INS_PER_DAY", 2)
+    monkeypatch.setattr(contacts, "OPT_INS_PER_DAY", 2)
     clock = Clock(START)
     register(loaded, PERSON, "en", "kharkiv")
     person = Phone(loaded, PERSON, clock)

@@ -30,10 +30,10 @@ def test_a_partner_is_registered_with_a_sealed_line_and_a_note_key(app: Flask) -
     assert "7700" not in raw
     assert "900798" not in raw
     with db.get_database(app).session() as session:
-        from server.checkins import plans
+        from server.checkins import contacts
 
         partner = session.query(CheckinPartner).one()
-        assert plans.partner_line(session, partner) == "+447700900798"
+        assert contacts.partner_line(session, partner) == "+447700900798"
 
 
 def test_a_partner_needs_a_known_region_and_a_real_key(app: Flask) -> None:

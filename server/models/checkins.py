@@ -84,7 +84,7 @@ class CheckinPartner(Base):
     """The NGO that takes check-in escalations and sealed notes for a country or area.
 
     What the organisation gives: its alert line (an office number, never a person's; sealed,
-    see `server.checkins.plans.partner_line`) and the public key its notes are sealed to.
+    see `server.checkins.contacts.partner_line`) and the public key its notes are sealed to.
     """
 
     __tablename__ = "checkin_partners"

@@ -23,7 +23,7 @@ from server.checkins import plans, texts
 from server.checkins.plans import Checked, Status
 from server.i18n import available_locales
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms.checkin_flow import ascii_digits
+from server.sms.checkin_setup import ascii_digits
 
 blueprint = Blueprint("checkin", __name__)
 
