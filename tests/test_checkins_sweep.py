@@ -274,3 +274,16 @@ def test_a_duress_pin_during_an_alert_alerts_again_and_one_all_clear_follows(
     run_sweep(loaded, clock.now)
     run_sweep(loaded, clock.now + timedelta(hours=1))
     assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
+
+
+def test_purge_erases_an_inactive_person_with_their_plan(loaded: Flask) -> None:
+    clock = Clock(START)
+    _planned(loaded, clock)
+    run_sweep(loaded, START + timedelta(days=1))
+    retention = settings_of(loaded).retention
+    later = START.date() + timedelta(days=retention.inactive_subscriber_days + 1)
+    with db.get_database(loaded).session() as session:
+        report = people.purge(session, retention, today=later)
+    assert report.inactive_subscribers >= 1
+    for model in (CheckinPlan, CheckinEvent):
+        assert count_rows(loaded, model) == 0
