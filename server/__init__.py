@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from server import db, i18n, logs, vault
 from server.config import Settings, from_environment
 from server.sms import channels, webhook
-from server.web import api, errors, hardening, health, pages, simulator
+from server.web import api, checkin, errors, hardening, health, pages, simulator
 
 csrf = CSRFProtect()
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(webhook.blueprint)
     pages.init_app(app)
     api.init_app(app)
+    app.register_blueprint(checkin.blueprint)  # /<locale>/checkin, CSRF-protected like all forms
     csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else
     from server import cli  # the commands import the domain; load them only for an app
 

@@ -18,7 +18,15 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from server import cli_content, cli_i18n, cli_interchange, cli_vault, schema, worker
+from server import (
+    cli_checkins,
+    cli_content,
+    cli_i18n,
+    cli_interchange,
+    cli_vault,
+    schema,
+    worker,
+)
 from server.config import ConfigError, Settings, from_environment
 from server.content.schema import ContentError
 from server.db import Database, get_database
@@ -183,6 +191,7 @@ def init_app(app: Flask) -> None:
     cli_content.init_app(app)
     cli_interchange.init_app(app)
     cli_i18n.init_app(app)
+    cli_checkins.init_app(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Table, bindparam, delete, select, text, update
+from sqlalchemy import Table, bindparam, delete, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -92,8 +92,8 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         raise CauseTooLong(f"an outbox cause is at most {DEDUPE_KEY_LENGTH} characters")
     if message.expires_at <= message.not_before:
         raise ValueError("a message must expire after the time it may first be sent")
-    if message.subscriber in session.new or (
-        message.contact is not None and message.contact in session.new
+    if inspect(message.subscriber).pending or (
+        message.contact is not None and inspect(message.contact).pending
     ):
         session.flush()  # the row refers to them
     if message.contact is not None and message.contact.subscriber_id != message.subscriber.id:

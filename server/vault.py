@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, overload
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
@@ -153,6 +155,8 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 #: The key id of field envelopes: the data key of the row's owner.
 DATA_KEY_ID = "dk1"
+#: The key id of organisations' fields, under a key derived from the index key.
+PARTNER_KEY_ID = "pk1"
 
 
 @dataclass(frozen=True, repr=False)
@@ -241,6 +245,8 @@ class Vault:
         }
         self._index = derive_key(index_key, "phone-blind-index")
         self._digest = derive_key(index_key, "keyed-digest")
+        self._pepper = derive_key(index_key, "pin-pepper")
+        self._partner = derive_key(index_key, "partner-fields")
 
     def __repr__(self) -> str:
         return f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r})"
@@ -258,6 +264,34 @@ class Vault:
         """A keyed digest of an identifier (a provider's message id, say) for one purpose."""
         message = purpose.encode("ascii") + b"\x00" + value.encode("utf-8")
         return hmac.new(self._digest, message, hashlib.sha256).digest()
+
+    def hash_pin(self, pin: str) -> str:
+        """A slow, salted, peppered hash of a check-in PIN (argon2id over a keyed HMAC)."""
+        return PIN_HASHER.hash(self._peppered(pin))
+
+    def verify_pin(self, hashed: str | None, pin: str) -> bool:
+        """Whether a PIN matches a hash; the same slow work is done when there is no hash."""
+        try:
+            return PIN_HASHER.verify(hashed or _DECOY_PIN_HASH, self._peppered(pin)) and bool(
+                hashed
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def seal_partner_field(self, value: str, table: str, column: str, row_id: str) -> bytes:
+        """Encrypt an organisation's field (an NGO's alert line): it belongs to no person."""
+        aad = associated_data(table, column, row_id)
+        return seal_envelope(self._partner, PARTNER_KEY_ID, value.encode("utf-8"), aad)
+
+    def open_partner_field(self, envelope: bytes, table: str, column: str, row_id: str) -> str:
+        """Decrypt an organisation's field sealed by `seal_partner_field`."""
+        keys = {PARTNER_KEY_ID: self._partner}
+        return open_envelope(keys.get, envelope, associated_data(table, column, row_id)).decode()
+
+    def _peppered(self, pin: str) -> bytes:
+        # A PIN has a few thousand values: without the pepper (a key outside the database)
+        # a stolen hash would fall to a search however slow each guess is.
+        return hmac.new(self._pepper, pin.encode("utf-8"), hashlib.sha256).digest()
 
     def new_data_key(self, table: str, row_id: str) -> tuple[bytes, bytes]:
         """A fresh random data key and its envelope wrapped under the current master key."""
@@ -284,6 +318,13 @@ class Vault:
     def _wrap(self, data_key: bytes, table: str, row_id: str) -> bytes:
         wrapping = self._wrapping[self._current]
         return seal_envelope(wrapping, self._current, data_key, _wrap_aad(table, row_id))
+
+
+#: argon2id at OWASP's minimum (19 MiB, 2 passes, 1 lane): PINs are checked on every
+#: check-in, so the cost is paid per message as well as by anyone guessing.
+PIN_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+#: Verified against when a person has no such PIN, so that both cases take the same time.
+_DECOY_PIN_HASH = PIN_HASHER.hash(secrets.token_bytes(16))
 
 
 def _wrap_aad(table: str, row_id: str) -> bytes:

@@ -3,9 +3,10 @@ copies, runs the check-in sweeps and purges. `refuge worker` runs it; `--once` r
 (for cron and tests); `--now T` runs that pass as if the time were T (drills).
 
 One pass, in order: rows left `sending` by a worker that died are looked up at the provider
-(sent if it has them, due again if not); due rows are claimed by priority at the sender's
-pace and handed to the channel, each result recorded in its own transaction; provider records
-of settled messages are deleted; sweeps queue what is owed; old rows are purged.
+(sent if it has them, due again if not); sweeps queue what is owed (check-in reminders,
+alerts, all-clears); due rows are claimed by priority at the sender's pace and handed to the
+channel, the answers of each batch recorded together; provider records of settled messages
+are deleted; old rows are purged.
 
 Nothing here logs a number or a text: messages are named by row id and kind.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from server import outbox, people
+from server.checkins.sweep import sweep as checkin_sweep
 from server.config import Settings
 from server.db import Database
 from server.models.messaging import OutboxStatus
@@ -102,12 +104,13 @@ class Worker:
         report = PassReport()
         clock = self.clock if now is None else _fixed(now)
         self.reconcile(clock(), report)
+        # Sweeps first, so that what falls due now (an alert, a reminder) leaves in this pass.
+        self.sweep(clock(), report)
         with self.database.session() as session:
             outbox.expire(session, clock())
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
-        self.sweep(clock(), report)
         self.purge(clock(), report, forced=now is not None)
         return report
 
@@ -305,8 +308,8 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
 
 
 def default_sweeps() -> list[Sweep]:
-    """The sweeps every worker runs."""
-    return []
+    """The sweeps every worker runs: check-in reminders, escalations and all-clears."""
+    return [checkin_sweep]
 
 
 def run(worker: Worker, *, once: bool, now: datetime | None) -> PassReport | None:

@@ -341,6 +341,12 @@ CONVERSATIONS: dict[str, list[str]] = {
     "greeting_and_help": ["hi", "<HELP>", "<MENU>", "0", "where is the food?", MORE, "<OK>"],
     "stray_answers": ["<NO>", "<YES>", "<NEXT>", "<BACK>", "99", "<0>", ""],
     "checkin": ["<4>", "<CHECKIN>", "0"],
+    "checkin_set_up_and_use": [
+        "<CHECKIN>", "<4821>", "<NO>", "<12>", "<30>", "Amina", "<ADD> +12025550190 Sara",
+        "<DONE>", "<YES>", "<CHECKIN> <STATUS>", "<OK> <4821>", "<OK> <1111>", "<PAUSE>",
+        "<PAUSE> <4821>", "<RESUME>", "<NOTE>", "<NOTE> the soldiers took my papers",
+        "<STOP> <CHECKIN> <4821>", "<STATUS>",
+    ],
     "find_kutupalong_everything": ["<FIND>", "<1>", "<1>", "<1>", f"<{EVERYTHING}>", EVERY_PAGE],
     "find_camp_12_by_category": [
         "<1>", "<1>", "<1>", "<2>", f"<{MEDICAL}>", "0", "<1>", f"<{SHELTER}>", "<FIND>", "<0>",

@@ -253,8 +253,15 @@ def test_menu_number_one_finds_help_and_two_shows_the_news() -> None:
 
 def test_menu_number_four_hands_over_to_check_in() -> None:
     outcome = handle({}, Inbound("4"), situation())
-    assert outcome.effects == [Effect(CHECKIN)]
-    assert "Check-ins are not open" in outcome.replies[0]
+    assert outcome.effects == [Effect(CHECKIN, "4")]
+    assert outcome.effects[0].value == "4"
+    assert outcome.replies == []  # the check-in flow answers, with the database at hand
+
+
+def test_stop_checkin_hands_over_instead_of_opting_out() -> None:
+    outcome = handle({}, Inbound("STOP CHECKIN 4821"), situation())
+    assert [effect.kind for effect in outcome.effects] == [CHECKIN]
+    assert "4821" not in repr(outcome.effects)  # a PIN never reaches a log through repr
 
 
 @pytest.mark.parametrize(
@@ -604,3 +611,8 @@ def test_handle_never_raises_and_every_reply_fits_its_budget(
             else recognise(clean_input(text), where.locale)
         )
         assert command in {Command.START, Command.HELP}, (text, outcome)
+
+
+def test_a_carrier_stop_is_an_opt_out_even_with_checkin_after_it() -> None:
+    outcome = handle({}, Inbound("STOP CHECKIN", opt_out_type="STOP"), situation())
+    assert [effect.kind for effect in outcome.effects] == [OPT_OUT]

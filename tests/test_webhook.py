@@ -69,8 +69,8 @@ HELP_EN = (
     "STOP to end all messages, DELETE to erase what we keep about you."
 )
 CHECKIN_EN = (
-    "Check-ins are not open on this number yet. Your NGO can tell you when they are. "
-    "Reply 0 for the menu."
+    "Check-in set-up. Choose a PIN of 4 to 8 digits that only you know. "
+    "Reply 0 at any step to cancel."
 )
 STEP = re.compile(r"\((\d+)/(\d+)\)")
 WRITTEN = (Subscriber, InboundReceipt, Tally)

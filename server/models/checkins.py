@@ -1,20 +1,101 @@
-"""Check-ins: for now the sealed notes a person leaves for their NGO caseworker."""
+"""Check-ins: plans, their history, the partners alerted, and sealed notes for caseworkers.
+
+A plan keeps in the clear only what the sweep must query: when it next needs looking at
+(`next_due_at`, indexed). Its PINs (argon2id hashes), its settings (schedule, contacts' roles,
+the message contacts receive) and its state (due time, escalation stage, wrong PINs) are
+envelopes under the person's data key, so erasing the person erases the plan with them.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base
+from server import vault
+from server.db import Base, UTCDateTime
+from server.models.people import Enveloped
 
 if TYPE_CHECKING:
     from server.models.people import Subscriber
 
 FINGERPRINT_LENGTH = 32
+REGION_SLUG_LENGTH = 64
+NAME_LENGTH = 200
+
+
+class CheckinPlan(Enveloped, Base):
+    """One person's check-in plan; found by the sweep through `next_due_at` only."""
+
+    __tablename__ = "checkin_plans"
+
+    subscriber_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True
+    )
+    # When the sweep must next look at the plan (a reminder, an alert, a second stage);
+    # NULL while the plan is being set up, paused or stopped.
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    pin_ct: Mapped[bytes | None] = mapped_column("pin", LargeBinary)
+    duress_ct: Mapped[bytes | None] = mapped_column("duress", LargeBinary)
+    settings_ct: Mapped[bytes | None] = mapped_column("settings", LargeBinary)
+    state_ct: Mapped[bytes | None] = mapped_column("state", LargeBinary)
+    created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+
+    subscriber: Mapped[Subscriber] = relationship()
+
+    pin = vault.EncryptedField("pin_ct")  # an argon2id hash, itself sealed
+    duress = vault.EncryptedField("duress_ct")
+    settings = vault.EncryptedField("settings_ct")  # JSON: see server.checkins.plans.Settings
+    state = vault.EncryptedField("state_ct")  # JSON: see server.checkins.plans.State
+
+    def data_key(self) -> bytes:
+        """The data key of the person whose plan this is."""
+        return self.subscriber.data_key()
+
+
+class CheckinEvent(Enveloped, Base):
+    """Something that happened to a plan (confirmed, missed, alerted, all clear), sealed.
+
+    What happened is inside the envelope: a copied database shows that something happened
+    and roughly when, never whether it was a check-in, a duress PIN or an alert.
+    """
+
+    __tablename__ = "checkin_events"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("checkin_plans.id", ondelete="CASCADE"), index=True
+    )
+    happened_on: Mapped[date] = mapped_column(Date)
+    detail_ct: Mapped[bytes] = mapped_column("detail", LargeBinary)
+
+    plan: Mapped[CheckinPlan] = relationship()
+
+    detail = vault.EncryptedField("detail_ct")  # JSON: {"kind": ..., ...}
+
+    def data_key(self) -> bytes:
+        """The data key of the person whose plan this is."""
+        return self.plan.subscriber.data_key()
+
+
+class CheckinPartner(Base):
+    """The NGO that takes check-in escalations and sealed notes for a country or area.
+
+    What the organisation gives: its alert line (an office number, never a person's; sealed,
+    see `server.checkins.contacts.partner_line`) and the public key its notes are sealed to.
+    """
+
+    __tablename__ = "checkin_partners"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    region_slug: Mapped[str] = mapped_column(String(REGION_SLUG_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    # The office line, sealed under a key derived from the index key (it is no person's,
+    # but a copied database should not say which NGO answers escalations on which number).
+    alert_phone_ct: Mapped[bytes | None] = mapped_column("alert_phone", LargeBinary)
+    note_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class SealedNote(Base):

@@ -90,6 +90,8 @@ def dispatch(outcome: Outcome, situation: Situation, text: str, command: Command
         return check(outcome, situation, text)
     if flow == "delete" and command is Command.YES:
         return _erase(outcome, situation)
+    if flow == "checkin" or command in CHECKIN_WORDS or (command is Command.OK and words_of(text)):
+        return checkin(outcome, situation, text)
     if flow and command not in _TOP_LEVEL:
         answered = flows.answer(outcome, situation, flow, text, command)
         if answered is not None:
@@ -101,6 +103,8 @@ def dispatch(outcome: Outcome, situation: Situation, text: str, command: Command
 
 
 _TOP_LEVEL = {Command.FIND, Command.NEWS, Command.SECURE, Command.CHECKIN, Command.LANG}
+#: Words the check-in flow answers wherever the conversation is (OK only with a PIN after it).
+CHECKIN_WORDS = {Command.CHECKIN, Command.PAUSE, Command.RESUME, Command.STATUS, Command.NOTE}
 
 
 def _run(outcome: Outcome, situation: Situation, command: Command | None, text: str) -> Outcome:
@@ -111,7 +115,7 @@ def _run(outcome: Outcome, situation: Situation, command: Command | None, text: 
     if command is Command.SECURE:
         return flows.secure(outcome, situation)
     if command is Command.CHECKIN:
-        return checkin(outcome, situation)
+        return checkin(outcome, situation, text)
     if command is Command.LANG:
         return lang(outcome, situation, words_of(text))
     return menu(outcome, situation)
@@ -131,19 +135,14 @@ def more(outcome: Outcome, situation: Situation) -> Outcome:
     return outcome
 
 
-def checkin(outcome: Outcome, situation: Situation) -> Outcome:
-    """Hand over to the check-in flow."""
-    outcome.effects.append(Effect(CHECKIN))
-    t = translate(situation)
-    outcome.state["flow"] = None
-    return reply(
-        outcome,
-        situation,
-        t.gettext(
-            "Check-ins are not open on this number yet. Your NGO can tell you when they are. "
-            "Reply 0 for the menu."
-        ),
-    )
+def checkin(outcome: Outcome, situation: Situation, text: str) -> Outcome:
+    """Hand over to the check-in flow, which needs the database (PINs, plans, contacts).
+
+    The caller (`server.sms.checkin_flow`) answers instead of the engine; a caller without
+    it gets no reply rather than a wrong one.
+    """
+    outcome.effects.append(Effect(CHECKIN, text))
+    return outcome
 
 
 def lang(outcome: Outcome, situation: Situation, words: list[str]) -> Outcome:

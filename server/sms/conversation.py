@@ -22,7 +22,7 @@ from server.models.content import Region
 from server.models.messaging import InboundReceipt, Tally
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms import engine, segments
+from server.sms import checkin_flow, engine, segments
 from server.sms.library import Library
 
 RECEIPT_PURPOSE = "twilio-message-sid"
@@ -163,6 +163,7 @@ def _converse(
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     outcome = engine.handle(people.load_state(subscriber), inbound, situation)
+    outcome = checkin_flow.take_over(session, subscriber, message.body, outcome, situation, now)
     # Opting out or in always takes effect, limits or not; anything else over the limit is
     # dropped whole (no reply, no effect, no new state) so the conversation does not move on
     # without the person seeing it.

@@ -33,7 +33,7 @@ class Effect:
     """Something the caller must do: kind is one of the EFFECT_* names, with its value."""
 
     kind: str
-    value: str | None = None
+    value: str | None = field(default=None, repr=False)  # may hold a PIN: kept out of logs
 
 
 OPT_OUT = "opt_out"
@@ -42,7 +42,7 @@ SET_LOCALE = "set_locale"
 SET_REGION = "set_region"
 DELETE_ME = "delete_me"
 CONTEXT_CHECKED = "context_checked"  # value: the matched note's id, or None
-CHECKIN = "checkin"  # hand-over to the check-in flow
+CHECKIN = "checkin"  # hand-over to the check-in flow; value: the text as received
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,11 @@ def handle(state: dict[str, Any], inbound: Inbound, situation: Situation) -> Out
     command = _command(inbound, text, situation.locale)
     state = dict(state) if state.get("v") == STATE_VERSION else {"v": STATE_VERSION}
     outcome = Outcome(state=state)
+    stop_word = command is Command.STOP and not inbound.opt_out_type  # the carrier's STOP wins
+    if stop_word and _stops_checkins_only(text, situation.locale):
+        if not situation.opted_out:  # STOP CHECKIN <PIN>: the check-in flow, not an opt-out
+            outcome.effects.append(Effect(CHECKIN, text))
+        return outcome
     if command is Command.STOP:
         return commands.stop(outcome, situation)
     if command is Command.START:
@@ -110,6 +115,11 @@ def handle(state: dict[str, Any], inbound: Inbound, situation: Situation) -> Out
             outcome.state = {"v": STATE_VERSION}
         return outcome
     return commands.dispatch(outcome, situation, text, command)
+
+
+def _stops_checkins_only(text: str, locale: str) -> bool:
+    words = text.split()
+    return len(words) > 1 and recognise(words[1], locale) is Command.CHECKIN
 
 
 def _confirms(text: str, locale: str) -> bool:

@@ -36,6 +36,12 @@ class Command(enum.Enum):
     LANG = "lang"
     DELETE = "delete"
     CHECK = "check"
+    ADD = "add"
+    DONE = "done"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STATUS = "status"
+    NOTE = "note"
 
 
 # The English keyword of each command, marked for translation with a note for translators.
@@ -76,6 +82,18 @@ KEYWORDS = {
     Command.DELETE: lazy_pgettext("sms keyword", "DELETE"),
     # Translators: SMS command word (check a rumour); see HELP.
     Command.CHECK: lazy_pgettext("sms keyword", "CHECK"),
+    # Translators: SMS command word (add a trusted contact: ADD +number Name); see HELP.
+    Command.ADD: lazy_pgettext("sms keyword", "ADD"),
+    # Translators: SMS command word (finished adding); see HELP.
+    Command.DONE: lazy_pgettext("sms keyword", "DONE"),
+    # Translators: SMS command word (pause check-ins); see HELP.
+    Command.PAUSE: lazy_pgettext("sms keyword", "PAUSE"),
+    # Translators: SMS command word (resume check-ins); see HELP.
+    Command.RESUME: lazy_pgettext("sms keyword", "RESUME"),
+    # Translators: SMS command word (how are my check-ins set); see HELP.
+    Command.STATUS: lazy_pgettext("sms keyword", "STATUS"),
+    # Translators: SMS command word (leave a sealed note for my NGO caseworker); see HELP.
+    Command.NOTE: lazy_pgettext("sms keyword", "NOTE"),
 }
 #: English spellings understood in every locale, beside the keyword itself.
 ENGLISH_SYNONYMS = {

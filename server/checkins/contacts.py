@@ -1,0 +1,237 @@
+"""Trusted contacts and NGO partners: one opt-in each, their answers, the NGO's line, notes.
+
+Nobody can make Refuge text a stranger more than once: a number that declined, stopped, or
+has a request waiting (from anyone) is not asked again, and each person's opt-ins are capped
+per day. Only contacts who answered YES are ever alerted (`server.checkins.sweep`).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server import outbox
+from server.checkins import texts
+from server.checkins.plans import MAX_NAME, _vault, plan_of, save, settings_of, state_of
+from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
+from server.models.content import Region
+from server.models.messaging import Outbox, OutboxKind
+from server.models.people import Consent, Subscriber, TrustedContact
+from server.phones import PhoneNumber
+
+MAX_CONTACTS = 5
+#: Opt-in messages one person may cause in a day.
+OPT_INS_PER_DAY = 5
+OPT_IN_LIFETIME = timedelta(days=2)
+
+
+class Added(enum.Enum):
+    """What became of an ADD."""
+
+    ADDED = "added"
+    FULL = "full"
+    ALREADY = "already"
+    REFUSED = "refused"  # the number declined Refuge before, or was asked by someone already
+    CAPPED = "capped"  # too many opt-ins today
+
+
+def contacts_of(plan: CheckinPlan) -> list[TrustedContact]:
+    """The person's own trusted contacts (not their NGO's alert line), oldest first."""
+    ngo = settings_of(plan).ngo_contact
+    return [c for c in plan.subscriber.contacts if c.id.hex != ngo]
+
+
+def add_contact(
+    session: Session, plan: CheckinPlan, phone: PhoneNumber, name: str, now: datetime
+) -> Added:
+    """Trust a new contact and queue their one opt-in, unless a rule forbids it."""
+    subscriber = plan.subscriber
+    keys = _vault(session)
+    index = keys.blind_index(phone.e164)
+    mine = contacts_of(plan)
+    if any(contact.phone_index == index for contact in subscriber.contacts):
+        return Added.ALREADY
+    if len(mine) >= MAX_CONTACTS:
+        return Added.FULL
+    if index == subscriber.phone_index or not _may_invite(session, index):
+        return Added.REFUSED
+    if _opt_ins_today(session, subscriber, now) >= OPT_INS_PER_DAY:
+        return Added.CAPPED
+    contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.PENDING)
+    contact.subscriber = subscriber
+    session.add(contact)
+    contact.phone = phone.e164
+    contact.name = name[:MAX_NAME]
+    contact.consent_changed_on = now.date()
+    body = texts.opt_in(subscriber.locale, settings_of(plan).name)
+    outbox.enqueue(
+        session,
+        outbox.Outgoing(
+            subscriber=subscriber,
+            contact=contact,
+            body=body,
+            kind=OutboxKind.OPT_IN,
+            cause=f"optin:{contact.id.hex}",
+            not_before=now,
+            expires_at=now + OPT_IN_LIFETIME,
+        ),
+    )
+    return Added.ADDED
+
+
+def _may_invite(session: Session, index: bytes) -> bool:
+    """Nobody is asked twice: not after a NO or STOP, nor while another request waits."""
+    opted_out = session.scalar(select(Subscriber.opted_out).where(Subscriber.phone_index == index))
+    if opted_out:
+        return False
+    unanswered = session.scalar(
+        select(func.count())
+        .select_from(TrustedContact)
+        .where(
+            TrustedContact.phone_index == index,
+            TrustedContact.consent.in_((Consent.PENDING, Consent.DECLINED, Consent.REVOKED)),
+        )
+    )
+    return not unanswered
+
+
+def _opt_ins_today(session: Session, subscriber: Subscriber, now: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(
+                Outbox.subscriber_id == subscriber.id,
+                Outbox.kind == OutboxKind.OPT_IN,
+                Outbox.created_on == now.date(),
+            )
+        )
+        or 0
+    )
+
+
+def partner_for(session: Session, subscriber: Subscriber) -> CheckinPartner | None:
+    """The NGO that takes escalations where the person is (their region, then its parents)."""
+    slug = subscriber.region_slug
+    seen = 0
+    while slug and seen < 5:
+        partner = session.scalar(select(CheckinPartner).where(CheckinPartner.region_slug == slug))
+        if partner is not None:
+            return partner
+        parent = session.scalar(select(Region.parent_id).where(Region.slug == slug))
+        slug = session.scalar(select(Region.slug).where(Region.id == parent)) if parent else None
+        seen += 1
+    return None
+
+
+def set_partner(
+    session: Session, region: str, name: str, line: str | None, note_key: bytes | None
+) -> CheckinPartner:
+    """Register (or change) the NGO that takes escalations and notes for a region."""
+    partner = session.scalar(select(CheckinPartner).where(CheckinPartner.region_slug == region))
+    if partner is None:
+        partner = CheckinPartner(id=uuid.uuid4(), region_slug=region)
+        session.add(partner)
+    partner.name = name
+    partner.note_key = note_key
+    partner.alert_phone_ct = (
+        _vault(session).seal_partner_field(
+            line, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
+        )
+        if line
+        else None
+    )
+    return partner
+
+
+def partner_line(session: Session, partner: CheckinPartner) -> str | None:
+    """The NGO's alert line, unsealed."""
+    if partner.alert_phone_ct is None:
+        return None
+    return _vault(session).open_partner_field(
+        partner.alert_phone_ct, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
+    )
+
+
+def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) -> None:
+    """Alert the NGO too: its office line becomes a recipient that agreed in advance."""
+    settings = settings_of(plan)
+    settings.ngo = True
+    line = partner_line(session, partner)
+    index = _vault(session).blind_index(line) if line else None
+    taken = any(contact.phone_index == index for contact in plan.subscriber.contacts)
+    if line and index and not taken and settings.ngo_contact is None:
+        contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.CONFIRMED)
+        contact.subscriber = plan.subscriber
+        session.add(contact)
+        contact.phone = line
+        contact.name = partner.name
+        settings.ngo_contact = contact.id.hex
+    save(plan, settings)
+
+
+def answer_invitations(session: Session, responder: Subscriber, agree: bool, now: datetime) -> bool:
+    """A YES or NO from someone asked to be a contact; False when nobody asked them."""
+    waiting = session.scalars(
+        select(TrustedContact).where(
+            TrustedContact.phone_index == responder.phone_index,
+            TrustedContact.consent == Consent.PENDING,
+        )
+    ).all()
+    for contact in waiting:
+        _decide(session, contact, Consent.CONFIRMED if agree else Consent.DECLINED, now)
+    return bool(waiting)
+
+
+def refuse_everything(session: Session, responder: Subscriber, now: datetime) -> None:
+    """A STOP from a contact: no request, alert or all-clear will reach them again."""
+    rows = session.scalars(
+        select(TrustedContact).where(
+            TrustedContact.phone_index == responder.phone_index,
+            TrustedContact.consent.in_((Consent.PENDING, Consent.CONFIRMED)),
+        )
+    ).all()
+    for contact in rows:
+        final = Consent.DECLINED if contact.consent is Consent.PENDING else Consent.REVOKED
+        _decide(session, contact, final, now)
+
+
+def _decide(session: Session, contact: TrustedContact, consent: Consent, now: datetime) -> None:
+    contact.consent = consent
+    contact.consent_changed_on = now.date()
+    person = contact.subscriber
+    body = texts.consent_told(person.locale, contact.name or "", consent is Consent.CONFIRMED)
+    outbox.enqueue(
+        session,
+        outbox.Outgoing(
+            subscriber=person,
+            body=body,
+            kind=OutboxKind.REPLY,
+            cause=f"consent:{contact.id.hex}:{consent.value}",
+            not_before=now,
+            expires_at=now + OPT_IN_LIFETIME,
+        ),
+    )
+
+
+def leave_note(session: Session, subscriber: Subscriber, text: str) -> SealedNote | None:
+    """Seal a note to the NGO of the person's region; None when no NGO takes notes there.
+
+    The plan remembers the note's id (sealed), so an escalation can tell the NGO it exists.
+    """
+    from server import people
+
+    partner = partner_for(session, subscriber)
+    if partner is None or partner.note_key is None:
+        return None
+    note = people.leave_note(session, subscriber, partner.note_key, text)
+    plan = plan_of(session, subscriber)
+    if plan is not None:
+        state = state_of(plan)
+        state.note = note.id.hex
+        save(plan, state=state)
+    return note

@@ -1,0 +1,331 @@
+"""A person's check-in plan: set-up, PINs, checking in, pausing (contacts: `contacts`).
+
+Every function takes the session it works in; the caller owns the transaction. Nothing here
+sends a message directly: messages are queued in the outbox with a cause that names why, so
+that deciding twice never sends twice. What a plan must do next (remind, alert, clear) is the
+sweep's work (`server.checkins.sweep`); a check-in only records itself and asks the sweep to
+look at the plan now, so that a check-in with the duress PIN does exactly the same work, and
+writes exactly the same columns, as one with the real PIN.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import vault
+from server.checkins.schedule import Schedule
+from server.models.checkins import CheckinEvent, CheckinPlan
+from server.models.content import Region
+from server.models.people import Subscriber, VaultUnavailable
+
+#: Wrong PINs in one period after which the period counts as missed.
+WRONG_PINS_MISS = 3
+#: PIN attempts (right or wrong, SMS or web) one plan accepts per hour.
+ATTEMPTS_PER_HOUR = 10
+PIN_DIGITS = range(4, 9)
+MAX_NAME = 40
+STAGE_TWO_DELAY = timedelta(hours=6)
+ALERT_LIFETIME = timedelta(days=3)
+
+
+class Status(enum.Enum):
+    """Where a plan is: being set up, running, paused, or stopped by the person."""
+
+    SETUP = "setup"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+class Checked(enum.Enum):
+    """What a PIN did. DURESS never leaves this module's callers' sight as anything but OK."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    LIMITED = "limited"
+    NO_PLAN = "no_plan"
+
+
+@dataclass
+class PlanSettings:
+    """What the person chose; sealed in `CheckinPlan.settings`."""
+
+    hours: int = 24
+    daily_at: str | None = None
+    zone: str = "UTC"
+    grace_minutes: int = 60
+    name: str = ""
+    message: str | None = None  # None: the neutral default text
+    stage_two: list[str] = field(default_factory=list)  # contact ids alerted later
+    ngo: bool = False
+    ngo_contact: str | None = None
+
+    @property
+    def schedule(self) -> Schedule:
+        """The schedule these settings describe."""
+        return Schedule(self.hours, self.daily_at, self.zone)
+
+    @property
+    def grace(self) -> timedelta:
+        """How long after the due time the alert waits."""
+        return timedelta(minutes=self.grace_minutes)
+
+
+@dataclass
+class PlanState:
+    """Where the plan is now; sealed in `CheckinPlan.state`."""
+
+    status: str = Status.SETUP.value
+    due: str | None = None  # ISO time the current period ends
+    reminded: bool = False
+    incident: str | None = None  # the open escalation's key, until the all-clear
+    stage: int = 0  # stages of the open incident already sent (1, 2)
+    alerted_at: str | None = None
+    alerted: list[str] = field(default_factory=list)  # contact ids alerted in the incident
+    # Closed incidents still owed an all-clear: {"incident": key, "to": [contact ids]}.
+    clear: list[dict[str, Any]] = field(default_factory=list)
+    escalate: str | None = None  # an incident to open at the next sweep (duress, wrong PINs)
+    wrong: int = 0
+    attempts_hour: str | None = None
+    attempts: int = 0
+    last_checkin: str | None = None
+    note: str | None = None  # the id of the person's last sealed note
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The end of the current period."""
+        return instant(self.due)
+
+
+def instant(text: str | None) -> datetime | None:
+    """An instant stored in plan state."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def iso(moment: datetime) -> str:
+    """A UTC instant to the minute, as stored in plan state."""
+    return moment.astimezone(UTC).replace(second=0, microsecond=0).isoformat()
+
+
+def settings_of(plan: CheckinPlan) -> PlanSettings:
+    """The plan's settings, unsealed."""
+    raw = plan.settings
+    return PlanSettings(**json.loads(raw)) if raw else PlanSettings()
+
+
+def state_of(plan: CheckinPlan) -> PlanState:
+    """The plan's state, unsealed."""
+    raw = plan.state
+    return PlanState(**json.loads(raw)) if raw else PlanState()
+
+
+def save(
+    plan: CheckinPlan, settings: PlanSettings | None = None, state: PlanState | None = None
+) -> None:
+    """Seal changed settings and state back into the plan."""
+    if settings is not None:
+        plan.settings = _json(asdict(settings))
+    if state is not None:
+        plan.state = _json(asdict(state))
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _vault(session: Session) -> vault.Vault:
+    found = session.info.get("vault")
+    if not isinstance(found, vault.Vault):
+        raise VaultUnavailable("this session was not opened by a Database with a Vault")
+    return found
+
+
+def plan_of(session: Session, subscriber: Subscriber, *, lock: bool = False) -> CheckinPlan | None:
+    """The person's plan (locked for update on PostgreSQL when asked)."""
+    query = select(CheckinPlan).where(CheckinPlan.subscriber_id == subscriber.id)
+    if lock:
+        query = query.with_for_update()
+    plan = session.scalar(query)
+    if plan is not None:
+        plan.subscriber = subscriber
+    return plan
+
+
+def status_of(plan: CheckinPlan | None) -> Status | None:
+    """The plan's status, None without a plan."""
+    return Status(state_of(plan).status) if plan is not None else None
+
+
+# --- Set-up -----------------------------------------------------------------------------------
+
+
+def begin(session: Session, subscriber: Subscriber, zone: str) -> CheckinPlan:
+    """Start (or restart) setting up: a plan that does nothing until it is activated."""
+    plan = plan_of(session, subscriber)
+    if plan is None:
+        plan = CheckinPlan(id=uuid.uuid4(), subscriber=subscriber)
+        session.add(plan)
+    plan.next_due_at = None
+    plan.pin = None
+    plan.duress = None
+    kept = settings_of(plan)
+    save(plan, PlanSettings(zone=zone, name=kept.name), PlanState())
+    return plan
+
+
+def zone_for(session: Session, subscriber: Subscriber) -> str:
+    """The time zone of the person's region, UTC when they have not chosen one."""
+    if not subscriber.region_slug:
+        return "UTC"
+    zone = session.scalar(select(Region.timezone).where(Region.slug == subscriber.region_slug))
+    return zone or "UTC"
+
+
+def valid_pin(text: str) -> str | None:
+    """The PIN in a reply (digits of any script already folded to ASCII), or None."""
+    cleaned = text.strip()
+    ok = cleaned.isascii() and cleaned.isdigit() and len(cleaned) in PIN_DIGITS
+    return cleaned if ok else None
+
+
+def set_pin(session: Session, plan: CheckinPlan, pin: str) -> None:
+    """Keep a slow hash of the check-in PIN (sealed as well)."""
+    plan.pin = _vault(session).hash_pin(pin)
+
+
+def set_duress(session: Session, plan: CheckinPlan, pin: str | None) -> bool:
+    """Keep the duress PIN's hash; False (nothing kept) when it is the check-in PIN."""
+    keys = _vault(session)
+    if pin is None:
+        plan.duress = None
+        return True
+    if keys.verify_pin(plan.pin, pin):
+        return False
+    plan.duress = keys.hash_pin(pin)
+    return True
+
+
+def activate(plan: CheckinPlan, now: datetime) -> datetime:
+    """Start the schedule: the first period ends at the next due time, which is returned."""
+    settings, state = settings_of(plan), state_of(plan)
+    due = settings.schedule.next_due(now)
+    state.status = Status.ACTIVE.value
+    state.due, state.reminded, state.wrong = iso(due), False, 0
+    save(plan, state=state)
+    plan.next_due_at = now  # the sweep schedules the reminder on its next pass
+    return due
+
+
+# --- Checking in ------------------------------------------------------------------------------
+
+
+def check_in(session: Session, plan: CheckinPlan | None, pin: str, now: datetime) -> Checked:
+    """Confirm the current period with a PIN.
+
+    Both hashes are always checked, and a right PIN and the duress PIN write the same event
+    and the same columns: what differs is sealed inside them. The sweep, told to look now,
+    clears an open alert after a real check-in and escalates after a duress one.
+    """
+    keys = _vault(session)
+    if plan is None or plan.pin is None:
+        keys.verify_pin(None, pin)
+        keys.verify_pin(None, pin)
+        return Checked.NO_PLAN
+    state = state_of(plan)
+    if not _attempt(state, now):
+        save(plan, state=state)
+        return Checked.LIMITED
+    real = keys.verify_pin(plan.pin, pin)
+    duress = keys.verify_pin(plan.duress, pin)
+    if not (real or duress) or state.status in (Status.SETUP.value, Status.STOPPED.value):
+        state.wrong += 1
+        missed = state.wrong == WRONG_PINS_MISS and state.incident is None
+        if missed and state.status == Status.ACTIVE.value:
+            state.escalate = f"w{_stamp(now)}"
+            plan.next_due_at = now
+        save(plan, state=state)
+        return Checked.WRONG
+    settings = settings_of(plan)
+    if duress:
+        state.escalate = f"d{_stamp(now)}"
+    elif state.incident is not None:
+        state.clear.append({"incident": state.incident, "to": state.alerted})
+        state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
+        state.escalate = None
+    state.wrong = 0
+    state.last_checkin = iso(now)
+    if state.status == Status.ACTIVE.value:
+        state.due = iso(settings.schedule.confirmed(state.due_at, now))
+        state.reminded = False
+    save(plan, state=state)
+    record(session, plan, "duress" if duress else "confirmed", now)
+    plan.next_due_at = now
+    return Checked.OK
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+
+
+def _attempt(state: PlanState, now: datetime) -> bool:
+    hour = iso(now.replace(minute=0))
+    if state.attempts_hour != hour:
+        state.attempts_hour, state.attempts = hour, 0
+    state.attempts += 1
+    return state.attempts <= ATTEMPTS_PER_HOUR
+
+
+def record(session: Session, plan: CheckinPlan, kind: str, now: datetime, **detail: Any) -> None:
+    """Add a sealed event to the plan's history."""
+    event = CheckinEvent(id=uuid.uuid4(), plan=plan, happened_on=now.date())
+    session.add(event)
+    event.detail = _json({"kind": kind, "at": iso(now), **detail})
+
+
+def events_of(session: Session, plan: CheckinPlan) -> list[dict[str, Any]]:
+    """The plan's history, unsealed, oldest first."""
+    rows = session.scalars(
+        select(CheckinEvent)
+        .where(CheckinEvent.plan_id == plan.id)
+        .order_by(CheckinEvent.happened_on)
+    ).all()
+    found = [json.loads(row.detail or "{}") for row in rows]
+    return sorted(found, key=lambda event: str(event.get("at")))
+
+
+def pause(session: Session, plan: CheckinPlan | None, pin: str, now: datetime) -> Checked:
+    """Pause with the PIN (the duress PIN seems to pause too, and alerts)."""
+    return _with_pin(session, plan, pin, now, Status.PAUSED)
+
+
+def stop(session: Session, plan: CheckinPlan | None, pin: str, now: datetime) -> Checked:
+    """Stop check-ins with the PIN (the duress PIN seems to stop them too, and alerts)."""
+    return _with_pin(session, plan, pin, now, Status.STOPPED)
+
+
+def _with_pin(
+    session: Session, plan: CheckinPlan | None, pin: str, now: datetime, status: Status
+) -> Checked:
+    if plan is None or status_of(plan) in (Status.SETUP, Status.STOPPED):
+        return check_in(session, None, pin, now)
+    checked = check_in(session, plan, pin, now)
+    if checked is Checked.OK:
+        state = state_of(plan)
+        state.status = status.value
+        save(plan, state=state)
+    return checked
+
+
+def resume(plan: CheckinPlan, now: datetime) -> datetime | None:
+    """Resume a paused plan: a new period starts now; None when it was not paused."""
+    if status_of(plan) is not Status.PAUSED:
+        return None
+    return activate(plan, now)

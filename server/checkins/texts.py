@@ -1,0 +1,102 @@
+"""What check-ins send outside a conversation, in the person's language: opt-ins, alerts...
+
+Texts for contacts say only what the person chose to share (the name contacts know them by,
+or their own words): never Refuge, the person's situation, or who else is told.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from babel.dates import format_datetime
+
+from server import i18n
+from server.checkins.schedule import zone_of
+from server.sms import segments
+
+#: A sweep renders many texts in a few languages: load each catalogue once per process.
+catalogue = functools.lru_cache(maxsize=32)(i18n.catalogue)
+
+
+def fits_one_text(text: str) -> bool:
+    """Whether a text goes out within the default segment budget of its encoding."""
+    cost = segments.measure(_prepared(text))
+    return cost.segments <= segments.default_budget(cost.encoding)
+
+
+def _prepared(text: str) -> str:
+    return segments.prepare(text, segments.AccentPolicy.TRANSLITERATE)
+
+
+def local_time(moment: datetime, zone: str, locale: str) -> str:
+    """A due time as the person reads it: their zone, their language ("Mon 09:00")."""
+    try:
+        return str(format_datetime(moment, "EEE HH:mm", tzinfo=zone_of(zone), locale=locale))
+    except (ValueError, LookupError):
+        return moment.astimezone(zone_of(zone)).strftime("%a %H:%M")
+
+
+def opt_in(locale: str, name: str) -> str:
+    """The one message a new contact receives, asking for their consent."""
+    t = catalogue(locale)
+    # Translators: sent to someone a person wants to alert if they go quiet. It must not
+    # mention Refuge, check-ins, danger or anyone else. %(name)s is how the person signs.
+    text = t.gettext(
+        "%(name)s asks if you will accept an occasional text from this number about them. "
+        "Reply YES to accept or NO to refuse. You will not be asked again."
+    )
+    return _prepared(text % {"name": name})
+
+
+def alert(locale: str, name: str, own: str | None) -> str:
+    """What a confirmed contact receives when the person misses a check-in (or is forced)."""
+    if own:
+        return _prepared(own)
+    t = catalogue(locale)
+    # Translators: the default alert to a trusted contact. Neutral: no Refuge, no danger words.
+    text = t.gettext(
+        "About %(name)s: they have not been in touch as planned. Please try to reach them."
+    )
+    return _prepared(text % {"name": name})
+
+
+def all_clear(locale: str, name: str) -> str:
+    """What everyone alerted receives when the person checks in again."""
+    t = catalogue(locale)
+    # Translators: sent after an alert, once the person checks in again. Neutral wording.
+    return _prepared(
+        t.gettext("About %(name)s: they are in touch again. Thank you.") % {"name": name}
+    )
+
+
+def partner_alert(locale: str, name: str, phone: str, note: str | None) -> str:
+    """What the person's NGO receives: who, how to reach them, and whether a note waits."""
+    t = catalogue(locale)
+    # Translators: sent to the person's NGO (their caseworkers), who know Refuge.
+    text = t.gettext(
+        "Refuge check-in alert: %(name)s (%(phone)s) missed a check-in or asked for help."
+    ) % {"name": name, "phone": phone}
+    if note:
+        # Translators: added to the NGO's alert; %(note)s is a short reference.
+        text += " " + t.gettext("Their sealed note %(note)s is in the notes export.") % {
+            "note": note
+        }
+    return _prepared(text)
+
+
+def reminder(locale: str, due: datetime, zone: str) -> str:
+    """The reminder before a due time."""
+    t = catalogue(locale)
+    text = t.gettext("Reminder: your check-in is due at %(time)s. Reply OK and your PIN.")
+    return _prepared(text % {"time": local_time(due, zone, locale)})
+
+
+def consent_told(locale: str, name: str, agreed: bool) -> str:
+    """The person told, neutrally, what a contact answered."""
+    t = catalogue(locale)
+    if agreed:
+        text = t.gettext("%(name)s agreed to be one of your contacts.")
+    else:
+        text = t.gettext("%(name)s will not be one of your contacts.")
+    return _prepared(text % {"name": name})

@@ -1,0 +1,52 @@
+"""What contacts, NGOs and people receive outside a conversation fits one text in every locale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from server.checkins import texts
+from server.config import DEFAULT_LOCALES
+from server.sms import segments
+
+DUE = datetime(2027, 3, 28, 6, 0, tzinfo=UTC)
+#: The longest name a person may give (40 characters), in a Latin and a Burmese spelling.
+NAMES = ("Amina Abdelrahman Mohammed Osman Khalifa", "အမီနာ " * 6 + "အမီနာ")
+
+
+def _within_budget(text: str) -> bool:
+    cost = segments.measure(text)
+    return cost.segments <= segments.default_budget(cost.encoding)
+
+
+@pytest.mark.parametrize("locale", DEFAULT_LOCALES)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_outbound_check_in_text_fits_its_budget(locale: str, name: str) -> None:
+    name = name[:40]
+    sent = [
+        texts.opt_in(locale, name),
+        texts.alert(locale, name, None),
+        texts.all_clear(locale, name),
+        texts.reminder(locale, DUE, "Europe/Kyiv"),
+        texts.consent_told(locale, name, agreed=True),
+        texts.consent_told(locale, name, agreed=False),
+        texts.partner_alert(locale, name, "+447700900801", "3fa2b9c1"),
+    ]
+    assert [text for text in sent if not _within_budget(text)] == []
+
+
+def test_the_neutral_texts_name_neither_refuge_nor_danger() -> None:
+    for text in (
+        texts.opt_in("en", "Amina"),
+        texts.alert("en", "Amina", None),
+        texts.all_clear("en", "Amina"),
+    ):
+        for word in ("Refuge", "check-in", "danger", "safe", "help"):
+            assert word.lower() not in text.lower()
+
+
+def test_a_custom_alert_longer_than_one_text_is_refused() -> None:
+    assert texts.fits_one_text("Call my sister Hana, she knows what to do.")
+    assert not texts.fits_one_text("x" * 400)
+    assert not texts.fits_one_text("မ" * 210)
