@@ -154,10 +154,10 @@ def country_of(e164: str) -> str | None:
     return None if country in (None, phonenumbers.UNKNOWN_REGION) else country
 
 
-def destination_allowed(allowed: frozenset[str], e164: str) -> bool:
+def destination_allowed(allowed: frozenset[str] | None, e164: str) -> bool:
     """Whether messages may go to this number under a country allow-list."""
     country = country_of(e164)
-    return country is not None and country in allowed
+    return country is not None and (allowed is None or country in allowed)
 
 
 # --- Claiming: what a worker may send now ---------------------------------------------------
@@ -300,7 +300,7 @@ def admit(
     settings: Settings,
     claim_id: uuid.UUID,
     now: datetime,
-    allowed: frozenset[str],
+    allowed: frozenset[str] | None,
 ) -> list[Job]:
     """The jobs for the rows this worker just claimed; rows that may not go are settled here
     (dropped: no consent, opted out, outside the allow-list, over a cap that drops) or put
@@ -363,7 +363,7 @@ def _admit(
     caps: _Caps,
     row: Outbox,
     now: datetime,
-    allowed: frozenset[str],
+    allowed: frozenset[str] | None,
 ) -> Job | None:
     """The job for a claimed row, or None when the row was settled or put back."""
     subscriber, contact = row.subscriber, row.contact

@@ -571,3 +571,22 @@ def test_a_messaging_service_sends_without_a_from_number(
     assert message.messaging_service_sid == service
     assert "From" not in message.form
     assert delivery.row("reminder").status is OutboxStatus.SENT
+
+
+def test_the_console_channel_shows_what_the_worker_would_send_to_any_number(
+    make_settings: Callable[..., Settings],
+) -> None:
+    from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel
+
+    settings = make_settings()  # development: the console channel, no allow-list set
+    app = create_app(settings)
+    database = db.get_database(app)
+    db.Base.metadata.create_all(database.engine)
+    console = app.extensions[CHANNEL_EXTENSION]
+    assert isinstance(console, ConsoleChannel)
+    delivery = Delivery(app, database, settings, None)  # type: ignore[arg-type]
+    alice = delivery.person()
+    delivery.queue(alice, "reminder", body="Time to check in.")
+    worker.Worker(database, settings, console).run_once(NOW)
+    assert [(m.to, m.body) for m in console.messages()] == [(ALICE, "Time to check in.")]
+    database.dispose()
