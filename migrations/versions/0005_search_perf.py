@@ -1,10 +1,11 @@
-"""search documents carry their resource's region, categories and languages
+"""search documents carry their resource's region, categories and languages; content version
 
 Revision ID: 0005s
 Revises: 0004
 Create Date: 2026-11-28
 """
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -20,6 +21,18 @@ COLUMNS = ('region_id', 'categories', 'languages')
 
 
 def upgrade() -> None:
+    # The content version (server.models.versions): one row, a random token that every
+    # write of content replaces, so that per-process caches of content know to start again.
+    op.create_table('content_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_content_versions'))
+    )
+    op.execute(
+        sa.text("INSERT INTO content_versions (id, token) VALUES (1, :token)").bindparams(
+            token=secrets.token_hex(16)
+        )
+    )
     op.add_column('search_documents', sa.Column('region_id', sa.Integer(), nullable=True))
     op.add_column('search_documents', sa.Column('categories', sa.Text(), server_default=' ', nullable=False))
     op.add_column('search_documents', sa.Column('languages', sa.Text(), server_default=' ', nullable=False))
@@ -42,3 +55,4 @@ def downgrade() -> None:
     # triggers that keep the FTS5 index in step with it.
     for name in reversed(COLUMNS):
         op.execute(f'ALTER TABLE search_documents DROP COLUMN {name}')
+    op.drop_table('content_versions')
