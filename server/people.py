@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from server import outbox, vault
@@ -36,10 +36,14 @@ def _vault(session: Session) -> vault.Vault:
     return found
 
 
+#: Built once: every inbound message looks its sender up.
+_BY_INDEX = select(Subscriber).where(Subscriber.phone_index == bindparam("index"))
+
+
 def find_subscriber(session: Session, phone: PhoneNumber) -> Subscriber | None:
     """The subscriber with this number, found through the blind index."""
     index = _vault(session).blind_index(phone.e164)
-    return session.scalar(select(Subscriber).where(Subscriber.phone_index == index))
+    return session.scalar(_BY_INDEX, {"index": index})
 
 
 def register_subscriber(

@@ -15,17 +15,17 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Select,
-    column,
+    bindparam,
     delete,
     exists,
     func,
     literal_column,
     select,
-    table,
-    text,
 )
 from sqlalchemy.orm import Session
 
+from server.content import search_sqlite
+from server.content.search_sqlite import MIN_TRIGRAM, facets
 from server.content.text import fold
 from server.models.content import (
     Category,
@@ -39,8 +39,6 @@ from server.models.content import (
 from server.models.search import SearchDocument
 from server.models.translations import Translation
 
-#: FTS5's trigram tokenizer matches terms of three characters or more; shorter ones filter.
-MIN_TRIGRAM = 3
 MAX_TERMS = 8
 #: Documents considered per search before filters and grouping: the best-ranked ones. An
 #: unfiltered search looks at a few times what it shows; a filtered one starts wider; either
@@ -49,6 +47,8 @@ MIN_CANDIDATES = 100
 CANDIDATE_FACTOR = 5
 MAX_CANDIDATES = 2000
 CANDIDATE_GROWTH = 8
+#: Resources whose filters are checked in the first batch (each later batch is twice as big).
+CHECK_BATCH = 50
 SHOWN_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
 
 
@@ -72,17 +72,20 @@ class Hit:
     score: float
 
 
+def _descendants_statement() -> Select[tuple[int]]:
+    below = select(Region.id).where(Region.id == bindparam("region_id")).cte(recursive=True)
+    child = select(Region.id).join(below, Region.parent_id == below.c.id)
+    below = below.union_all(child.where(Region.retired.is_(False)))
+    return select(below.c.id)
+
+
+#: One statement walks the hierarchy down: a search asks for it every time it has a region.
+_DESCENDANTS = _descendants_statement()
+
+
 def region_and_descendants(session: Session, region_id: int) -> list[int]:
-    """The region's id and the ids of every region below it."""
-    ids, frontier = [region_id], [region_id]
-    while frontier:
-        frontier = list(
-            session.scalars(
-                select(Region.id).where(Region.parent_id.in_(frontier), Region.retired.is_(False))
-            )
-        )
-        ids.extend(frontier)
-    return ids
+    """The region's id and the ids of every region below it (retired ones and theirs left out)."""
+    return list(session.scalars(_DESCENDANTS, {"region_id": region_id}))
 
 
 def index_resource(session: Session, resource: Resource) -> None:
@@ -108,9 +111,19 @@ def index_resource(session: Session, resource: Resource) -> None:
         )
     ):
         texts.setdefault(row.locale, []).append(row.text)
+    categories = facets([entry.category.value for entry in resource.categories])
+    languages = facets([entry.code for entry in resource.languages])
     for locale, parts in texts.items():
-        body = fold(" ".join([*parts, *shared]))
-        session.add(SearchDocument(resource_id=resource.id, locale=locale, body=body))
+        session.add(
+            SearchDocument(
+                resource_id=resource.id,
+                locale=locale,
+                body=fold(" ".join([*parts, *shared])),
+                region_id=resource.region_id,
+                categories=categories,
+                languages=languages,
+            )
+        )
 
 
 def reindex_all(session: Session, resources: Iterable[Resource]) -> int:
@@ -126,13 +139,24 @@ def _terms(query: str) -> list[str]:
     return fold(query).split()[:MAX_TERMS]
 
 
-def _filters(session: Session, query: ResourceQuery) -> list[ColumnElement[bool]]:
+def _filters(
+    session: Session, query: ResourceQuery, by_id: bool = False, regions: list[int] | None = None
+) -> list[ColumnElement[bool]]:
+    """The conditions a shown resource meets; `by_id` when resources are looked up by id.
+
+    Without table statistics SQLite guesses that an equality on an indexed column finds ten
+    rows, and would scan a whole region rather than look the candidates up by primary key;
+    `by_id` writes the region test as an expression no index answers.
+    """
     conditions: list[ColumnElement[bool]] = [
         Resource.retired.is_(False),
         Resource.status.in_(SHOWN_STATUSES),
     ]
     if query.region_id is not None:
-        conditions.append(Resource.region_id.in_(region_and_descendants(session, query.region_id)))
+        region = (Resource.region_id + 0) if by_id else Resource.region_id
+        if regions is None:
+            regions = region_and_descendants(session, query.region_id)
+        conditions.append(region.in_(regions))
     # Correlated EXISTS uses each table's primary key (resource_id first); an IN over a
     # subquery would scan the whole table on every search.
     if query.category is not None:
@@ -154,8 +178,10 @@ def _filters(session: Session, query: ResourceQuery) -> list[ColumnElement[bool]
 
 def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
     """Resources matching the query, best first; without text, ordered by name."""
-    conditions = _filters(session, query)
     terms = _terms(query.text)
+    if session.get_bind().dialect.name == "sqlite" and any(len(t) >= MIN_TRIGRAM for t in terms):
+        return _sqlite_hits(session, terms, query)
+    conditions = _filters(session, query)
     if not terms:
         rows = session.execute(
             select(Resource.id)
@@ -165,8 +191,6 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
             .offset(query.offset)
         )
         return [Hit(resource_id, 0.0) for (resource_id,) in rows]
-    if session.get_bind().dialect.name == "sqlite" and any(len(t) >= MIN_TRIGRAM for t in terms):
-        return _sqlite_hits(session, terms, conditions, query)
     filtered = any(value is not None for value in (query.region_id, query.category, query.language))
     hits: list[Hit] = []
     # The best `candidates` documents hold the best resources exactly: a resource left out
@@ -178,42 +202,65 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
     return hits
 
 
-def _sqlite_hits(
-    session: Session,
-    terms: list[str],
-    conditions: list[ColumnElement[bool]],
-    query: ResourceQuery,
-) -> list[Hit]:
-    """FTS5 matches, filtered in the same scan and ranked by BM25, best resources first.
+def _sqlite_hits(session: Session, terms: list[str], query: ResourceQuery) -> list[Hit]:
+    """FTS5 matches ranked best first, then the best-ranked resources checked against filters.
 
-    The filters join into the query that scans the FTS table, so only what passes them is
-    ranked; documents come back best first, and the first document of each resource is its
-    best. When fewer documents than asked for come back, every match has been seen.
+    The scan of the matches reads the FTS index and the matched documents only: a region,
+    category or language filter is tested on the documents' copies of those facts, so only
+    what passes is ranked; then the best-ranked resources are checked against the resources
+    themselves (retired, status, and the filters again), in growing batches. The first
+    document of each resource is its best; when fewer come back than asked for, every match
+    has been seen.
     """
-    long_terms = [term for term in terms if len(term) >= MIN_TRIGRAM]
-    match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
     wanted = query.limit + query.offset
+    regions = None if query.region_id is None else region_and_descendants(session, query.region_id)
+    conditions = _filters(session, query, by_id=True, regions=regions)
+    filters = search_sqlite.DocumentFilters(
+        regions, query.category.value if query.category else None, query.language
+    )
+    ranked = search_sqlite.ranking(session, terms, filters)
     documents = max(MIN_CANDIDATES, CANDIDATE_FACTOR * wanted)
+    checked: dict[str, bool] = {}
     while True:
-        rows = session.execute(
-            select(SearchDocument.resource_id, -func.bm25(literal_column("search_fts")))
-            .select_from(_FTS)
-            .join(SearchDocument, SearchDocument.id == _FTS.c.rowid)
-            .join(Resource, Resource.id == SearchDocument.resource_id)
-            .where(text("search_fts MATCH :match").bindparams(match=match))
-            .where(*_like_all([term for term in terms if len(term) < MIN_TRIGRAM]))
-            .where(*conditions)
-            .order_by(_FTS.c.rank)
-            .limit(documents)
-        ).all()
+        rows = ranked.rows(session, documents)
         best: dict[str, float] = {}
         for resource_id, score in rows:
-            best.setdefault(resource_id, float(score))
-        if len(best) >= wanted or len(rows) < documents:
+            best.setdefault(resource_id, score)
+        shown = _shown(session, list(best), conditions, wanted, checked)
+        if len(shown) >= wanted or len(rows) < documents:
             break
         documents *= CANDIDATE_GROWTH
-    ranked = list(best.items())[query.offset : query.offset + query.limit]
-    return [Hit(resource_id, score) for resource_id, score in ranked]
+    page = shown[query.offset : query.offset + query.limit]
+    return [Hit(resource_id, best[resource_id]) for resource_id in page]
+
+
+def _shown(
+    session: Session,
+    candidates: list[str],
+    conditions: list[ColumnElement[bool]],
+    wanted: int,
+    checked: dict[str, bool],
+) -> list[str]:
+    """The candidates that pass the filters, in order, up to `wanted` of them.
+
+    Candidates are checked in batches that double in size, so a filter that lets most through
+    costs one small query, and one that rejects most still ends in a few; `checked` remembers
+    the answers across the caller's widening rounds.
+    """
+    shown: list[str] = []
+    position, batch = 0, max(CHECK_BATCH, 2 * wanted)
+    while len(shown) < wanted and position < len(candidates):
+        chunk = candidates[position : position + batch]
+        unknown = [resource_id for resource_id in chunk if resource_id not in checked]
+        if unknown:
+            passed = set(
+                session.scalars(select(Resource.id).where(Resource.id.in_(unknown), *conditions))
+            )
+            checked.update({resource_id: resource_id in passed for resource_id in unknown})
+        shown.extend(resource_id for resource_id in chunk if checked[resource_id])
+        position += len(chunk)
+        batch *= 2
+    return shown[:wanted]
 
 
 def _candidate_steps(wanted: int, filtered: bool) -> list[int | None]:
@@ -245,37 +292,15 @@ def _ranked_hits(
     return [Hit(row.resource_id, float(row.score)) for row in session.execute(statement)]
 
 
+def _sqlite_ranked(terms: list[str], candidates: int | None) -> Select[Any, Any]:
+    """Only terms too short for the trigram index: every document holding them, unranked."""
+    return select(SearchDocument.resource_id, literal_column("1.0", Float).label("score")).where(
+        *_like_all(terms)
+    )
+
+
 def _like_all(terms: list[str]) -> list[ColumnElement[bool]]:
     return [SearchDocument.body.contains(term, autoescape=True) for term in terms]
-
-
-#: The FTS5 table, as far as SQLAlchemy needs to know it (it is not part of the metadata).
-_FTS = table("search_fts", column("rowid"), column("rank"))
-
-
-def _sqlite_ranked(terms: list[str], candidates: int | None) -> Select[Any, Any]:
-    long_terms = [term for term in terms if len(term) >= MIN_TRIGRAM]
-    if not long_terms:
-        return select(
-            SearchDocument.resource_id, literal_column("1.0", Float).label("score")
-        ).where(*_like_all(terms))
-    match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
-    # bm25() must run in the query that scans the FTS table; the LIMIT keeps SQLite from
-    # flattening it into the grouping query, and bounds the candidates to the best ones.
-    fts = (
-        select(
-            SearchDocument.resource_id.label("resource_id"),
-            (-func.bm25(literal_column("search_fts"))).label("score"),
-        )
-        .select_from(_FTS)
-        .join(SearchDocument, SearchDocument.id == _FTS.c.rowid)
-        .where(text("search_fts MATCH :match").bindparams(match=match))
-        .where(*_like_all([term for term in terms if len(term) < MIN_TRIGRAM]))
-        .order_by(_FTS.c.rank)
-        .limit(candidates if candidates is not None else -1)
-        .subquery()
-    )
-    return select(fts.c.resource_id, fts.c.score)
 
 
 def _postgres_ranked(terms: list[str]) -> Select[Any, Any]:

@@ -9,6 +9,7 @@ from server.models import (
     people,
     search,
     translations,
+    versions,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "people",
     "search",
     "translations",
+    "versions",
 ]

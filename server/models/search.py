@@ -7,7 +7,7 @@ migration and, in tests, by the DDL attached here.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, ForeignKey, Index, String, Text, event
+from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base
@@ -27,6 +27,13 @@ class SearchDocument(Base):
     )
     locale: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
+    # Copies of what search filters on, kept beside the text so that a filtered search reads
+    # no other table for each match; the resource stays the authority, and every hit is
+    # checked against it. Categories and language codes are space-separated, with a space at
+    # each end (" medical shelter ", " " for none), so one is found with instr().
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    categories: Mapped[str] = mapped_column(Text, server_default=" ")
+    languages: Mapped[str] = mapped_column(Text, server_default=" ")
 
 
 Index(

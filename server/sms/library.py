@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from babel import Locale
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from server.models.bulletins import Bulletin
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Category, PhoneKind, Region, Resource
 from server.models.translations import Translation
+from server.models.versions import current as current_version
 from server.sms.port import (
     BulletinLine,
     ChecklistLine,
@@ -32,6 +34,43 @@ from server.sms.port import (
 )
 
 SUMMARY_CHARACTERS = 220
+#: Answers kept per process at most; past it the store starts again (it refills in a few turns).
+SHARED_ANSWERS = 4096
+
+T = TypeVar("T")
+
+
+class SharedAnswers:
+    """Content answers shared by every turn in this process, for one content version.
+
+    Keyed by the content version token (`server.models.versions`), which every write of
+    content replaces in its own transaction: the first turn that reads a new token starts an
+    empty store. Only answers that depend on content, the settings and the day are kept;
+    anything that depends on the time of day (bulletins) or on what the person wrote (context
+    notes) is read every time. Values are immutable (tuples of frozen dataclasses).
+    """
+
+    def __init__(self) -> None:
+        self.version: str | None = None
+        self.answers: dict[Hashable, Any] = {}
+
+    def get(self, version: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """The answer for `key` under `version`, computed and kept when not known yet."""
+        if version != self.version:
+            self.version, self.answers = version, {}
+        try:
+            found: T = self.answers[key]
+        except KeyError:
+            found = compute()
+            if version == self.version:  # not replaced meanwhile by a newer version
+                if len(self.answers) >= SHARED_ANSWERS:
+                    self.answers = {}
+                self.answers[key] = found
+        return found
+
+
+#: This process's shared answers (a gunicorn worker is one process).
+SHARED = SharedAnswers()
 
 
 class Library:
@@ -48,6 +87,15 @@ class Library:
         self._regions: dict[str, Region | None] = {}
         self._has_children: dict[int, bool] = {}
         self._step_translations: dict[tuple[str, str], dict[Key, Translation]] = {}
+        self._version: str | bool | None = False  # False: not read yet this turn
+
+    def _shared(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """A content answer from this process's shared store, or computed (and kept)."""
+        if self._version is False:
+            self._version = current_version(self.session)
+        if not isinstance(self._version, str):  # no version row: nothing can be kept
+            return compute()
+        return SHARED.get(self._version, (self.localization, *key), compute)
 
     def _wanted(self, locale: str, source: str) -> tuple[str, ...]:
         """The locales looked at before the source text: none when the reader reads it."""
@@ -109,6 +157,12 @@ class Library:
 
     def regions(self, parent: str | None, locale: str) -> list[RegionChoice]:
         """The regions one level below `parent` (the countries when None)."""
+        found = self._shared(
+            ("regions", parent, locale), lambda: tuple(self._read_regions(parent, locale))
+        )
+        return list(found)
+
+    def _read_regions(self, parent: str | None, locale: str) -> list[RegionChoice]:
         above = self._region(parent)
         below = queries.region_choices(self.session, above)
         for region in below:
@@ -119,6 +173,9 @@ class Library:
 
     def region(self, slug: str, locale: str) -> RegionChoice | None:
         """One region by slug."""
+        return self._shared(("region", slug, locale), lambda: self._read_region(slug, locale))
+
+    def _read_region(self, slug: str, locale: str) -> RegionChoice | None:
         region = self._region(slug)
         return self._region_choices([region], locale)[0] if region else None
 
@@ -134,6 +191,15 @@ class Library:
         self, region: str, category: str | None, locale: str, offset: int, limit: int
     ) -> list[ResourceLine]:
         """Verified resources in and below a region, stale ones flagged or hidden by region."""
+        key = ("resources", region, category, locale, offset, limit, self.today)
+        found = self._shared(
+            key, lambda: tuple(self._read_resources(region, category, locale, offset, limit))
+        )
+        return list(found)
+
+    def _read_resources(
+        self, region: str, category: str | None, locale: str, offset: int, limit: int
+    ) -> list[ResourceLine]:
         place = self._region(region)
         if place is None:
             return []
@@ -213,6 +279,11 @@ class Library:
 
     def checklists(self, locale: str) -> list[ChecklistLine]:
         """Every current checklist in menu order."""
+        return list(
+            self._shared(("checklists", locale), lambda: tuple(self._read_checklists(locale)))
+        )
+
+    def _read_checklists(self, locale: str) -> list[ChecklistLine]:
         rows = list(
             self.session.scalars(
                 select(Checklist)
@@ -237,6 +308,10 @@ class Library:
 
     def step(self, checklist: str, index: int, locale: str) -> StepLine | None:
         """Step `index` (1-based) of a checklist, its SMS text in the locale."""
+        key = ("step", checklist, index, locale)
+        return self._shared(key, lambda: self._read_step(checklist, index, locale))
+
+    def _read_step(self, checklist: str, index: int, locale: str) -> StepLine | None:
         guide = self.session.get(Checklist, checklist, options=[joinedload(Checklist.steps)])
         if guide is None or guide.retired or not 1 <= index <= len(guide.steps):
             return None
@@ -275,18 +350,24 @@ class Library:
 
     def language_names(self) -> list[tuple[str, str]]:
         """Every offered language named in itself (Rohingya in the Latin script it is texted in)."""
-        names = []
-        for code in self.localization.locales:
-            locale = parse_tag(code)
-            script = self.localization.script(code)
-            if locale is None:
-                continue
-            if script and script != locale.script:
-                name = Locale("en").languages.get(locale.language, code)
-            else:
-                name = locale.get_display_name(locale) or code
-            names.append((code, str(name)))
-        return names
+        return list(_language_names(self.localization))
+
+
+@functools.lru_cache(maxsize=16)
+def _language_names(localization: Localization) -> tuple[tuple[str, str], ...]:
+    """The offered languages' own names: settings and CLDR data only, the same all day."""
+    names = []
+    for code in localization.locales:
+        locale = parse_tag(code)
+        script = localization.script(code)
+        if locale is None:
+            continue
+        if script and script != locale.script:
+            name = Locale("en").languages.get(locale.language, code)
+        else:
+            name = locale.get_display_name(locale) or code
+        names.append((code, str(name)))
+    return tuple(names)
 
 
 @functools.lru_cache(maxsize=512)

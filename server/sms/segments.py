@@ -103,8 +103,22 @@ class Measure:
     segments: int
 
 
+#: Any character GSM-7 cannot send, and those it sends through the extension table.
+_NOT_GSM7 = re.compile("[^" + re.escape("".join(sorted(GSM7_BASIC | GSM7_EXTENSION))) + "]")
+_GSM7_ESCAPED = re.compile("[" + re.escape("".join(sorted(GSM7_EXTENSION))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def measure(text: str) -> Measure:
     """The encoding and number of segments an SMS of this text costs."""
+    # Most replies fit one segment: counted without walking the text character by character.
+    if _NOT_GSM7.search(text) is None:
+        encoding: Encoding = "GSM-7"
+        units = len(text) + len(_GSM7_ESCAPED.findall(text))
+    else:
+        encoding, units = "UCS-2", len(text) + len(_ASTRAL.findall(text))  # as _ucs2_costs
+    if units <= _limits(encoding)[0]:
+        return Measure(encoding, units, 1 if text else 0)
     encoding, costs = _costs(text)
     return Measure(encoding, sum(costs), len(_segment_ends(costs, *_limits(encoding))))
 
