@@ -1,4 +1,4 @@
-"""Migration 0005s copies each resource's region, categories and languages to its documents."""
+"""Migration 0007 copies each resource's region, categories and languages to its documents."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from server import db, schema
 
-BEFORE, AFTER = "0004", "0005s"
+BEFORE, AFTER = "0006", "0007"
 ROWS = (
     "INSERT INTO regions (id, slug, kind, name, country_code, timezone, default_locale) "
     "VALUES (7, 'camp', 'site', 'Camp', 'SD', 'Africa/Khartoum', 'ar')",

@@ -35,10 +35,8 @@ def database(app: Flask, content: Path) -> db.Database:
     return database
 
 
-@pytest.fixture
-def sqlite_only(database: db.Database) -> None:
-    if database.engine.dialect.name != "sqlite":
-        pytest.skip("FTS5 ranking (PostgreSQL ranks by trigram similarity)")
+#: FTS5's ranking is SQLite's; PostgreSQL ranks by trigram similarity (tested in test_search).
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def region_id(session: Session, slug: str) -> int:
@@ -107,9 +105,8 @@ def add_ranked(session: Session) -> None:
         add(session, f"neither-{number}", "a service" + FILLER)
 
 
-def test_more_occurrences_and_shorter_documents_rank_first(
-    database: db.Database, sqlite_only: None
-) -> None:
+@sqlite_only
+def test_more_occurrences_and_shorter_documents_rank_first(database: db.Database) -> None:
     with database.session() as session:
         add(session, "short", "kettle")
         add(session, "long", "kettle" + FILLER)
@@ -119,8 +116,9 @@ def test_more_occurrences_and_shorter_documents_rank_first(
     assert found.index("twice-long") < found.index("long")
 
 
+@sqlite_only
 def test_both_rankings_put_several_terms_in_the_same_order(
-    database: db.Database, sqlite_only: None, monkeypatch: pytest.MonkeyPatch
+    database: db.Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with database.session() as session:
         add_ranked(session)
@@ -135,8 +133,9 @@ def test_both_rankings_put_several_terms_in_the_same_order(
     assert computed.index("kettle-twice") < computed.index("lantern-twice")
 
 
+@sqlite_only
 def test_scores_of_the_computed_ranking_are_positive_and_descending(
-    database: db.Database, sqlite_only: None, computed_bm25: None
+    database: db.Database, computed_bm25: None
 ) -> None:
     with database.session() as session:
         add_ranked(session)

@@ -1,7 +1,7 @@
 """search documents carry their resource's region, categories and languages; content version
 
-Revision ID: 0005s
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-28
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0005s'
-down_revision: str | None = '0004'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
