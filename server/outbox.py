@@ -107,7 +107,7 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "priority": PRIORITY[message.kind],
         "status": OutboxStatus.PENDING,
         "dedupe_key": message.cause,
-        "body_ct": vault.encrypt_field(
+        "body": vault.encrypt_field(
             message.subscriber.data_key(),
             message.body,
             Outbox.__tablename__,
@@ -120,13 +120,25 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "sender": sender_for(message.subscriber, message.contact),
         "created_on": message.not_before.date(),
     }
-    statement = (
-        _insert_for(session)(Outbox)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Outbox.id)
-    )
-    return session.execute(statement).first() is not None
+    return session.execute(_enqueue_statement(session), values).first() is not None
+
+
+_ENQUEUE: dict[str, Any] = {}
+
+
+def _enqueue_statement(session: Session) -> Any:
+    """The INSERT that skips a known cause, built once per backend (building it costs more
+    than running it)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _ENQUEUE:
+        table = Outbox.__table__
+        assert isinstance(table, Table)
+        _ENQUEUE[dialect] = (
+            _insert_for(session)(table)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(table.c.id)
+        )
+    return _ENQUEUE[dialect]
 
 
 def queued(session: Session, cause: str) -> Outbox | None:
