@@ -111,7 +111,8 @@ class Worker:
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
-        self.purge(clock(), report, forced=now is not None)
+        if now is None:  # a drill at another time must never purge people as if inactive
+            self.purge(clock(), report)
         return report
 
     def run_forever(self) -> None:
@@ -134,6 +135,12 @@ class Worker:
                 log.warning(
                     "worker pass failed on the database (%s); retrying", type(error).__name__
                 )
+                self.stopping.wait(pause)
+                pause = min(pause * 2, MAX_ERROR_PAUSE)
+                continue
+            except Exception as error:
+                # A bug must not stop every later message: say what broke (no message data).
+                log.error("worker pass failed (%s); retrying", type(error).__name__)
                 self.stopping.wait(pause)
                 pause = min(pause * 2, MAX_ERROR_PAUSE)
                 continue
@@ -293,9 +300,9 @@ class Worker:
                 result = sweep(session, self.settings, now)
             report.swept += int(getattr(result, "queued", 0) or 0)
 
-    def purge(self, now: datetime, report: PassReport, *, forced: bool = False) -> None:
+    def purge(self, now: datetime, report: PassReport) -> None:
         """Delete what is kept past retention, at most once per PURGE_EVERY."""
-        if not forced and self._last_purge and now - self._last_purge < PURGE_EVERY:
+        if self._last_purge and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
         with self.database.session() as session:

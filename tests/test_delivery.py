@@ -590,3 +590,28 @@ def test_the_console_channel_shows_what_the_worker_would_send_to_any_number(
     worker.Worker(database, settings, console).run_once(NOW)
     assert [(m.to, m.body) for m in console.messages()] == [(ALICE, "Time to check in.")]
     database.dispose()
+
+
+def test_a_drill_far_ahead_purges_nobody(delivery: Delivery) -> None:
+    alice = delivery.person()
+    delivery.worker().run_once(NOW + timedelta(days=400))  # long past the inactivity limit
+    with delivery.database.session() as session:
+        assert session.get(Subscriber, alice) is not None
+
+
+def test_a_pass_that_breaks_does_not_end_the_worker(
+    delivery: Delivery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = delivery.worker()
+    passes = []
+
+    def broken(now=None):  # type: ignore[no-untyped-def]
+        passes.append(now)
+        if len(passes) >= 2:
+            sender.stopping.set()
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(worker, "IDLE_SECONDS", 0.01)
+    monkeypatch.setattr(sender, "run_once", broken)
+    sender.run_forever()
+    assert len(passes) == 2
