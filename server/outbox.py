@@ -780,8 +780,11 @@ def reconciled(
         )
         is None
     ]
+    # The text decides when the provider shows it; only when it hides every text (Message
+    # Redaction) does a single unclaimed message to the number stand for this attempt.
     exact = [message for message in fresh if message.body == job.message.body]
-    match = exact[0] if exact else (fresh[0] if len(fresh) == 1 else None)
+    redacted = all(not message.body for message in fresh)
+    match = exact[0] if exact else (fresh[0] if redacted and len(fresh) == 1 else None)
     if match is not None:
         _remember_provider_id(session, row, match.provider_id, now)
         row.status = OutboxStatus.SENT

@@ -615,3 +615,20 @@ def test_a_pass_that_breaks_does_not_end_the_worker(
     monkeypatch.setattr(sender, "run_once", broken)
     sender.run_forever()
     assert len(passes) == 2
+
+
+def test_another_message_to_the_same_number_is_not_taken_for_a_lost_one(
+    delivery: Delivery,
+) -> None:
+    alice = delivery.person()
+    delivery.queue(alice, "lost", kind=OutboxKind.ALERT, body="The lost one")
+    delivery.fake.fail_next("reset")  # never reached the provider
+    sender = delivery.worker()
+    sender.run_once(NOW)
+    # Meanwhile something else reached Alice (sent outside this row's knowledge).
+    from tests.fake_twilio import sdk_client
+
+    sdk_client(delivery.fake).messages.create(to=ALICE, from_=SENDER, body="Something else")
+    report = sender.run_once(NOW + timedelta(seconds=5))
+    assert (report.reconciled, report.resent) == (0, 1)
+    assert sorted(m.body for m in delivery.fake.sent()) == ["Something else", "The lost one"]
