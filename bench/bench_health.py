@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -12,8 +11,10 @@ from bench.harness import (
     clean_env,
     interleave,
     measure_rps,
+    rps_probe,
     run_refuge,
     serve_gunicorn,
+    sqlite_refuge_env,
 )
 
 WORKERS = 2
@@ -23,37 +24,21 @@ ROUND_SECONDS = 2.0
 WARMUP_SECONDS = 1.0
 
 
-def refuge_env(instance: Path) -> dict[str, str]:
-    """A clean environment for Refuge with its instance and SQLite database in `instance`."""
-    return clean_env(
-        {
-            "REFUGE_INSTANCE_PATH": str(instance),
-            "REFUGE_DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}",
-        }
-    )
-
-
-def _rps(url: str) -> Callable[[], float]:
-    def measure() -> float:
-        load = measure_rps(url, seconds=ROUND_SECONDS, concurrency=CONCURRENCY)
-        if load.errors:
-            raise RuntimeError(f"{url}: {load.errors} failed requests of {load.ok + load.errors}")
-        return load.rps
-
-    return measure
-
-
 def run() -> list[Result]:
     """Serve both apps identically, load them alternately and compare the median rates."""
     with tempfile.TemporaryDirectory(prefix="refuge-bench-") as tmp, ExitStack() as stack:
-        env = refuge_env(Path(tmp))
+        env = sqlite_refuge_env(Path(tmp))
         run_refuge(env, "db", "upgrade")
         ours = stack.enter_context(serve_gunicorn("server.wsgi:app", env, WORKERS))
         bare = stack.enter_context(serve_gunicorn("bench.bare_app:app", clean_env(), WORKERS))
         ours_url, bare_url = f"{ours}/healthz", f"{bare}/healthz"
         for url in (ours_url, bare_url):  # every worker has imported its app and warmed up
             measure_rps(url, seconds=WARMUP_SECONDS, concurrency=CONCURRENCY)
-        ours_rps, bare_rps = interleave(_rps(ours_url), _rps(bare_url), rounds=ROUNDS)
+        ours_rps, bare_rps = interleave(
+            rps_probe(ours_url, ROUND_SECONDS, CONCURRENCY),
+            rps_probe(bare_url, ROUND_SECONDS, CONCURRENCY),
+            rounds=ROUNDS,
+        )
     return [
         Result(
             figure="GET /healthz",

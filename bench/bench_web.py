@@ -14,7 +14,6 @@ import shutil
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -24,8 +23,10 @@ from bench.harness import (
     clean_env,
     interleave,
     measure_rps,
+    rps_probe,
     run_refuge,
     serve_gunicorn,
+    sqlite_refuge_env,
 )
 
 WORKERS = 2
@@ -43,26 +44,6 @@ ROUTES = {
     "secure page": "/{locale}/secure",
     "about page": "/{locale}/about",
 }
-
-
-def refuge_env(instance: Path) -> dict[str, str]:
-    """A clean environment for Refuge with its instance and SQLite database in `instance`."""
-    return clean_env(
-        {
-            "REFUGE_INSTANCE_PATH": str(instance),
-            "REFUGE_DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}",
-        }
-    )
-
-
-def _rps(url: str) -> Callable[[], float]:
-    def measure() -> float:
-        load = measure_rps(url, seconds=ROUND_SECONDS, concurrency=CONCURRENCY)
-        if load.errors:
-            raise RuntimeError(f"{url}: {load.errors} failed requests of {load.ok + load.errors}")
-        return load.rps
-
-    return measure
 
 
 def _get(url: str) -> bytes:
@@ -114,7 +95,7 @@ def page_weights(base: str) -> list[Result]:
 def run() -> list[Result]:
     """Serve Refuge (demo content) and the bare app identically; measure rates and weights."""
     with tempfile.TemporaryDirectory(prefix="refuge-bench-") as tmp, ExitStack() as stack:
-        env = refuge_env(Path(tmp))
+        env = sqlite_refuge_env(Path(tmp))
         content = Path(tmp) / "content"
         shutil.copytree(REPO_ROOT / "content", content)
         run_refuge(env, "db", "upgrade")
@@ -131,7 +112,11 @@ def run() -> list[Result]:
         ):
             for each in (url, bare_url):  # every worker has imported its app and warmed up
                 measure_rps(each, seconds=WARMUP_SECONDS, concurrency=CONCURRENCY)
-            ours_rps, bare_rps = interleave(_rps(url), _rps(bare_url), rounds=ROUNDS)
+            ours_rps, bare_rps = interleave(
+                rps_probe(url, ROUND_SECONDS, CONCURRENCY),
+                rps_probe(bare_url, ROUND_SECONDS, CONCURRENCY),
+                rounds=ROUNDS,
+            )
             results.append(
                 Result(figure, "req/s", round(ours_rps, 1), round(bare_rps, 1), RPS_GOAL)
             )

@@ -181,6 +181,28 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def sqlite_refuge_env(instance: Path) -> dict[str, str]:
+    """A clean environment for Refuge with its instance and SQLite database in `instance`."""
+    return clean_env(
+        {
+            "REFUGE_INSTANCE_PATH": str(instance),
+            "REFUGE_DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}",
+        }
+    )
+
+
+def rps_probe(url: str, seconds: float, concurrency: int) -> Callable[[], float]:
+    """A measurement of `url`'s requests per second, for `interleave`; any failure raises."""
+
+    def measure() -> float:
+        load = measure_rps(url, seconds=seconds, concurrency=concurrency)
+        if load.errors:
+            raise RuntimeError(f"{url}: {load.errors} failed requests of {load.ok + load.errors}")
+        return load.rps
+
+    return measure
+
+
 def venv_script(name: str) -> Path:
     """A console script installed next to the running interpreter (gunicorn, refuge, ...)."""
     return Path(sys.executable).parent / name

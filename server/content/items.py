@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from server.content.queries import PublicLocation
 from server.models.content import PhoneKind
 
 
@@ -29,19 +30,6 @@ class PhoneItem:
 
 
 @dataclass(frozen=True)
-class PlaceItem:
-    """Where to go; a confidential place has only its call-first phone."""
-
-    name: str | None
-    address: str | None
-    city: str | None
-    latitude: float | None
-    longitude: float | None
-    confidential: bool
-    call_first_phone: str | None
-
-
-@dataclass(frozen=True)
 class ResourceItem:
     """A resource as shown: localized text, how to reach it, and how fresh its check is."""
 
@@ -54,7 +42,7 @@ class ResourceItem:
     categories: tuple[str, ...]
     languages: tuple[str, ...]
     phones: tuple[PhoneItem, ...]
-    places: tuple[PlaceItem, ...]
+    places: tuple[PublicLocation, ...]  # confidential ones: call-first phone only
     url: str | None
     status: str
     verified_on: date

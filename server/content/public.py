@@ -20,7 +20,6 @@ from server.content.items import (
     BulletinItem,
     ChecklistItem,
     PhoneItem,
-    PlaceItem,
     RegionItem,
     ResourceItem,
     ResourcePage,
@@ -220,18 +219,7 @@ class Shelf:
                     phones=tuple(
                         PhoneItem(p.number, p.kind.value, p.description) for p in row.phones
                     ),
-                    places=tuple(
-                        PlaceItem(
-                            p.name,
-                            p.address,
-                            p.city,
-                            p.latitude,
-                            p.longitude,
-                            p.confidential,
-                            p.call_first_phone,
-                        )
-                        for p in view.locations
-                    ),
+                    places=view.locations,
                     url=row.url,
                     status=row.status.value,
                     verified_on=view.verified_on,
