@@ -226,7 +226,13 @@ SCHEMAS: Schema = {
 }
 
 
+#: Every string parameter: the API refuses NUL characters (400 bad_parameter), so says so.
+NO_NUL = "^[^\\u0000]*$"
+
+
 def _param(name: str, schema: Schema, description: str, where: str = "query") -> Schema:
+    if schema.get("type") == "string":
+        schema = {**schema, "pattern": NO_NUL}
     return {
         "name": name,
         "in": where,
