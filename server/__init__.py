@@ -8,7 +8,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from server import db, i18n, logs, vault
-from server.config import Settings, from_environment
+from server.config import SETTINGS_EXTENSION, Settings, from_environment
 from server.sms import channels, webhook
 from server.web import api, checkin, errors, hardening, health, pages, simulator
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         JSON_SORT_KEYS=False,
     )
-    app.extensions["refuge.settings"] = settings
+    app.extensions[SETTINGS_EXTENSION] = settings
 
     keys = vault.Vault(settings.master_keys, settings.index_key)
     db.init_app(app, db.Database(settings.database_url, keys))

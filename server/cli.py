@@ -27,7 +27,7 @@ from server import (
     schema,
     worker,
 )
-from server.config import ConfigError, Settings, from_environment
+from server.config import ConfigError, app_settings, from_environment
 from server.content.schema import ContentError
 from server.db import Database, get_database
 from server.sms import channels
@@ -38,11 +38,6 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
     def address_string(self) -> str:
         return "-"
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
 
 
 @contextmanager
@@ -106,7 +101,7 @@ def db_revision(message: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def demo(host: str, port: int) -> None:
     """Migrate, load the demo content and serve Refuge for a look around (development only)."""
-    settings = _settings()
+    settings = app_settings()
     if settings.production:
         raise click.ClickException("`refuge demo` is for development; serve with gunicorn")
     database = get_database()
@@ -147,7 +142,7 @@ def worker_command(once: bool, now_text: str | None) -> None:
     now = _moment(now_text) if now_text else None
     if now is not None and not once:
         raise click.UsageError("--now runs one pass as if at that time; add --once")
-    settings = _settings()
+    settings = app_settings()
     database = get_database()
     runner = worker.Worker(
         database, settings, channels.make_channel(settings), sweeps=worker.default_sweeps()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
 from server import i18n_status
-from server.config import Settings
+from server.config import app_settings
 from server.content import store
 from server.content.translation_files import (
     FUZZY_FLAG,
@@ -23,14 +23,9 @@ from server.content.translation_files import (
 from server.db import get_database
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
-
-
 def _configured(locale: str) -> str:
     """The locale as stored, refused unless this instance serves it."""
-    locales = _settings().localization.locales
+    locales = app_settings().localization.locales
     normal = locale.replace("-", "_")
     if normal not in locales:
         raise click.ClickException(
@@ -57,7 +52,7 @@ def i18n_group() -> None:
 def status_command(json_output: bool) -> None:
     """Show per locale: UI and content coverage, stale and draft translations, SMS cost."""
     with get_database().session() as session:
-        rows = i18n_status.status(session, _settings())
+        rows = i18n_status.status(session, app_settings())
     click.echo(i18n_status.as_json(rows) if json_output else i18n_status.format_table(rows))
 
 

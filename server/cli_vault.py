@@ -10,17 +10,12 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from server import people, vault
-from server.config import Settings
+from server.config import app_settings
 from server.db import get_database
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
 
 
 @click.group("keys", cls=AppGroup)
@@ -137,7 +132,7 @@ def notes_open(key_file: Path, export: TextIO) -> None:
 def purge_command() -> None:
     """Delete what is kept past its retention period (inactive people are crypto-shredded)."""
     with get_database().session() as session:
-        report = people.purge(session, _settings().retention)
+        report = people.purge(session, app_settings().retention)
     for kind, count in report.as_dict().items():
         click.echo(f"{kind}: {count} deleted")
 

@@ -19,6 +19,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
+from flask import Flask, current_app
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -311,6 +312,16 @@ def load_config(env: Mapping[str, str]) -> Settings:
         delivery=_delivery(get),
     )
     _check_twilio(settings)
+    return settings
+
+
+#: Where an app keeps its Settings (`app.extensions[SETTINGS_EXTENSION]`).
+SETTINGS_EXTENSION = "refuge.settings"
+
+
+def app_settings(app: Flask | None = None) -> Settings:
+    """The Settings of an app built by `create_app` (the current one by default)."""
+    settings: Settings = (app or current_app).extensions[SETTINGS_EXTENSION]
     return settings
 
 

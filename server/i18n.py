@@ -19,9 +19,11 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 from flask_babel import Babel
 from markupsafe import Markup, escape
+
+from server.config import app_settings
 
 DEFAULT_LOCALE = "en"
 #: The pseudo-locale tests use to find untranslated or truncated text (development only).
@@ -132,7 +134,7 @@ def ltr(value: object) -> Markup:
 
 def available_locales(app: Flask | None = None) -> tuple[str, ...]:
     """The locales this instance serves (the pseudo-locale too, in development)."""
-    settings = (app or current_app).extensions["refuge.settings"]
+    settings = app_settings(app)
     locales = tuple(settings.localization.locales)
     return (*locales, PSEUDO_LOCALE) if not settings.production else locales
 
@@ -146,7 +148,7 @@ def select_locale() -> str:
 
 
 def _expose_locale() -> None:
-    settings = current_app.extensions["refuge.settings"]
+    settings = app_settings()
     view_args = request.view_args or {}
     g.locale = choose_locale(
         available_locales(),

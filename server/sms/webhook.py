@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from server import outbox, people
-from server.config import Settings
+from server.config import app_settings
 from server.db import get_database
 from server.i18n import catalogue
 from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
@@ -34,15 +34,10 @@ RETRY_PAUSE_SECONDS = 0.05
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
-
-
 def signed_url() -> str:
     """The URL Twilio signed: the public address, the path and the query string."""
     query = request.query_string.decode("latin-1")
-    return _settings().public_url + request.path + (f"?{query}" if query else "")
+    return app_settings().public_url + request.path + (f"?{query}" if query else "")
 
 
 def signature_required(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -50,7 +45,7 @@ def signature_required(view: Callable[..., Response]) -> Callable[..., Response]
 
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Response:
-        token = _settings().twilio_auth_token
+        token = app_settings().twilio_auth_token
         signature = request.headers.get(SIGNATURE_HEADER, "")
         if not token or not signature:
             return Response(status=403)
@@ -109,7 +104,7 @@ def _with_retries(message: IncomingMessage) -> Turn:
     for attempt in range(ATTEMPTS):
         try:
             with database.session() as session:
-                return receive(session, _settings(), message, datetime.now(UTC))
+                return receive(session, app_settings(), message, datetime.now(UTC))
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS - 1:
                 raise

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
-from server.config import Settings
+from server.config import app_settings
 from server.content.hsds_export import service_record
 from server.content.items import BulletinItem, ChecklistItem, ResourceItem
 from server.content.public import Shelf
@@ -55,11 +55,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blueprint)
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
-
-
 @blueprint.errorhandler(ApiError)
 def _refused(error: ApiError) -> tuple[Response, int]:
     return jsonify(error={"code": error.code, "message": error.message}), error.status
@@ -75,7 +70,7 @@ def _limit_and_localize() -> None:
         raise ApiError(429, "rate_limited", "Too many requests; retry after the Retry-After time.")
     if has_nul():
         raise ApiError(400, "bad_parameter", "Parameters cannot contain NUL characters.")
-    served = _settings().localization.locales
+    served = app_settings().localization.locales
     asked = request.args.get("locale")
     if asked is not None:
         chosen = negotiate([asked[:MAX_TEXT]], served)
@@ -99,7 +94,7 @@ def _cors(response: Response) -> Response:
 
 
 def _shelf() -> Shelf:
-    return Shelf(request_session(), _settings().localization, g.api_locale, datetime.now(UTC))
+    return Shelf(request_session(), app_settings().localization, g.api_locale, datetime.now(UTC))
 
 
 def _int(name: str, default: int, most: int) -> int:
@@ -224,17 +219,17 @@ def checklist_json(item: ChecklistItem, with_steps: bool) -> dict[str, Any]:
 @caching.public
 def openapi_document() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    return caching.api_json(openapi.document(_settings()))
+    return caching.api_json(openapi.document(app_settings()))
 
 
 @blueprint.get("/locales")
 @caching.public
 def locales() -> Response:
     """The languages this instance serves, with their text direction."""
-    scripts = dict(_settings().localization.scripts)
+    scripts = dict(app_settings().localization.scripts)
     items = [
         {"code": url_tag(code), "direction": text_direction(code, scripts)}
-        for code in _settings().localization.locales
+        for code in app_settings().localization.locales
     ]
     return caching.api_json({"locale": url_tag(g.api_locale), "items": items})
 

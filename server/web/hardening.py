@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
+
+from server.config import app_settings
 
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -55,7 +57,7 @@ def _add_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    if current_app.extensions["refuge.settings"].production:
+    if app_settings().production:
         headers["Strict-Transport-Security"] = HSTS
     # Nothing a person looked at should survive on a shared or seized phone, or in a proxy:
     # every dynamic response is no-store unless its view says otherwise on purpose.

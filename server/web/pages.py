@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
-from server.config import Settings
+from server.config import app_settings
 from server.content.labels import CATEGORY_NAMES
 from server.content.public import Shelf
 from server.db import request_session
@@ -45,14 +45,9 @@ MAX_PAGE = 1000
 NEUTRAL_URL = "https://www.google.com/search?q=weather"
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
-
-
 def shelf() -> Shelf:
     """Public content in this request's language, as of now."""
-    return Shelf(request_session(), _settings().localization, g.locale, datetime.now(UTC))
+    return Shelf(request_session(), app_settings().localization, g.locale, datetime.now(UTC))
 
 
 def init_app(app: Flask) -> None:
@@ -93,7 +88,7 @@ def _page_globals() -> dict[str, object]:
 
 def language_names() -> list[tuple[str, str]]:
     """Every served language as (URL tag, its name in itself)."""
-    localization = _settings().localization
+    localization = app_settings().localization
     return _names(localization.locales, localization.scripts)
 
 
@@ -118,7 +113,7 @@ def _names(locales: tuple[str, ...], scripts: tuple[tuple[str, str], ...]) -> li
 def start() -> BaseResponse:
     """Send the browser to the language it asks for (no cookie is needed or set)."""
     locale = choose_locale(
-        _settings().localization.locales,
+        app_settings().localization.locales,
         accept=[tag for tag, _quality in request.accept_languages],
     )
     response = redirect(url_for("public.home", locale=url_tag(locale)), 302)
@@ -239,8 +234,8 @@ def about_page(locale: str) -> Response:
     """Who runs this instance, what it stores, how to delete: from the privacy document."""
     return caching.page(
         "public/about.html",
-        operator=about.operator(_settings()),
+        operator=about.operator(app_settings()),
         organizations=about.organizations(request_session()),
         privacy=about.privacy_html(),
-        retention_days=_settings().retention.inactive_subscriber_days,
+        retention_days=app_settings().retention.inactive_subscriber_days,
     )

@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 
-from server.config import Environment, Settings, SmsBackend
+from server.config import Environment, Settings, SmsBackend, app_settings
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, normalize_phone
 from server.sms import segments
 from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, ConsoleMessage
@@ -102,19 +102,14 @@ def enabled(settings: Settings) -> bool:
 
 def init_app(app: Flask) -> None:
     """Register /dev/sms, only in development with the console SMS backend."""
-    if enabled(app.extensions["refuge.settings"]) and blueprint.name not in app.blueprints:
+    if enabled(app_settings(app)) and blueprint.name not in app.blueprints:
         app.register_blueprint(blueprint)
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["refuge.settings"]
-    return settings
 
 
 @blueprint.before_request
 def _development_only() -> None:
     """A second lock: even a blueprint registered by mistake answers 404 outside development."""
-    if not enabled(_settings()):
+    if not enabled(app_settings()):
         abort(404)
 
 
@@ -177,7 +172,7 @@ def twilio_form(sender: str, body: str, to: str) -> dict[str, str]:
 
 def deliver(params: dict[str, str]) -> list[str]:
     """Post the form, signed like Twilio signs it, to the real webhook; the replies it gives."""
-    settings = _settings()
+    settings = app_settings()
     url = settings.public_url + WEBHOOK_PATH
     signature = RequestValidator(settings.twilio_auth_token or "").compute_signature(url, params)
     # A fresh application context gives the inner request its own `g` (locale, nonce, session),
@@ -257,7 +252,7 @@ def _page(
         invalid=problem.field if isinstance(problem, BadInput) else "",
         notice=notice,
         choices=sender_choices(),
-        to=_settings().twilio_from or SIMULATED_TO,
+        to=app_settings().twilio_from or SIMULATED_TO,
         max_body=MAX_BODY,
         outbox=console_outbox(),
     )
@@ -281,7 +276,7 @@ def send() -> tuple[str, int]:
     except BadInput as problem:
         return _page(draft, bubbles, problem=problem, status=422)
     try:
-        replies = deliver(twilio_form(sender, body, _settings().twilio_from or SIMULATED_TO))
+        replies = deliver(twilio_form(sender, body, app_settings().twilio_from or SIMULATED_TO))
     except WebhookFailed as failure:
         return _page(draft, bubbles, problem=failure, status=502)
     bubbles = [*bubbles, Bubble("person", body, sender), *(Bubble("refuge", r) for r in replies)]
