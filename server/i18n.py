@@ -13,13 +13,14 @@ A tag that is unknown or malformed at any step is skipped, never an error.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_babel import Babel
 from markupsafe import Markup, escape
 
@@ -147,7 +148,21 @@ def select_locale() -> str:
     return locale
 
 
+View = TypeVar("View", bound=Callable[..., object])
+#: Set on a view that answers no person in a language of the request (a provider's webhook).
+NO_LOCALE = "_refuge_no_locale"
+
+
+def without_locale(view: View) -> View:
+    """Mark a view that needs no locale negotiation: its answers choose their own language."""
+    setattr(view, NO_LOCALE, True)
+    return view
+
+
 def _expose_locale() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, NO_LOCALE, False):
+        return
     settings = app_settings()
     view_args = request.view_args or {}
     g.locale = choose_locale(

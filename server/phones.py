@@ -88,6 +88,8 @@ def normalize_phone(raw: str, default_region: str | None = None) -> PhoneNumber:
     # Digits of any script (Arabic-Indic, Burmese, ...) become ASCII digits first.
     text = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)
     e164 = _e164(_parse(text, default_region.upper() if default_region else None))
+    if e164 == text:  # already the form that parses to itself (what providers send)
+        return PhoneNumber(e164=e164, whatsapp=whatsapp)
     for _ in range(MAX_NORMALISING_PASSES):
         again = _e164(_parse(e164, None))
         if again == e164:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from server.sms.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
+    RIGHT_TO_LEFT_BLOCKS,
     AccentPolicy,
     Measure,
     default_budget,
@@ -186,6 +189,18 @@ def test_normalise_leaves_arabic_burmese_bengali_and_emoji_sequences_alone(text:
 def test_normalise_keeps_directional_marks_in_right_to_left_text() -> None:
     text = "اتصل بـ\u200e+44 7700 900123\u200f"
     assert normalise_for_sms(text) == text
+
+
+def test_every_right_to_left_letter_of_unicode_is_in_the_blocks_looked_at() -> None:
+    # The blocks spare Burmese or English replies a walk through every character; a letter
+    # outside them would leave a right-to-left reply's directional marks unprotected.
+    outside = [
+        f"U+{point:04X}"
+        for point in range(sys.maxunicode + 1)
+        if unicodedata.bidirectional(chr(point)) in ("R", "AL")
+        and not RIGHT_TO_LEFT_BLOCKS.match(chr(point))
+    ]
+    assert outside == []
 
 
 LETTERS = st.one_of(

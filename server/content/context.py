@@ -7,14 +7,15 @@ The SMS `CHECK` command and the web use this to answer a rumour with what is ver
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from server.content.queries import current_bulletins
+from server.content.queries import published_bulletins
 from server.content.text import fold, trigrams
-from server.models.bulletins import Bulletin, BulletinKind
+from server.models.bulletins import Bulletin, BulletinKind, in_force
 from server.models.content import Region
 
 #: Below this score a note is not offered: a wrong "fact check" does more harm than none.
@@ -31,19 +32,78 @@ class ContextMatch:
     phrase: str
 
 
+@dataclass(frozen=True)
+class Wording:
+    """A text folded once, as words and trigrams: a rumour's phrase, or what was forwarded."""
+
+    text: str
+    words: frozenset[str]
+    grams: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Wording:
+        """The text folded (case, accents, digit scripts) and cut into words and trigrams."""
+        folded = fold(text[:MAX_TEXT])
+        return cls(text, frozenset(folded.split()), frozenset(trigrams(folded)))
+
+
+@dataclass(frozen=True)
+class NoteWordings:
+    """A published context note's time in force and its rumour phrases, prepared for matching."""
+
+    bulletin_id: str
+    issued_at: datetime
+    expires_at: datetime | None
+    phrases: tuple[Wording, ...]
+
+    def in_force(self, now: datetime) -> bool:
+        """Already issued and not yet expired (it was read as published)."""
+        return in_force(self.issued_at, self.expires_at, now)
+
+
 def similarity(text: str, phrase: str) -> float:
     """How much of the phrase the text contains: words and trigrams, from 0 to 1."""
-    folded_text, folded_phrase = fold(text[:MAX_TEXT]), fold(phrase)
-    if not folded_text or not folded_phrase:
+    return _containment(Wording.of(text), Wording.of(phrase))
+
+
+def _containment(text: Wording, phrase: Wording) -> float:
+    if not text.words or not phrase.words:
         return 0.0
-    phrase_words = set(folded_phrase.split())
-    words = len(phrase_words & set(folded_text.split())) / len(phrase_words)
-    phrase_grams = trigrams(folded_phrase)
-    grams = len(phrase_grams & trigrams(folded_text)) / len(phrase_grams) if phrase_grams else 0.0
+    words = len(phrase.words & text.words) / len(phrase.words)
+    grams = len(phrase.grams & text.grams) / len(phrase.grams) if phrase.grams else 0.0
     # Containment, not symmetric similarity: a long forwarded message that carries the rumour
     # should still match its short typical wording. Trigrams alone carry scripts written
     # without spaces; words and trigrams together keep common words from matching alone.
     return round(max(grams, (words + grams) / 2), 4)
+
+
+def note_wordings(session: Session, region: Region | None, now: datetime) -> list[NoteWordings]:
+    """The context notes in force at `now` or later (not expired by then), phrases prepared."""
+    return [
+        NoteWordings(
+            note.id,
+            note.issued_at,
+            note.expires_at,
+            tuple(Wording.of(p.phrase) for p in note.match_phrases),
+        )
+        for note in published_bulletins(session, region, now, kinds=(BulletinKind.CONTEXT,))
+    ]
+
+
+def best_matches(
+    text: str, notes: Iterable[NoteWordings], now: datetime, limit: int = 3
+) -> list[tuple[str, float, str]]:
+    """(note id, score, phrase) of the notes in force whose phrases the text matches best."""
+    forwarded = Wording.of(text)
+    found = []
+    for note in notes:
+        if not note.phrases or not note.in_force(now):
+            continue
+        score, phrase = max((_containment(forwarded, p), p.text) for p in note.phrases)
+        if score >= MIN_SCORE:
+            found.append((note.bulletin_id, score, phrase))
+    found.sort(key=lambda match: (-match[1], match[0]))
+    return found[:limit]
 
 
 def match_context_notes(
@@ -54,13 +114,8 @@ def match_context_notes(
     limit: int = 3,
 ) -> list[ContextMatch]:
     """Current context notes whose rumour wording best matches the text, best first."""
-    matches = []
-    for note in current_bulletins(session, region, now, kinds=(BulletinKind.CONTEXT,)):
-        scored = [(similarity(text, p.phrase), p.phrase) for p in note.match_phrases]
-        if not scored:
-            continue
-        score, phrase = max(scored)
-        if score >= MIN_SCORE:
-            matches.append(ContextMatch(note, score, phrase))
-    matches.sort(key=lambda match: (-match.score, match.bulletin.id))
-    return matches[:limit]
+    matches = best_matches(text, note_wordings(session, region, now), now, limit)
+    return [
+        ContextMatch(session.get_one(Bulletin, note_id), score, phrase)
+        for note_id, score, phrase in matches
+    ]

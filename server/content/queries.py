@@ -121,11 +121,24 @@ def current_bulletins(
     kinds: tuple[BulletinKind, ...] = tuple(BulletinKind),
 ) -> list[Bulletin]:
     """Published bulletins in force now for a region (and its ancestors), newest first."""
+    return [b for b in published_bulletins(session, region, now, kinds) if b.is_current(now)]
+
+
+def published_bulletins(
+    session: Session,
+    region: Region | None,
+    now: datetime,
+    kinds: tuple[BulletinKind, ...] = tuple(BulletinKind),
+) -> list[Bulletin]:
+    """Published bulletins for a region (and its ancestors) not expired at `now`, newest first.
+
+    Bulletins issued later are included: whoever keeps the list must still ask each one
+    whether it is in force at the moment it is shown.
+    """
     statement = (
         select(Bulletin)
         .where(
             Bulletin.status == BulletinStatus.PUBLISHED,
-            Bulletin.issued_at <= now,
             or_(Bulletin.expires_at.is_(None), Bulletin.expires_at > now),
             Bulletin.kind.in_(kinds),
         )
@@ -136,7 +149,7 @@ def current_bulletins(
             bulletin_regions.c.region_id.in_(region_ancestors(session, region))
         )
         statement = statement.where(Bulletin.id.in_(covering))
-    return [bulletin for bulletin in session.scalars(statement) if bulletin.is_current(now)]
+    return list(session.scalars(statement))
 
 
 def resources_in(session: Session, region: Region) -> list[Resource]:

@@ -47,6 +47,11 @@ bulletin_regions = Table(
 )
 
 
+def in_force(issued_at: datetime, expires_at: datetime | None, now: datetime) -> bool:
+    """Already issued and not yet expired at `now`."""
+    return issued_at <= now and (expires_at is None or expires_at > now)
+
+
 class Bulletin(Base):
     """One piece of credible information, attributable to its source, with an expiry."""
 
@@ -86,9 +91,9 @@ class Bulletin(Base):
 
     def is_current(self, now: datetime) -> bool:
         """Published, already issued and not yet expired: the only bulletins shown as current."""
-        if self.status is not BulletinStatus.PUBLISHED or self.issued_at > now:
-            return False
-        return self.expires_at is None or self.expires_at > now
+        return self.status is BulletinStatus.PUBLISHED and in_force(
+            self.issued_at, self.expires_at, now
+        )
 
 
 class ContextPhrase(Base):

@@ -57,8 +57,10 @@ def _invitation_answer(
 ) -> Outcome:
     """A YES or NO from someone who was asked to be a contact (and is not mid-question)."""
     command = recognise(engine.clean_input(text), situation.locale)
+    if command not in (Command.YES, Command.NO):
+        return outcome
     before: dict[str, Any] = _state_before(subscriber)
-    if command not in (Command.YES, Command.NO) or before.get("flow") in ("delete", "checkin"):
+    if before.get("flow") in ("delete", "checkin"):
         return outcome
     if not contacts.answer_invitations(session, subscriber, command is Command.YES, now):
         return outcome

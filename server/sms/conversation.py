@@ -8,15 +8,29 @@ replayed message is answered the same way and changes nothing a second time.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from server import people, vault
 from server.config import Settings
+from server.db import Base
 from server.i18n import catalogue
 from server.models.content import Region
 from server.models.messaging import InboundReceipt, Tally
@@ -29,8 +43,40 @@ RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
 #: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
 ALWAYS = (engine.OPT_OUT, engine.OPT_IN)
-#: Built once: every message looks for its receipt first.
-_RECEIPT = select(InboundReceipt).where(InboundReceipt.digest == bindparam("digest"))
+#: Built once: every message looks for its receipt first (a bare id: almost never found).
+_RECEIPT = select(InboundReceipt.id).where(InboundReceipt.digest == bindparam("digest"))
+#: What an ordinary turn changes on the person: written in one prebuilt UPDATE (see _write).
+TURN_FIELDS = (
+    "last_seen_on",
+    "whatsapp_window_until",
+    "state_ct",
+    "opted_out",
+    "locale",
+    "region_slug",
+    "replies_hour",
+    "replies_in_hour",
+    "replies_day",
+    "replies_in_day",
+)
+RECEIPT_FIELDS = ("id", "digest", "subscriber_id", "reply_ct", "outcome", "locale", "received_on")
+
+
+def _written(model: type[Base], fields: tuple[str, ...]) -> dict[ColumnElement[Any], Any]:
+    """Each field's column, to be set from the parameter named after the field."""
+    columns = inspect(model).columns
+    return {columns[field]: bindparam(f"new_{field}") for field in fields}
+
+
+def _statements() -> tuple[Insert, Update]:
+    receipts, subscribers = InboundReceipt.__table__, Subscriber.__table__
+    assert isinstance(receipts, Table)
+    assert isinstance(subscribers, Table)
+    keep = insert(receipts).values(_written(InboundReceipt, RECEIPT_FIELDS))
+    turn = update(subscribers).where(subscribers.c.id == bindparam("row_id"))
+    return keep, turn.values(_written(Subscriber, TURN_FIELDS))
+
+
+_INSERT_RECEIPT, _UPDATE_TURN = _statements()
 
 
 @dataclass(frozen=True)
@@ -81,9 +127,10 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
     receipt = InboundReceipt(digest=digest, received_on=now.date())
     subscriber: Subscriber | None = None
     with session.no_autoflush:
-        known = session.scalar(_RECEIPT, {"digest": digest})
+        # On the connection: as an ORM statement it would also look through the session.
+        known = session.connection().execute(_RECEIPT, {"digest": digest}).scalar()
         if known is not None:
-            return replay(known)
+            return replay(session.get_one(InboundReceipt, known))
         try:
             phone = sender_of(message.sender)
         except SenderRefused:
@@ -109,16 +156,50 @@ def _write(
     """Keep the receipt and write the turn's changes: the one moment the turn writes."""
     receipt.locale = turn.locale
     receipt.outcome = turn.outcome
-    session.add(receipt)
     if subscriber is not None and turn.outcome == "erased":
         # The erasure's receipt names no one and keeps no reply; this flushes it first.
+        session.add(receipt)
         people.delete_subscriber(session, subscriber)
         return
     if subscriber is not None:
         receipt.subscriber = subscriber
         if turn.replies:
             receipt.reply = json.dumps(turn.replies, ensure_ascii=False)
+        if _ordinary(session, subscriber):
+            _write_ordinary(session, receipt, subscriber)
+            return
+    session.add(receipt)
     session.flush()  # a concurrent duplicate fails here, on the unique digest
+
+
+def _ordinary(session: Session, subscriber: Subscriber) -> bool:
+    """True when the turn changed nothing but the person's own turn fields (most turns)."""
+    if session.new or session.deleted or subscriber in session.new:
+        return False
+    if any(row is not subscriber for row in session.dirty):
+        return False
+    changed = set(inspect(Subscriber).attrs.keys()) - inspect(subscriber).unmodified
+    return changed.issubset(TURN_FIELDS)
+
+
+def _write_ordinary(session: Session, receipt: InboundReceipt, subscriber: Subscriber) -> None:
+    """An ordinary turn in two prebuilt statements instead of the ORM's unit of work.
+
+    The same rows and values as a flush would write, a fraction of the work on the path
+    every message takes.
+    """
+    connection = session.connection()
+    # A concurrent duplicate fails here, on the unique digest, as a flush would.
+    receipt.id = uuid.UUID(hex=receipt.envelope_row_id)  # as the ORM's default would
+    receipt.subscriber_id = subscriber.id
+    connection.execute(
+        _INSERT_RECEIPT, {f"new_{key}": getattr(receipt, key) for key in RECEIPT_FIELDS}
+    )
+    values = {f"new_{key}": getattr(subscriber, key) for key in TURN_FIELDS}
+    if connection.execute(_UPDATE_TURN, {"row_id": subscriber.id, **values}).rowcount != 1:
+        raise StaleDataError("the person was erased while their message was handled")
+    # Written: the row leaves the session, so that committing has nothing left to flush.
+    session.expunge(subscriber)
 
 
 def replay(receipt: InboundReceipt) -> Turn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -13,13 +14,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.config import Localization
 from server.content import queries
-from server.content.context import match_context_notes
+from server.content.context import NoteWordings, best_matches, note_wordings
 from server.content.labels import CATEGORY_NAMES
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.search import ResourceQuery, search_resources
 from server.i18n import catalogue, parse_tag
-from server.models.bulletins import Bulletin
+from server.models.bulletins import Bulletin, in_force
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Category, PhoneKind, Region, Resource
 from server.models.translations import Translation
@@ -40,14 +41,29 @@ SHARED_ANSWERS = 4096
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Dated:
+    """A bulletin as the conversation shows it, and its time in force."""
+
+    bulletin_id: str
+    issued_at: datetime
+    expires_at: datetime | None
+    line: BulletinLine
+
+    def in_force(self, now: datetime) -> bool:
+        """Already issued and not yet expired (it was read as published)."""
+        return in_force(self.issued_at, self.expires_at, now)
+
+
 class SharedAnswers:
     """Content answers shared by every turn in this process, for one content version.
 
     Keyed by the content version token (`server.models.versions`), which every write of
     content replaces in its own transaction: the first turn that reads a new token starts an
     empty store. Only answers that depend on content, the settings and the day are kept;
-    anything that depends on the time of day (bulletins) or on what the person wrote (context
-    notes) is read every time. Values are immutable (tuples of frozen dataclasses).
+    bulletins and context notes, which also depend on the moment, are kept as everything not
+    yet expired and filtered at each reading (`Library._kept`); what a person wrote is never
+    kept. Values are immutable (tuples of frozen dataclasses).
     """
 
     def __init__(self) -> None:
@@ -255,9 +271,34 @@ class Library:
 
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
         """Bulletins in force now for the region and the regions above it."""
-        items = queries.current_bulletins(self.session, self._region(region), now)
-        translations = self._bulletin_translations(items, locale)
-        return [self._bulletin_line(item, locale, translations) for item in items]
+        return [row.line for row in self._dated_bulletins(region, locale, now) if row.in_force(now)]
+
+    def _dated_bulletins(self, region: str | None, locale: str, now: datetime) -> tuple[Dated, ...]:
+        return self._kept(("bulletins", region, locale), now, self._read_bulletins(region, locale))
+
+    def _read_bulletins(
+        self, region: str | None, locale: str
+    ) -> Callable[[datetime], tuple[Dated, ...]]:
+        def read(at: datetime) -> tuple[Dated, ...]:
+            items = queries.published_bulletins(self.session, self._region(region), at)
+            translations = self._bulletin_translations(items, locale)
+            return tuple(
+                Dated(b.id, b.issued_at, b.expires_at, self._bulletin_line(b, locale, translations))
+                for b in items
+            )
+
+        return read
+
+    def _kept(
+        self, key: tuple[Hashable, ...], now: datetime, read: Callable[[datetime], tuple[T, ...]]
+    ) -> tuple[T, ...]:
+        """What `read(now)` lists (everything not expired by then), shared until content changes.
+
+        Whatever is in force at a later moment was not expired at `now`, so it is in the list;
+        the reader filters by its own moment. A moment before the list was read reads afresh.
+        """
+        since, rows = self._shared(key, lambda: (now, read(now)))
+        return read(now) if now < since else rows
 
     def _bulletin_translations(
         self, items: Iterable[Bulletin], locale: str
@@ -331,22 +372,26 @@ class Library:
         self, text: str, region: str | None, locale: str, now: datetime
     ) -> list[ContextLine]:
         """Context notes that answer a forwarded text, best first."""
-        matches = match_context_notes(self.session, text, now, self._region(region))
-        translations = self._bulletin_translations([m.bulletin for m in matches], locale)
-        lines = []
-        for match in matches:
-            line = self._bulletin_line(match.bulletin, locale, translations)
-            lines.append(
-                ContextLine(
-                    match.bulletin.id,
-                    line.title,
-                    line.summary,
-                    line.source,
-                    line.issued_on,
-                    match.score,
-                )
+        notes = self._kept(("context notes", region), now, self._read_notes(region))
+        matches = best_matches(text, notes, now)
+        if not matches:
+            return []
+        lines = {row.bulletin_id: row.line for row in self._dated_bulletins(region, locale, now)}
+        return [
+            ContextLine(
+                note_id,
+                lines[note_id].title,
+                lines[note_id].summary,
+                lines[note_id].source,
+                lines[note_id].issued_on,
+                score,
             )
-        return lines
+            for note_id, score, _phrase in matches
+            if note_id in lines
+        ]
+
+    def _read_notes(self, region: str | None) -> Callable[[datetime], tuple[NoteWordings, ...]]:
+        return lambda at: tuple(note_wordings(self.session, self._region(region), at))
 
     def language_names(self) -> list[tuple[str, str]]:
         """Every offered language named in itself (Rohingya in the Latin script it is texted in)."""

@@ -85,8 +85,9 @@ def _limits(encoding: Encoding) -> tuple[int, int]:
 
 def gsm7_septets(text: str) -> int | None:
     """Septets the text takes in GSM-7, or None when it needs UCS-2."""
-    costs = _gsm7_costs(text)
-    return None if costs is None else sum(costs)
+    if _NOT_GSM7.search(text) is not None:
+        return None
+    return len(text) + len(_GSM7_ESCAPED.findall(text))
 
 
 def ucs2_units(text: str) -> int:
@@ -111,16 +112,21 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 def measure(text: str) -> Measure:
     """The encoding and number of segments an SMS of this text costs."""
-    # Most replies fit one segment: counted without walking the text character by character.
+    # Counted without walking the text character by character unless a two-unit character
+    # (an escaped GSM-7 one, a surrogate pair) could straddle the end of a segment.
     if _NOT_GSM7.search(text) is None:
         encoding: Encoding = "GSM-7"
-        units = len(text) + len(_GSM7_ESCAPED.findall(text))
+        wide = len(_GSM7_ESCAPED.findall(text))
     else:
-        encoding, units = "UCS-2", len(text) + len(_ASTRAL.findall(text))  # as _ucs2_costs
-    if units <= _limits(encoding)[0]:
+        encoding, wide = "UCS-2", len(_ASTRAL.findall(text))  # as _ucs2_costs
+    units = len(text) + wide
+    single, multi = _limits(encoding)
+    if units <= single:
         return Measure(encoding, units, 1 if text else 0)
+    if not wide:  # every character one unit: the parts are simply full
+        return Measure(encoding, units, -(-units // multi))
     encoding, costs = _costs(text)
-    return Measure(encoding, sum(costs), len(_segment_ends(costs, *_limits(encoding))))
+    return Measure(encoding, units, len(_segment_ends(costs, single, multi)))
 
 
 def split_segments(text: str) -> list[str]:
@@ -177,6 +183,8 @@ def _drop_joiners(text: str) -> str:
     """Remove ZWJ/ZWNJ between GSM-7 characters (or text edges), where they join nothing."""
     # Between letters of Bengali, Burmese or Arabic-script text, or inside an emoji sequence,
     # a joiner changes what is shown, so it stays.
+    if not any(joiner in text for joiner in _JOINERS):
+        return text
     kept: list[str] = []
     for index, character in enumerate(text):
         if character in _JOINERS:
@@ -188,8 +196,17 @@ def _drop_joiners(text: str) -> str:
     return "".join(kept)
 
 
+#: Every block that holds a letter of bidirectional class R or AL (a test checks the whole of
+#: Unicode): a text with none of these, such as Burmese or English, is not walked at all.
+RIGHT_TO_LEFT_BLOCKS = re.compile(
+    "[\u0590-\u08ff\u200f\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
+)
+
+
 def _has_right_to_left(text: str) -> bool:
     """True when the text holds right-to-left letters (Arabic, Hebrew, Thaana...)."""
+    if RIGHT_TO_LEFT_BLOCKS.search(text) is None:
+        return False
     return any(
         unicodedata.bidirectional(character) in ("R", "AL")
         for character in text

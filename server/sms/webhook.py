@@ -21,7 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from server import outbox, people
 from server.config import app_settings
 from server.db import get_database
-from server.i18n import catalogue
+from server.i18n import catalogue, without_locale
 from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def twiml(replies: list[str]) -> Response:
 
 
 @blueprint.post("/sms/twilio")
+@without_locale
 @signature_required
 def inbound() -> Response:
     """One inbound SMS or WhatsApp message."""
@@ -113,6 +114,7 @@ def _with_retries(message: IncomingMessage) -> Turn:
 
 
 @blueprint.post("/sms/twilio/status")
+@without_locale
 @signature_required
 def status() -> Response:
     """A delivery status callback: applied once, never backwards, in any arrival order.
