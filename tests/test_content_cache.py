@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,34 @@ def test_loading_the_same_files_again_keeps_the_version(app: Flask, content: Pat
         before = current(session)
         loader.load(session, content)
         assert current(session) == before
+
+
+def test_kept_bulletins_follow_the_clock_without_any_content_write(
+    app: Flask, content: Path
+) -> None:
+    # The flood alert is in force from 20 Nov 06:00 to 31 Dec; the water rumour's context
+    # note from 10 Nov with no end. One Library per moment, as one per turn.
+    def news(moment: datetime) -> list[str]:
+        with db.get_database(app).session() as session:
+            shelf = library.Library(session, settings_of(app).localization, moment.date())
+            return [line.title for line in shelf.bulletins("river-camp", "en", moment)]
+
+    def checked(moment: datetime) -> list[str]:
+        with db.get_database(app).session() as session:
+            shelf = library.Library(session, settings_of(app).localization, moment.date())
+            found = shelf.context_notes("the aid water is poisoned", "river-camp", "en", moment)
+            return [line.title for line in found]
+
+    flood = "Flood warning for River Camp (sample)"
+    water = "What we know about the water supply (sample)"
+    assert news(datetime(2026, 11, 25, tzinfo=UTC)) == [flood, water]
+    assert checked(datetime(2026, 11, 25, tzinfo=UTC)) == [water]
+    assert library.SHARED.answers  # kept: the readings below change nothing in the database
+    # A second past the expiry the alert is gone; the note stays.
+    assert news(datetime(2026, 12, 31, 0, 0, 1, tzinfo=UTC)) == [water]
+    # Asked about a moment before the kept list was read: the alert before its issue, then
+    # the days before the note was issued and the long-expired road closure.
+    assert news(datetime(2026, 11, 20, 5, 59, tzinfo=UTC)) == [water]
+    assert news(datetime(2026, 11, 1, tzinfo=UTC)) == []
+    assert checked(datetime(2026, 11, 1, tzinfo=UTC)) == []
+    assert news(datetime(2026, 10, 1, 12, tzinfo=UTC)) == ["Expired road closure (sample)"]
