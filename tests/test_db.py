@@ -18,13 +18,14 @@ def sqlite_database(tmp_path: Path) -> db.Database:
     return db.Database(make_url(f"sqlite:///{tmp_path / 'refuge.sqlite3'}"))
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_secure_delete(
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_secure_delete_and_a_memory_map(
     sqlite_database: db.Database,
 ) -> None:
     with sqlite_database.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+        assert connection.execute(text("PRAGMA mmap_size")).scalar() == db.SQLITE_MMAP_BYTES
 
 
 def test_the_sqlite_file_is_readable_by_its_owner_only(
