@@ -174,7 +174,7 @@ def _write(
 
 def _ordinary(session: Session, subscriber: Subscriber) -> bool:
     """True when the turn changed nothing but the person's own turn fields (most turns)."""
-    if session.new or session.deleted or subscriber in session.new:
+    if session.new or session.deleted:
         return False
     if any(row is not subscriber for row in session.dirty):
         return False
