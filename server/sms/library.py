@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from babel import Locale
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Category, PhoneKind, Region, Resource
 from server.models.translations import Translation
 from server.models.versions import current as current_version
+from server.sms.answers import SHARED
 from server.sms.port import (
     BulletinLine,
     ChecklistLine,
@@ -35,8 +36,6 @@ from server.sms.port import (
 )
 
 SUMMARY_CHARACTERS = 220
-#: Answers kept per process at most; past it the store starts again (it refills in a few turns).
-SHARED_ANSWERS = 4096
 
 T = TypeVar("T")
 
@@ -53,40 +52,6 @@ class Dated:
     def in_force(self, now: datetime) -> bool:
         """Already issued and not yet expired (it was read as published)."""
         return in_force(self.issued_at, self.expires_at, now)
-
-
-class SharedAnswers:
-    """Content answers shared by every turn in this process, for one content version.
-
-    Keyed by the content version token (`server.models.versions`), which every write of
-    content replaces in its own transaction: the first turn that reads a new token starts an
-    empty store. Only answers that depend on content, the settings and the day are kept;
-    bulletins and context notes, which also depend on the moment, are kept as everything not
-    yet expired and filtered at each reading (`Library._kept`); what a person wrote is never
-    kept. Values are immutable (tuples of frozen dataclasses).
-    """
-
-    def __init__(self) -> None:
-        self.version: str | None = None
-        self.answers: dict[Hashable, Any] = {}
-
-    def get(self, version: str, key: Hashable, compute: Callable[[], T]) -> T:
-        """The answer for `key` under `version`, computed and kept when not known yet."""
-        if version != self.version:
-            self.version, self.answers = version, {}
-        try:
-            found: T = self.answers[key]
-        except KeyError:
-            found = compute()
-            if version == self.version:  # not replaced meanwhile by a newer version
-                if len(self.answers) >= SHARED_ANSWERS:
-                    self.answers = {}
-                self.answers[key] = found
-        return found
-
-
-#: This process's shared answers (a gunicorn worker is one process).
-SHARED = SharedAnswers()
 
 
 class Library:
