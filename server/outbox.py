@@ -525,11 +525,13 @@ class _Caps:
         self.added.clear()
 
 
-def tally(session: Session, kind: str, subject: str, day: date, count: int = 1) -> None:
+def tally(
+    session: Session, kind: str, subject: str, day: date, count: int = 1, *, region: str = ""
+) -> None:
     """Add to an anonymous daily count for partners (an upsert: safe under many workers)."""
     session.execute(
         _insert_for(session)(Tally)
-        .values(kind=kind, subject=subject, region_slug="", day=day, count=count)
+        .values(kind=kind, subject=subject, region_slug=region, day=day, count=count)
         .on_conflict_do_update(
             index_elements=["kind", "subject", "region_slug", "day"],
             set_={"count": Tally.count + count},

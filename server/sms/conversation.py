@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,12 +29,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from server import people, vault
+from server import outbox, people, vault
 from server.config import Settings
 from server.db import Base
 from server.i18n import catalogue
 from server.models.content import Region
-from server.models.messaging import InboundReceipt, Tally
+from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
 from server.sms import checkin_flow, engine, segments
@@ -41,6 +42,8 @@ from server.sms.library import Library
 
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
+#: Where a turn keeps its tallies until it writes (in the session's own info dictionary).
+TALLIES = "refuge.tallies"
 #: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
 ALWAYS = (engine.OPT_OUT, engine.OPT_IN)
 #: Built once: every message looks for its receipt first (a bare id: almost never found).
@@ -160,6 +163,7 @@ def _write(
         # The erasure's receipt names no one and keeps no reply; this flushes it first.
         session.add(receipt)
         people.delete_subscriber(session, subscriber)
+        _write_tallies(session)
         return
     if subscriber is not None:
         receipt.subscriber = subscriber
@@ -167,9 +171,11 @@ def _write(
             receipt.reply = json.dumps(turn.replies, ensure_ascii=False)
         if _ordinary(session, subscriber):
             _write_ordinary(session, receipt, subscriber)
+            _write_tallies(session)
             return
     session.add(receipt)
     session.flush()  # a concurrent duplicate fails here, on the unique digest
+    _write_tallies(session)
 
 
 def _ordinary(session: Session, subscriber: Subscriber) -> bool:
@@ -302,30 +308,14 @@ def count(
     session: Session, kind: str, day: date, subject: str = "", region: str | None = None
 ) -> None:
     """Add one to an anonymous daily tally (written with the turn's other changes)."""
-    key = (kind, subject, region or "", day)
-    for pending in session.new:  # added earlier in this turn: autoflush is off meanwhile
-        if isinstance(pending, Tally) and _tally_key(pending) == key:
-            pending.count += 1
-            return
-    tally = session.scalar(
-        select(Tally).where(
-            Tally.kind == kind,
-            Tally.subject == subject,
-            Tally.region_slug == (region or ""),
-            Tally.day == day,
-        )
-    )
-    if tally is None:
-        session.add(Tally(kind=kind, subject=subject, region_slug=region or "", day=day, count=1))
-        return
-    # Counted in SQL (count = count + 1): the row was read before the write lock was taken,
-    # so a turn committed meanwhile by another worker must not be counted over.
-    counted = tally.count  # already an SQL expression when counted before in this turn
-    tally.count = (counted if isinstance(counted, ColumnElement) else Tally.count) + 1
+    pending: Counter[tuple[str, str, date, str]] = session.info.setdefault(TALLIES, Counter())
+    pending[(kind, subject, day, region or "")] += 1
 
 
-def _tally_key(tally: Tally) -> tuple[str, str, str, date]:
-    return (tally.kind, tally.subject, tally.region_slug, tally.day)
+def _write_tallies(session: Session) -> None:
+    """The turn's tallies, each an upsert: turns counting the same thing never collide."""
+    for (kind, subject, day, region), added in sorted(session.info.pop(TALLIES, {}).items()):
+        outbox.tally(session, kind, subject, day, added, region=region)
 
 
 def _first_locale(session: Session, settings: Settings, phone: PhoneNumber) -> str:
