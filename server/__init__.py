@@ -7,15 +7,13 @@ from datetime import timedelta
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from server import db, i18n, logs, vault
+from server import db, i18n, logs, portal, vault
 from server.config import SETTINGS_EXTENSION, Settings, from_environment
 from server.sms import channels, webhook
 from server.web import api, checkin, errors, hardening, health, pages, simulator
 
 csrf = CSRFProtect()
 
-#: How long a portal session lives without activity.
-SESSION_LIFETIME = timedelta(minutes=30)
 #: Largest request body accepted (imports go through the CLI, not HTTP uploads).
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
@@ -28,10 +26,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
         SECRET_KEY=vault.derive_key(settings.secret_key, "flask-session"),
-        SESSION_COOKIE_SECURE=settings.production,
+        SESSION_COOKIE_SECURE=settings.production or settings.https,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.portal_session_minutes),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         JSON_SORT_KEYS=False,
     )
@@ -52,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     app.register_blueprint(checkin.blueprint)  # /<locale>/checkin, CSRF-protected like all forms
     csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else
+    portal.init_app(app)  # /portal: NGO partners' login and their sealed notes
     from server import cli  # the commands import the domain; load them only for an app
 
     cli.init_app(app)

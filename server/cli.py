@@ -23,6 +23,7 @@ from server import (
     cli_content,
     cli_i18n,
     cli_interchange,
+    cli_staff,
     cli_vault,
     schema,
     worker,
@@ -187,6 +188,7 @@ def init_app(app: Flask) -> None:
     cli_interchange.init_app(app)
     cli_i18n.init_app(app)
     cli_checkins.init_app(app)
+    cli_staff.init_app(app)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

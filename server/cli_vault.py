@@ -88,8 +88,8 @@ def notes_keygen(out: Path) -> None:
 def notes_export(recipient: str | None) -> None:
     """Write the sealed notes as JSON lines (still encrypted) for `refuge notes open`."""
     with get_database().session() as session:
-        for record in people.export_notes(session, recipient):
-            click.echo(json.dumps(record, sort_keys=True))
+        for line in people.export_note_lines(session, recipient):
+            click.echo(line)
 
 
 @notes_group.command("open")

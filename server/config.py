@@ -67,6 +67,7 @@ KNOWN = frozenset(
         "REFUGE_TWILIO_TIMEOUT_SECONDS",
         "REFUGE_TWILIO_WHATSAPP_FROM",
         "REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID",
+        "REFUGE_PORTAL_SESSION_MINUTES",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
@@ -229,11 +230,18 @@ class Settings:
     localization: Localization = field(default_factory=Localization)
     messaging: Messaging = field(default_factory=Messaging)
     delivery: Delivery = field(default_factory=Delivery)
+    #: Minutes a portal session lives without activity.
+    portal_session_minutes: int = 30
 
     @property
     def production(self) -> bool:
         """True when running for real people."""
         return self.env is Environment.PRODUCTION
+
+    @property
+    def https(self) -> bool:
+        """True when people reach Refuge over https: cookies are then marked Secure."""
+        return self.public_url.startswith("https://")
 
     @property
     def uses_sqlite(self) -> bool:
@@ -310,6 +318,12 @@ def load_config(env: Mapping[str, str]) -> Settings:
         localization=_localization(get),
         messaging=_messaging(get),
         delivery=_delivery(get),
+        portal_session_minutes=_count(
+            "REFUGE_PORTAL_SESSION_MINUTES",
+            get("REFUGE_PORTAL_SESSION_MINUTES"),
+            30,
+            MAX_PORTAL_SESSION_MINUTES,
+        ),
     )
     _check_twilio(settings)
     return settings
@@ -494,6 +508,7 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
 
 
 MAX_SEGMENT_BUDGET = 10
+MAX_PORTAL_SESSION_MINUTES = 240
 
 
 def _count(name: str, raw: str | None, default: int, most: int) -> int:

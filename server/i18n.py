@@ -1,7 +1,7 @@
 """Locales: negotiation in a written order, text direction from CLDR, catalogues, Flask wiring.
 
 The order in which a locale is chosen, first match wins:
-1. the locale in the URL (`/<locale>/...`),
+1. the locale in the URL (`/<locale>/...`, or `?lang=` on the portal's pages),
 2. the subscriber's saved choice (SMS),
 3. the language cookie the person set,
 4. the browser's Accept-Language, negotiated with Babel,
@@ -167,7 +167,7 @@ def _expose_locale() -> None:
     view_args = request.view_args or {}
     g.locale = choose_locale(
         available_locales(),
-        url=view_args.get("locale"),
+        url=view_args.get("locale") or g.get("requested_locale"),
         saved=g.get("subscriber_locale"),
         cookie=request.cookies.get(LANGUAGE_COOKIE),
         accept=[tag for tag, _quality in request.accept_languages],

@@ -133,6 +133,12 @@ def export_notes(session: Session, recipient: str | None = None) -> Iterator[dic
         }
 
 
+def export_note_lines(session: Session, recipient: str | None = None) -> Iterator[str]:
+    """The export file's lines, one JSON record each: `refuge notes export` and the portal."""
+    for record in export_notes(session, recipient):
+        yield json.dumps(record, sort_keys=True)
+
+
 def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
     """Crypto-shred a person: destroy their data key first, then every row of theirs.
 

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, hpke, serialization
 from cryptography.hazmat.primitives.asymmetric import x25519
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 #: Length in bytes of every symmetric root key Refuge accepts.
 KEY_BYTES = 32
@@ -157,6 +159,8 @@ TAG_BYTES = 16
 DATA_KEY_ID = "dk1"
 #: The key id of organisations' fields, under a key derived from the index key.
 PARTNER_KEY_ID = "pk1"
+#: The key id of portal accounts' secrets (TOTP), under a key derived from the index key.
+STAFF_KEY_ID = "sk1"
 
 
 @dataclass(frozen=True, repr=False)
@@ -247,6 +251,8 @@ class Vault:
         self._digest = derive_key(index_key, "keyed-digest")
         self._pepper = derive_key(index_key, "pin-pepper")
         self._partner = derive_key(index_key, "partner-fields")
+        self._password_pepper = derive_key(index_key, "password-pepper")
+        self._staff = derive_key(index_key, "staff-fields")
 
     def __repr__(self) -> str:
         return f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r})"
@@ -288,6 +294,34 @@ class Vault:
         keys = {PARTNER_KEY_ID: self._partner}
         return open_envelope(keys.get, envelope, associated_data(table, column, row_id)).decode()
 
+    def hash_password(self, password: str) -> str:
+        """A slow, salted, peppered hash of a portal password (argon2id over a keyed HMAC)."""
+        return PASSWORD_HASHER.hash(self._peppered_password(password))
+
+    def verify_password(self, hashed: str | None, password: str) -> bool:
+        """Whether a password matches; the same slow work is done for an unknown account."""
+        try:
+            matched = PASSWORD_HASHER.verify(
+                hashed or _decoy_password_hash(), self._peppered_password(password)
+            )
+        except (VerificationError, InvalidHashError):
+            return False
+        return matched and bool(hashed)
+
+    def seal_staff_field(self, value: bytes, table: str, column: str, row_id: str) -> bytes:
+        """Encrypt a portal account's secret (its TOTP seed), bound to its row and column."""
+        return seal_envelope(
+            self._staff, STAFF_KEY_ID, value, associated_data(table, column, row_id)
+        )
+
+    def open_staff_field(self, envelope: bytes, table: str, column: str, row_id: str) -> bytes:
+        """Decrypt a portal account's secret sealed by `seal_staff_field`."""
+        keys = {STAFF_KEY_ID: self._staff}
+        return open_envelope(keys.get, envelope, associated_data(table, column, row_id))
+
+    def _peppered_password(self, password: str) -> bytes:
+        return hmac.new(self._password_pepper, password.encode("utf-8"), hashlib.sha256).digest()
+
     def _peppered(self, pin: str) -> bytes:
         # A PIN has a few thousand values: without the pepper (a key outside the database)
         # a stolen hash would fall to a search however slow each guess is.
@@ -325,6 +359,17 @@ class Vault:
 PIN_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 #: Verified against when a person has no such PIN, so that both cases take the same time.
 _DECOY_PIN_HASH = PIN_HASHER.hash(secrets.token_bytes(16))
+
+
+#: argon2id for portal passwords (RFC 9106's second recommendation: 64 MiB, 3 passes); a
+#: caseworker logs in a few times a day, so the cost falls on guessing, not on people.
+PASSWORD_HASHER = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1)
+
+
+@functools.cache
+def _decoy_password_hash() -> str:
+    # Verified against for unknown accounts; made on first use so importing stays cheap.
+    return PASSWORD_HASHER.hash(secrets.token_bytes(16))
 
 
 def _wrap_aad(table: str, row_id: str) -> bytes:
@@ -461,3 +506,75 @@ def load_note_private_key(pem: bytes) -> x25519.X25519PrivateKey:
 def key_fingerprint(public_key: bytes) -> str:
     """A short, stable name for a public key: the first 16 bytes of its SHA-256, in hex."""
     return hashlib.sha256(public_key).hexdigest()[:32]
+
+
+# --- Portal logins: TOTP (RFC 6238) ---------------------------------------------------------
+
+TOTP_SECRET_BYTES = 20  # 160 bits, as RFC 4226 recommends
+TOTP_DIGITS = 6
+TOTP_STEP_SECONDS = 30
+#: Steps either side of now a code is accepted for: a phone's clock a little off still works.
+TOTP_DRIFT_STEPS = 1
+TOTP_ISSUER = "Refuge"
+
+
+def new_totp_secret() -> bytes:
+    """A random TOTP seed for a new portal account."""
+    return secrets.token_bytes(TOTP_SECRET_BYTES)
+
+
+def _totp(secret: bytes) -> TOTP:
+    # HMAC-SHA1 is what RFC 6238 and every authenticator app use; HMAC keeps it sound.
+    return TOTP(secret, TOTP_DIGITS, hashes.SHA1(), TOTP_STEP_SECONDS)  # noqa: S303
+
+
+def totp_provisioning_uri(secret: bytes, account: str) -> str:
+    """The otpauth:// URI an authenticator app reads (as a QR code or typed in)."""
+    return _totp(secret).get_provisioning_uri(account, TOTP_ISSUER)
+
+
+def totp_secret_text(secret: bytes) -> str:
+    """The seed as the base32 text authenticator apps accept when typed by hand."""
+    return base64.b32encode(secret).decode("ascii").rstrip("=")
+
+
+def totp_code(secret: bytes, at: float) -> str:
+    """The code for a moment (tests, and anyone checking a clock)."""
+    return _totp(secret).generate(at).decode("ascii")
+
+
+def totp_step(at: float) -> int:
+    """The time step a moment falls in."""
+    return int(at // TOTP_STEP_SECONDS)
+
+
+def verify_totp(secret: bytes, code: str, at: float, after_step: int | None) -> int | None:
+    """The step a code is valid for near `at`, later than `after_step`; else None.
+
+    Refusing a step already used stops a code seen over someone's shoulder from being replayed.
+    """
+    if len(code) != TOTP_DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    totp = _totp(secret)
+    matched = None
+    for drift in range(-TOTP_DRIFT_STEPS, TOTP_DRIFT_STEPS + 1):
+        step = totp_step(at) + drift
+        try:
+            totp.verify(code.encode("ascii"), step * TOTP_STEP_SECONDS)
+        except InvalidToken:
+            continue
+        matched = step
+    if matched is None or (after_step is not None and matched <= after_step):
+        return None
+    return matched
+
+
+# --- The audit chain -------------------------------------------------------------------------
+
+#: The hash an audit chain starts from.
+CHAIN_GENESIS = "0" * 64
+
+
+def chain_hash(previous: str, content: bytes) -> str:
+    """The hash of one audit row: SHA-256 over the previous row's hash and its own content."""
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + content).hexdigest()

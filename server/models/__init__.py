@@ -8,6 +8,7 @@ from server.models import (
     messaging,
     people,
     search,
+    staff,
     translations,
     versions,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "messaging",
     "people",
     "search",
+    "staff",
     "translations",
     "versions",
 ]

@@ -1,0 +1,101 @@
+"""Portal accounts of NGO partners and translators, and the audit chain of what they did.
+
+The organisation an account belongs to is the `CheckinPartner` that takes a region's
+escalations and sealed notes: one NGO, one row. `PartnerOrg` names it for the portal's side.
+A password is kept only as an argon2id hash over a keyed HMAC, the TOTP seed only sealed
+(`vault.seal_staff_field`); the audit table is append-only, each row hash-chained to the last.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, LargeBinary, String, Uuid, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime
+from server.models.checkins import CheckinPartner
+
+#: The NGO a portal account belongs to (the partner that holds the note key).
+PartnerOrg = CheckinPartner
+
+USERNAME_LENGTH = 64
+HASH_LENGTH = 255
+ACTION_LENGTH = 32
+DIGEST_LENGTH = 64
+
+
+class Role(enum.Enum):
+    """What a portal account may do; only partners and admins see (sealed) notes."""
+
+    PARTNER = "partner"
+    TRANSLATOR = "translator"
+    ADMIN = "admin"
+
+    @property
+    def sees_notes(self) -> bool:
+        """Whether this role lists and downloads its organisation's sealed notes."""
+        return self in {Role.PARTNER, Role.ADMIN}
+
+
+class AuditAction(enum.Enum):
+    """What an audit row records."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    NOTES_EXPORTED = "notes_exported"
+    USER_CREATED = "user_created"
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in kind]
+
+
+class User(Base):
+    """A portal account: username, argon2id password hash, sealed TOTP seed, role, NGO."""
+
+    __tablename__ = "portal_users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    totp_secret_ct: Mapped[bytes] = mapped_column("totp_secret", LargeBinary)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=_values),
+        server_default=Role.PARTNER.value,
+    )
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("checkin_partners.id", ondelete="CASCADE"), index=True
+    )
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The TOTP time step of the last accepted code: a code is never accepted twice.
+    last_totp_step: Mapped[int | None] = mapped_column(Integer)
+    # Bumped at every login and logout: a copied session cookie of an older one stops working.
+    session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+
+    organisation: Mapped[PartnerOrg] = relationship()
+
+
+class AuditEvent(Base):
+    """One thing done in the portal or by an operator; never personal data, never changed.
+
+    `digest` is SHA-256 over the previous row's digest and this row's canonical content
+    (see `server.audit`), so editing or removing a row breaks every digest after it.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)  # to the minute
+    # No foreign key: an audit row must outlive, unchanged, the account it names.
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    action: Mapped[str] = mapped_column(String(ACTION_LENGTH))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))

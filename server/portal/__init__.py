@@ -1,0 +1,68 @@
+"""The partner portal under /portal: NGO caseworkers log in (password and TOTP) and download
+their organisation's sealed notes, still sealed, to open offline with `refuge notes open`.
+
+Every page is no-store and noindex, works without JavaScript and asks nothing of other sites.
+The language is the browser's (Accept-Language) unless `?lang=` names another, which links
+between portal pages then keep.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from server.i18n import url_tag
+from server.portal import auth, notes
+from server.portal.session import blueprint
+from server.web.pages import language_names
+from server.web.ratelimit import RateLimiter
+
+__all__ = ["auth", "init_app", "notes"]
+
+LANG_PARAMETER = "lang"
+
+
+@blueprint.url_value_preprocessor
+def _requested_locale(_endpoint: str | None, _values: dict[str, object] | None) -> None:
+    # Runs before the app's locale negotiation (`server.i18n`), which reads it first.
+    raw = request.args.get(LANG_PARAMETER)
+    if raw:
+        g.requested_locale = raw
+
+
+@blueprint.url_defaults
+def _keep_locale(_endpoint: str, values: dict[str, object]) -> None:
+    if LANG_PARAMETER not in values and g.get("requested_locale") and "locale" in g:
+        values[LANG_PARAMETER] = url_tag(g.locale)
+
+
+@blueprint.context_processor
+def _languages() -> dict[str, object]:
+    def portal_languages() -> list[tuple[str, str, str]]:
+        # A page reached by POST (a failed login) links back to the login form instead.
+        endpoint = request.endpoint if request.method == "GET" else None
+        return [
+            (tag, name, url_for(endpoint or "portal.login", lang=tag))
+            for tag, name in language_names()
+        ]
+
+    return {"portal_languages": portal_languages}
+
+
+@blueprint.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@blueprint.errorhandler(CSRFError)
+def _form_expired(_error: CSRFError) -> tuple[str, int]:
+    return auth.login_page(_("The form expired. Please try again."), 400)
+
+
+def init_app(app: Flask) -> None:
+    """Register the portal and its login limiter."""
+    app.extensions[auth.LIMITER_EXTENSION] = RateLimiter(limit=auth.LOGINS_PER_WINDOW)
+    app.register_blueprint(blueprint)

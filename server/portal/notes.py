@@ -1,0 +1,77 @@
+"""GET /portal/notes and POST /portal/notes/export: the NGO's sealed notes, still sealed.
+
+The server cannot read a note: the list shows only when each arrived and its id, and the
+download is the file `refuge notes export --recipient` writes, for `refuge notes open` offline.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Response, redirect, render_template, url_for
+from flask_babel import ngettext
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from server import audit, people, vault
+from server.db import request_session
+from server.models.checkins import SealedNote
+from server.models.staff import AuditAction
+from server.portal.session import blueprint, notes_reader, signed_in
+
+
+@blueprint.get("/")
+def home() -> BaseResponse | str:
+    """Where a signed-in account starts: its NGO's notes, when its role may see them."""
+    user = signed_in()
+    if user is None:
+        return redirect(url_for("portal.login"))
+    if user.role.sees_notes:
+        return redirect(url_for("portal.notes"))
+    return render_template("portal/home.html", user=user)
+
+
+@blueprint.get("/notes")
+def notes() -> BaseResponse | str:
+    """The organisation's sealed notes: how many, and when each arrived."""
+    user = notes_reader()
+    if user is None:
+        return redirect(url_for("portal.login"))
+    key = user.organisation.note_key
+    fingerprint = vault.key_fingerprint(key) if key else None
+    found = (
+        request_session()
+        .execute(
+            select(SealedNote.id, SealedNote.created_on)
+            .where(SealedNote.recipient == fingerprint)
+            .order_by(SealedNote.created_on, SealedNote.id)
+        )
+        .all()
+        if fingerprint
+        else []
+    )
+    count_text = ngettext("%(num)d sealed note", "%(num)d sealed notes", len(found))
+    return render_template(
+        "portal/notes.html", user=user, fingerprint=fingerprint, notes=found, count_text=count_text
+    )
+
+
+@blueprint.post("/notes/export")
+def export() -> BaseResponse:
+    """Download the organisation's sealed notes as JSON lines; the audit log counts them."""
+    user = notes_reader()
+    if user is None:
+        return redirect(url_for("portal.login"))
+    key = user.organisation.note_key
+    if key is None:
+        return redirect(url_for("portal.notes"))
+    database = request_session()
+    lines = list(people.export_note_lines(database, vault.key_fingerprint(key)))
+    audit.record(
+        database, AuditAction.NOTES_EXPORTED, datetime.now(UTC), user.id, {"count": len(lines)}
+    )
+    database.commit()
+    response = Response("".join(f"{line}\n" for line in lines), mimetype="application/x-ndjson")
+    filename = f"refuge-notes-{date.today().isoformat()}.ndjson"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,144 @@
+"""Portal accounts: create one, and log in with password and TOTP code, fairly and slowly.
+
+A failed login never says what was wrong. An unknown username costs the same password hashing
+as a known one; five failures lock the account for fifteen minutes; a TOTP code is accepted
+once. Every outcome lands in the audit chain without the username typed (it may be a password).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server import audit, vault
+from server.models.checkins import CheckinPartner
+from server.models.people import VaultUnavailable
+from server.models.staff import USERNAME_LENGTH, AuditAction, Role, User
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+class AccountError(ValueError):
+    """A portal account cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """A created account and its TOTP seed, shown to the operator once and never again."""
+
+    user: User
+    totp_secret: bytes
+
+
+def _vault(session: Session) -> vault.Vault:
+    found = session.info.get("vault")
+    if not isinstance(found, vault.Vault):
+        raise VaultUnavailable("this session was not opened by a Database with a Vault")
+    return found
+
+
+def normalise_username(raw: str) -> str:
+    """Usernames are compared lower-cased and trimmed."""
+    return raw.strip().lower()[: USERNAME_LENGTH + 1]
+
+
+def create_user(
+    session: Session, username: str, password: str, region_slug: str, role: Role
+) -> NewAccount:
+    """A portal account of the NGO that serves `region_slug`, with a fresh TOTP seed."""
+    name = normalise_username(username)
+    if not USERNAME.fullmatch(name):
+        raise AccountError("a username is 2 to 64 letters, digits, '.', '_' or '-'")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
+        )
+    organisation = session.scalar(
+        select(CheckinPartner).where(CheckinPartner.region_slug == region_slug)
+    )
+    if organisation is None:
+        raise AccountError(f"no partner NGO for {region_slug!r}: `refuge checkins partner` first")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise AccountError(f"the username {name!r} is taken")
+    keys = _vault(session)
+    secret = vault.new_totp_secret()
+    user = User(
+        id=uuid.uuid4(),
+        username=name,
+        password_hash=keys.hash_password(password),
+        role=role,
+        organisation=organisation,
+        failed_logins=0,
+        session_epoch=0,
+        created_on=date.today(),
+    )
+    user.totp_secret_ct = keys.seal_staff_field(
+        secret, User.__tablename__, "totp_secret", user.id.hex
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.USER_CREATED,
+        datetime.now(UTC),
+        actor=None,
+        detail={"user": user.id.hex, "role": role.value},
+    )
+    return NewAccount(user, secret)
+
+
+def totp_secret(session: Session, user: User) -> bytes:
+    """An account's TOTP seed, unsealed."""
+    return _vault(session).open_staff_field(
+        user.totp_secret_ct, User.__tablename__, "totp_secret", user.id.hex
+    )
+
+
+def log_in(session: Session, username: str, password: str, code: str, now: datetime) -> User | None:
+    """The account when all three are right and it is not locked; else None, for any reason."""
+    keys = _vault(session)
+    user = session.scalar(
+        select(User).where(User.username == normalise_username(username)).with_for_update()
+    )
+    # Hash the password whatever the account, so an unknown name answers as slowly as a known.
+    password_ok = keys.verify_password(user.password_hash if user else None, password)
+    if user is None:
+        audit.record(session, AuditAction.LOGIN_FAILED, now)
+        return None
+    step = vault.verify_totp(totp_secret(session, user), code, now.timestamp(), user.last_totp_step)
+    locked = user.locked_until is not None and user.locked_until > now
+    if password_ok and step is not None and not locked:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_totp_step = step
+        user.session_epoch += 1
+        audit.record(session, AuditAction.LOGIN, now, actor=user.id)
+        return user
+    if not locked:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins = 0
+            user.locked_until = now + LOCKOUT
+    audit.record(
+        session,
+        AuditAction.LOGIN_FAILED,
+        now,
+        actor=user.id,
+        detail={"locked": user.locked_until is not None and user.locked_until > now},
+    )
+    return None
+
+
+def log_out(session: Session, user: User, now: datetime) -> None:
+    """End every session of the account (a copied cookie included)."""
+    user.session_epoch += 1
+    audit.record(session, AuditAction.LOGOUT, now, actor=user.id)

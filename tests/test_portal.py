@@ -1,0 +1,354 @@
+"""The partner portal: logging in with password and TOTP, and a caseworker's sealed notes."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from server import create_app, db, vault
+from server.config import ConfigError, Settings
+from server.models.staff import AuditEvent, Role, User
+from server.portal import auth
+from server.portal import session as portal_session
+from tests.checkin_helpers import Clock, Phone, register
+from tests.portal_helpers import (
+    Account,
+    Ngo,
+    add_account,
+    add_ngo,
+    csrf_token,
+    error_of,
+    log_in,
+)
+from tests.test_cli_vault import invoke
+
+KHARKIV_NOTE = "They moved the families from the school to the station."
+ODESA_NOTE = "The boat leaves on Thursday; my cousin has the papers."
+ROW = re.compile(r"<code dir=\"ltr\">([0-9a-f]{32})</code>")
+
+
+@pytest.fixture
+def world(app: Flask) -> tuple[Flask, dict[str, Ngo], dict[str, Account]]:
+    """Two NGOs, a note for each sent by SMS, a caseworker of each and a translator."""
+    ngos = {
+        "kharkiv": add_ngo(app, "kharkiv", "Kharkiv Aid"),
+        "odesa": add_ngo(app, "odesa", "Odesa Shelter"),
+    }
+    clock = Clock(datetime.now(UTC))
+    for number, region, note in (
+        ("+44 7700 900811", "kharkiv", KHARKIV_NOTE),
+        ("+44 7700 900812", "odesa", ODESA_NOTE),
+    ):
+        register(app, number, "en", region)
+        assert "sealed" in Phone(app, number, clock).ask(f"NOTE {note}")
+    accounts = {
+        "kharkiv": add_account(app, "Olena.K", "kharkiv"),
+        "odesa": add_account(app, "mykola", "odesa"),
+        "translator": add_account(app, "tariq", "kharkiv", Role.TRANSLATOR),
+    }
+    return app, ngos, accounts
+
+
+def _signed_in(client: FlaskClient, account: Account) -> None:
+    response = log_in(client, account.username, account.password, account.code())
+    assert response.status_code == 302, error_of(response)
+
+
+def _user(app: Flask, username: str) -> User:
+    with db.get_database(app).session() as session:
+        found = session.scalars(select(User).where(User.username == username)).one()
+        session.expunge(found)
+        return found
+
+
+def test_a_caseworker_logs_in_with_password_and_a_real_totp_code(world: tuple) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    olena = accounts["kharkiv"]
+    response = log_in(client, "  OLENA.k ", olena.password, olena.code())  # any case, trimmed
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/portal/")
+    notes = client.get("/portal/", follow_redirects=True)
+    assert notes.request.path == "/portal/notes"
+    assert "Kharkiv Aid" in notes.get_data(as_text=True)
+
+
+def _steady(page: str) -> str:
+    """A page without what differs on every render: the CSRF token and the CSP nonce."""
+    page = re.sub(r'value="[^"]{40,}"', 'value=""', page)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', page)
+
+
+def test_wrong_password_wrong_code_and_unknown_user_look_identical(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    wrong_code = f"{(int(olena.code()) + 1) % 1_000_000:06d}"
+    answers = []
+    for username, password, code in (
+        (olena.username, "not the password at all", olena.code()),
+        (olena.username, olena.password, wrong_code),
+        ("nobody-here", olena.password, olena.code()),
+    ):
+        response = log_in(app.test_client(), username, password, code)
+        page = response.get_data(as_text=True)
+        answers.append((response.status_code, error_of(response), _steady(page)))
+    assert answers[0][0] == 401
+    assert answers[0][1]
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_a_totp_code_is_accepted_only_once(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    code = olena.code()
+    first = app.test_client()
+    assert log_in(first, olena.username, olena.password, code).status_code == 302
+    replayed = log_in(app.test_client(), olena.username, olena.password, code)
+    assert replayed.status_code == 401
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    for _ in range(5):
+        failed = log_in(app.test_client(), olena.username, "wrong password!!", olena.code())
+        assert failed.status_code == 401
+    locked = log_in(app.test_client(), olena.username, olena.password, olena.code())
+    assert locked.status_code == 401
+    assert error_of(locked) == error_of(failed)  # the lock is not announced
+    until = _user(app, olena.username).locked_until
+    assert until is not None
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
+    with db.get_database(app).session() as session:
+        session.execute(
+            update(User)
+            .where(User.username == olena.username)
+            .values(locked_until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    later = log_in(app.test_client(), olena.username, olena.password, olena.code())
+    assert later.status_code == 302
+
+
+def test_a_client_trying_too_fast_is_held_back_before_any_hashing(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    client = app.test_client()
+    app.extensions[auth.LIMITER_EXTENSION].limit = 2
+    for _ in range(2):
+        assert log_in(client, olena.username, "wrong password!!", olena.code()).status_code == 401
+    held = log_in(client, olena.username, olena.password, olena.code())
+    assert held.status_code == 429
+    assert _user(app, olena.username).last_totp_step is None
+
+
+def test_a_login_without_the_csrf_token_is_refused(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    client = app.test_client()
+    response = client.post(
+        "/portal/login",
+        data={"username": olena.username, "password": olena.password, "code": olena.code()},
+    )
+    assert response.status_code == 400
+    assert client.get("/portal/notes").status_code == 302
+    assert _user(app, olena.username).last_totp_step is None  # nothing was even tried
+
+
+def test_an_idle_session_expires_back_to_the_login(world: tuple) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    assert client.get("/portal/notes").status_code == 200
+    with client.session_transaction() as cookie:
+        cookie[portal_session.SEEN_KEY] = int(time.time()) - 31 * 60
+    expired = client.get("/portal/notes")
+    assert expired.status_code == 302
+    assert expired.headers["Location"].endswith("/portal/login")
+    assert client.post("/portal/notes/export").status_code == 400  # no session, no token
+
+
+def test_the_idle_limit_is_a_setting(make_settings: Callable[..., Settings]) -> None:
+    with pytest.raises(ConfigError, match="REFUGE_PORTAL_SESSION_MINUTES"):
+        make_settings(REFUGE_PORTAL_SESSION_MINUTES="0")
+    app = create_app(make_settings(REFUGE_PORTAL_SESSION_MINUTES="5"))
+    db.Base.metadata.create_all(db.get_database(app).engine)
+    add_ngo(app, "kharkiv", "Kharkiv Aid")
+    client = app.test_client()
+    _signed_in(client, add_account(app, "olena", "kharkiv"))
+    for idle_minutes, status in ((4, 200), (6, 302)):
+        with client.session_transaction() as cookie:
+            cookie[portal_session.SEEN_KEY] = int(time.time()) - idle_minutes * 60
+        assert client.get("/portal/notes").status_code == status
+    db.get_database(app).dispose()
+
+
+def test_logging_out_ends_copies_of_the_session_cookie_too(world: tuple) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    with client.session_transaction() as cookie:
+        copied = dict(cookie)
+    token = csrf_token(client, "/portal/notes")
+    assert client.post("/portal/logout", data={"csrf_token": token}).status_code == 302
+    thief = app.test_client()
+    with thief.session_transaction() as cookie:
+        cookie.update(copied)
+    assert thief.get("/portal/notes").status_code == 302
+
+
+def test_each_ngo_sees_only_its_own_notes(world: tuple) -> None:
+    app, ngos, accounts = world
+    seen = {}
+    for region in ("kharkiv", "odesa"):
+        client = app.test_client()
+        _signed_in(client, accounts[region])
+        page = client.get("/portal/notes").get_data(as_text=True)
+        seen[region] = ROW.findall(page)
+        assert "1 sealed note" in page
+        assert ngos[region].name in page
+        assert KHARKIV_NOTE not in page
+        assert ODESA_NOTE not in page
+    assert len(seen["kharkiv"]) == len(seen["odesa"]) == 1
+    assert seen["kharkiv"] != seen["odesa"]
+
+
+def test_a_translator_and_a_stranger_see_no_notes(world: tuple) -> None:
+    app, _ngos, accounts = world
+    stranger = app.test_client()
+    assert stranger.get("/portal/notes").headers["Location"].endswith("/portal/login")
+    translator = app.test_client()
+    _signed_in(translator, accounts["translator"])
+    assert translator.get("/portal/", follow_redirects=True).status_code == 200
+    assert translator.get("/portal/notes").status_code == 403
+    token = csrf_token(translator, "/portal/")
+    refused = translator.post("/portal/notes/export", data={"csrf_token": token})
+    assert refused.status_code == 403
+    assert b"sealed" not in refused.data
+
+
+def test_the_download_opens_offline_with_the_ngo_key(world: tuple, tmp_path: Path) -> None:
+    app, ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    token = csrf_token(client, "/portal/notes")
+    download = client.post("/portal/notes/export", data={"csrf_token": token})
+    assert download.status_code == 200
+    assert download.mimetype == "application/x-ndjson"
+    assert download.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert download.headers["Cache-Control"] == "no-store"
+    body = download.get_data(as_text=True)
+    assert KHARKIV_NOTE not in body
+
+    fingerprint = vault.key_fingerprint(ngos["kharkiv"].public)
+    cli = invoke(app, "notes", "export", "--recipient", fingerprint)
+    assert body == cli.output  # the same file, byte for byte
+    key_file = tmp_path / "kharkiv.pem"
+    key_file.write_bytes(ngos["kharkiv"].private_pem)
+    opened = invoke(app, "notes", "open", "--key", str(key_file), stdin=body)
+    assert opened.exit_code == 0
+    assert KHARKIV_NOTE in opened.output
+    assert ODESA_NOTE not in opened.output
+
+    with db.get_database(app).session() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+        assert last is not None
+        assert (last.action, last.detail) == ("notes_exported", {"count": 1})
+        assert last.actor_id == _user(app, accounts["kharkiv"].username).id
+    assert invoke(app, "audit", "verify").exit_code == 0
+
+
+def test_every_portal_page_is_private_hardened_and_script_free(world: tuple) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    pages = [client.get("/portal/login")]
+    _signed_in(client, accounts["kharkiv"])
+    pages.append(client.get("/portal/notes"))
+    for response in pages:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        page = response.get_data(as_text=True)
+        assert '<meta name="robots" content="noindex, nofollow">' in page
+        assert "<script" not in page
+        assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing from elsewhere
+
+
+def test_the_session_cookie_is_secure_httponly_and_strict_over_https(
+    make_settings: Callable[..., Settings],
+) -> None:
+    secure = create_app(make_settings(REFUGE_PUBLIC_URL="https://refuge.example"))
+    db.Base.metadata.create_all(db.get_database(secure).engine)
+    cookie = secure.test_client().get("/portal/login").headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    db.get_database(secure).dispose()
+
+
+@pytest.mark.parametrize(
+    ("locale", "direction", "log_in_text"),
+    [("ar", "rtl", "تسجيل الدخول"), ("my", "ltr", "ဝင်ရောက်ရန်")],
+)
+def test_the_portal_speaks_arabic_and_burmese(
+    world: tuple, locale: str, direction: str, log_in_text: str
+) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    by_query = client.get(f"/portal/login?lang={locale}").get_data(as_text=True)
+    assert f'<html lang="{locale}" dir="{direction}">' in by_query
+    assert log_in_text in by_query
+    assert client.get("/portal/login?lang=xx-bogus").status_code == 200
+    by_header = client.get("/portal/login", headers={"Accept-Language": locale})
+    assert f'<html lang="{locale}" dir="{direction}">' in by_header.get_data(as_text=True)
+    olena = accounts["kharkiv"]
+    failed = log_in(client, olena.username, "wrong password!!", olena.code(), f"?lang={locale}")
+    assert f'dir="{direction}"' in failed.get_data(as_text=True)
+    signed = log_in(client, olena.username, olena.password, olena.code(), f"?lang={locale}")
+    assert f"lang={locale}" in signed.headers["Location"]  # the choice follows the caseworker
+    notes = client.get(signed.headers["Location"], follow_redirects=True)
+    page = notes.get_data(as_text=True)
+    assert f'<html lang="{locale}" dir="{direction}">' in page
+    assert "refuge notes open --key FILE" in page
+
+
+def test_the_audit_holds_no_username_typed_or_password(world: tuple) -> None:
+    app, _ngos, accounts = world
+    olena = accounts["kharkiv"]
+    log_in(app.test_client(), "olena-typo-secret", olena.password, olena.code())
+    log_in(app.test_client(), olena.username, "hunter2-canary-pass", olena.code())
+    exported = invoke(app, "audit", "export").output
+    for secret in ("olena-typo-secret", "hunter2-canary-pass", olena.password, olena.username):
+        assert secret not in exported
+    actions = [json.loads(line)["action"] for line in exported.splitlines()]
+    assert actions[-2:] == ["login_failed", "login_failed"]
+
+
+def test_logging_in_never_hashes_less_for_an_unknown_name(
+    world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ngos, accounts = world
+    calls: list[str | None] = []
+    real = vault.Vault.verify_password
+
+    def counting(self: vault.Vault, hashed: str | None, password: str) -> bool:
+        calls.append(hashed)
+        return real(self, hashed, password)
+
+    monkeypatch.setattr(vault.Vault, "verify_password", counting)
+    log_in(app.test_client(), "nobody-here", "whatever password", "123456")
+    log_in(app.test_client(), accounts["kharkiv"].username, "whatever password", "123456")
+    assert len(calls) == 2
+    assert calls[0] is None
+    assert calls[1] is not None
