@@ -13,8 +13,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
-from server import create_app, db, vault
+from server import audit, create_app, db, vault
 from server.config import ConfigError, Settings
 from server.models.staff import AuditEvent, Role, User
 from server.portal import auth
@@ -352,3 +353,29 @@ def test_logging_in_never_hashes_less_for_an_unknown_name(
     assert len(calls) == 2
     assert calls[0] is None
     assert calls[1] is not None
+
+
+def test_a_busy_database_during_a_download_asks_to_retry_and_records_nothing(
+    world: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    token = csrf_token(client, "/portal/notes")
+    with db.get_database(app).session() as session:
+        before = audit.count(session)
+
+    def collided(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("INSERT INTO audit_events", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(audit, "record", collided)
+    answer = client.post("/portal/notes/export", data={"csrf_token": token})
+    assert answer.status_code == 503
+    assert "try again" in answer.get_data(as_text=True)
+    assert answer.headers["Cache-Control"] == "no-store"
+    monkeypatch.undo()
+    with db.get_database(app).session() as session:
+        assert audit.count(session) == before
+    # Once the database answers again, the same session downloads.
+    token = csrf_token(client, "/portal/notes")
+    assert client.post("/portal/notes/export", data={"csrf_token": token}).status_code == 200

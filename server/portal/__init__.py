@@ -8,9 +8,10 @@ between portal pages then keep.
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n import url_tag
 from server.portal import auth, notes
@@ -60,6 +61,15 @@ def _private(response: Response) -> Response:
 @blueprint.errorhandler(CSRFError)
 def _form_expired(_error: CSRFError) -> tuple[str, int]:
     return auth.login_page(_("The form expired. Please try again."), 400)
+
+
+@blueprint.errorhandler(OperationalError)
+@blueprint.errorhandler(IntegrityError)
+def _busy(error: Exception) -> tuple[str, int]:
+    # Two audit entries appended at once on SQLite, or a database away for a moment: the
+    # request's session is rolled back when it closes, so nothing half-written stays.
+    current_app.logger.warning("portal: database busy (%s)", type(error).__name__)
+    return auth.login_page(_("Sorry, something went wrong. Please try again soon."), 503)
 
 
 def init_app(app: Flask) -> None:
