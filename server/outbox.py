@@ -890,15 +890,19 @@ def purge(session: Session, retention_days: int, today: date) -> int:
 MAX_DELETION_ATTEMPTS = 72
 
 
-def hand_over_provider_copies(session: Session, subscriber: Subscriber, now: datetime) -> int:
-    """Before a person is erased: move the provider ids of their messages to deletion rows of
-    their own (the outbox rows, and the person's data key, are about to go)."""
+def hand_over_provider_copies(
+    session: Session, subscriber: Subscriber, now: datetime, contact: TrustedContact | None = None
+) -> int:
+    """Before a person (or one of their contacts) is erased: move the provider ids of their
+    messages to deletion rows of their own (the outbox rows, and the person's data key, are
+    about to go)."""
     keys = _vault(session)
-    rows = session.scalars(
-        select(Outbox).where(
-            Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
-        )
-    ).all()
+    statement = select(Outbox).where(
+        Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
+    )
+    if contact is not None:
+        statement = statement.where(Outbox.contact_id == contact.id)
+    rows = session.scalars(statement).all()
     for row in rows:
         provider_id = row.provider_sid
         if not provider_id:

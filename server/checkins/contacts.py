@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from server import outbox
 from server.checkins import texts
 from server.checkins.plans import MAX_NAME, _vault, plan_of, save, settings_of, state_of
+from server.content.text import fold
 from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind
 from server.models.people import Consent, Subscriber, TrustedContact
-from server.phones import PhoneNumber
+from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
 
 MAX_CONTACTS = 5
 #: Opt-in messages one person may cause in a day.
@@ -43,6 +44,52 @@ def contacts_of(plan: CheckinPlan) -> list[TrustedContact]:
     """The person's own trusted contacts (not their NGO's alert line), oldest first."""
     ngo = settings_of(plan).ngo_contact
     return [c for c in plan.subscriber.contacts if c.id.hex != ngo]
+
+
+def shown_contacts(plan: CheckinPlan) -> list[TrustedContact]:
+    """The contacts the person is shown: all but those "removed" under duress."""
+    hidden = set(state_of(plan).hidden)
+    return [c for c in contacts_of(plan) if c.id.hex not in hidden]
+
+
+def find_contact(session: Session, plan: CheckinPlan, who: str) -> TrustedContact | None:
+    """The shown contact with this number, or with this name (in any case or accents)."""
+    try:
+        index: bytes | None = _vault(session).blind_index(normalize_phone(who).e164)
+    except InvalidPhoneNumber:
+        index = None
+    wanted = fold(who)
+    for contact in shown_contacts(plan):
+        if contact.phone_index == index or (wanted and fold(contact.name or "") == wanted):
+            return contact
+    return None
+
+
+def remove_contact(
+    session: Session, plan: CheckinPlan, contact: TrustedContact, now: datetime
+) -> None:
+    """Forget a contact for good: no alert, all-clear or request reaches them again.
+
+    Their row goes, with every message queued or kept for them; the provider's copies of what
+    was sent are handed to the worker to delete first.
+    """
+    outbox.hand_over_provider_copies(session, plan.subscriber, now, contact=contact)
+    gone = contact.id.hex
+    settings, state = settings_of(plan), state_of(plan)
+    settings.stage_two = [kept for kept in settings.stage_two if kept != gone]
+    state.alerted = [kept for kept in state.alerted if kept != gone]
+    for owed in state.clear:
+        owed["to"] = [kept for kept in owed.get("to", []) if kept != gone]
+    save(plan, settings=settings, state=state)
+    plan.subscriber.contacts.remove(contact)  # delete-orphan: the row goes at the flush
+    session.flush()
+
+
+def hide_contact(plan: CheckinPlan, contact: TrustedContact) -> None:
+    """Seem to remove a contact (the duress PIN asked for it): still alerted, not shown."""
+    state = state_of(plan)
+    state.hidden.append(contact.id.hex)
+    save(plan, state=state)
 
 
 def add_contact(

@@ -98,6 +98,9 @@ class PlanState:
     attempts: int = 0
     last_checkin: str | None = None
     note: str | None = None  # the id of the person's last sealed note
+    # Contacts "removed" with the duress PIN: shown as gone, still alerted, back after a real
+    # check-in (a forced removal must not silence the alert it raised).
+    hidden: list[str] = field(default_factory=list)
 
     @property
     def due_at(self) -> datetime | None:
@@ -234,15 +237,23 @@ def check_in(session: Session, plan: CheckinPlan | None, pin: str, now: datetime
     and the same columns: what differs is sealed inside them. The sweep, told to look now,
     clears an open alert after a real check-in and escalates after a duress one.
     """
+    return confirm(session, plan, pin, now)[0]
+
+
+def confirm(
+    session: Session, plan: CheckinPlan | None, pin: str, now: datetime
+) -> tuple[Checked, bool]:
+    """`check_in`, and whether it was the duress PIN: for a caller that must pretend to obey
+    (never to tell anyone)."""
     keys = _vault(session)
     if plan is None or plan.pin is None:
         keys.verify_pin(None, pin)
         keys.verify_pin(None, pin)
-        return Checked.NO_PLAN
+        return Checked.NO_PLAN, False
     state = state_of(plan)
     if not _attempt(state, now):
         save(plan, state=state)
-        return Checked.LIMITED
+        return Checked.LIMITED, False
     real = keys.verify_pin(plan.pin, pin)
     duress = keys.verify_pin(plan.duress, pin)
     if not (real or duress) or state.status in (Status.SETUP.value, Status.STOPPED.value):
@@ -252,11 +263,13 @@ def check_in(session: Session, plan: CheckinPlan | None, pin: str, now: datetime
             state.escalate = f"w{_stamp(now)}"
             plan.next_due_at = now
         save(plan, state=state)
-        return Checked.WRONG
+        return Checked.WRONG, False
     settings = settings_of(plan)
     if duress:
         state.escalate = f"d{_stamp(now)}"
-    elif state.incident is not None:
+    else:
+        state.hidden = []
+    if not duress and state.incident is not None:
         state.clear.append({"incident": state.incident, "to": state.alerted})
         state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
         state.escalate = None
@@ -268,7 +281,7 @@ def check_in(session: Session, plan: CheckinPlan | None, pin: str, now: datetime
     save(plan, state=state)
     record(session, plan, "duress" if duress else "confirmed", now)
     plan.next_due_at = now
-    return Checked.OK
+    return Checked.OK, duress
 
 
 def _stamp(moment: datetime) -> str:

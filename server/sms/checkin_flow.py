@@ -105,6 +105,8 @@ class Flow(SetUpSteps):
             return self.status(plan)
         if command is Command.NOTE:
             return self.note(text.split(maxsplit=1)[1] if len(words) > 1 else "")
+        if command is Command.REMOVE:
+            return self.remove(plan, words[1:])
         if step in STEPS and command is not Command.CHECKIN and plan is not None:
             return self.answer(plan, str(step), text)
         if plans.status_of(plan) in (Status.ACTIVE, Status.PAUSED):
@@ -168,7 +170,7 @@ class Flow(SetUpSteps):
         if plan is None or status in (None, Status.SETUP):
             return self.say(self._refusal(Checked.NO_PLAN))
         state, settings = plans.state_of(plan), plans.settings_of(plan)
-        mine = contacts.contacts_of(plan)
+        mine = contacts.shown_contacts(plan)
         agreed = sum(1 for c in mine if c.consent is Consent.CONFIRMED)
         waiting = sum(1 for c in mine if c.consent is Consent.PENDING)
         names = {
@@ -189,6 +191,33 @@ class Flow(SetUpSteps):
             )
             % {"state": names[status], "time": when, "agreed": agreed, "waiting": waiting}
         )
+
+    def remove(self, plan: CheckinPlan | None, words: list[str]) -> Outcome:
+        """REMOVE <name or number> <PIN>; with the duress PIN it only seems to (see hide)."""
+        self._leave_flow()
+        if len(words) < 2:
+            return self.say(
+                self.t.gettext("Send %(word)s, the contact's name or number, and your PIN.")
+                % {"word": self._word(Command.REMOVE)}
+            )
+        if plans.status_of(plan) not in (Status.ACTIVE, Status.PAUSED):
+            plan = None  # nothing to remove from: answered as a check-in without a plan
+        # The PIN first, so that nobody without it learns whose names are on the list.
+        checked, duress = plans.confirm(self.session, plan, self._pin(words[-1:]), self.now)
+        if checked is not Checked.OK or plan is None:
+            return self.say(self._refusal(checked))
+        who = " ".join(words[:-1])
+        contact = contacts.find_contact(self.session, plan, ascii_digits(who))
+        if contact is None:
+            return self.say(self.t.gettext("No contact by that name or number."))
+        answer = self.t.gettext("%(name)s removed. Refuge will not text them again.") % {
+            "name": contact.name or who
+        }
+        if duress:
+            contacts.hide_contact(plan, contact)
+        else:
+            contacts.remove_contact(self.session, plan, contact, self.now)
+        return self.say(answer)
 
     def note(self, text: str) -> Outcome:
         """NOTE <text>: sealed to the NGO's key at once; the text is never kept readable."""

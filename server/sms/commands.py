@@ -104,7 +104,14 @@ def dispatch(outcome: Outcome, situation: Situation, text: str, command: Command
 
 _TOP_LEVEL = {Command.FIND, Command.NEWS, Command.SECURE, Command.CHECKIN, Command.LANG}
 #: Words the check-in flow answers wherever the conversation is (OK only with a PIN after it).
-CHECKIN_WORDS = {Command.CHECKIN, Command.PAUSE, Command.RESUME, Command.STATUS, Command.NOTE}
+CHECKIN_WORDS = {
+    Command.CHECKIN,
+    Command.PAUSE,
+    Command.RESUME,
+    Command.STATUS,
+    Command.NOTE,
+    Command.REMOVE,
+}
 
 
 def _run(outcome: Outcome, situation: Situation, command: Command | None, text: str) -> Outcome:

@@ -42,6 +42,7 @@ class Command(enum.Enum):
     RESUME = "resume"
     STATUS = "status"
     NOTE = "note"
+    REMOVE = "remove"
 
 
 # The English keyword of each command, marked for translation with a note for translators.
@@ -94,6 +95,9 @@ KEYWORDS = {
     Command.STATUS: lazy_pgettext("sms keyword", "STATUS"),
     # Translators: SMS command word (leave a sealed note for my NGO caseworker); see HELP.
     Command.NOTE: lazy_pgettext("sms keyword", "NOTE"),
+    # Translators: SMS command word (remove one trusted contact: REMOVE Name PIN). It must
+    # not be the word for DELETE, which erases everything; see HELP.
+    Command.REMOVE: lazy_pgettext("sms keyword", "REMOVE"),
 }
 #: English spellings understood in every locale, beside the keyword itself.
 ENGLISH_SYNONYMS = {
