@@ -348,6 +348,7 @@ CONVERSATIONS: dict[str, list[str]] = {
         "<CHECKIN>", "<4821>", "<NO>", "<12>", "<30>", "Amina", "<ADD> +12025550190 Sara",
         "<DONE>", "<YES>", "<CHECKIN> <STATUS>", "<OK> <4821>", "<OK> <1111>", "<PAUSE>",
         "<PAUSE> <4821>", "<RESUME>", "<NOTE>", "<NOTE> the soldiers took my papers",
+        "<REMOVE> Sara", "<REMOVE> Nobody <4821>", "<REMOVE> sara <4821>",
         "<STOP> <CHECKIN> <4821>", "<STATUS>",
     ],
     "find_kutupalong_everything": ["<FIND>", "<1>", "<1>", "<1>", f"<{EVERYTHING}>", EVERY_PAGE],
