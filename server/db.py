@@ -39,6 +39,18 @@ EXTENSION = "refuge.db"
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
+class VaultUnavailable(RuntimeError):
+    """A personal field was read or written outside a session that carries the vault."""
+
+
+def vault_of(session: Session) -> Vault:
+    """The vault a session of a `Database` carries: every encrypted field reaches keys here."""
+    found = session.info.get("vault")
+    if not isinstance(found, Vault):
+        raise VaultUnavailable("this session was not opened by a Database with a Vault")
+    return found
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware, on every backend."""
 

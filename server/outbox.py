@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from server import vault
 from server.config import Settings
+from server.db import vault_of
 from server.models.content import Region
 from server.models.messaging import (
     DEDUPE_KEY_LENGTH,
@@ -35,7 +36,7 @@ from server.models.messaging import (
     SenderPace,
     Tally,
 )
-from server.models.people import Channel, Consent, Subscriber, TrustedContact, VaultUnavailable
+from server.models.people import Channel, Consent, Subscriber, TrustedContact
 from server.sms.channels import (
     ChannelError,
     Outbound,
@@ -443,7 +444,7 @@ class _Caps:
     def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
         delivery = settings.delivery
         self.session = session
-        self.keys = _vault(session)
+        self.keys = vault_of(session)
         self.day = now.date()
         self.limits = dict(
             zip(
@@ -543,13 +544,6 @@ def _insert_for(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _vault(session: Session) -> vault.Vault:
-    found = session.info.get("vault")
-    if not isinstance(found, vault.Vault):
-        raise VaultUnavailable("this session was not opened by a Database with a Vault")
-    return found
-
-
 def release(session: Session, jobs: list[Job]) -> None:
     """Give back claimed messages that were never handed over (a worker shutting down)."""
     for job in jobs:
@@ -604,7 +598,7 @@ def record_sent(session: Session, taken: list[tuple[Job, SentMessage]], now: dat
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit = off"))
-    keys = _vault(session)
+    keys = vault_of(session)
     table = Outbox.__table__
     assert isinstance(table, Table)
     session.execute(
@@ -640,7 +634,7 @@ def record_sent(session: Session, taken: list[tuple[Job, SentMessage]], now: dat
 
 def _remember_provider_id(session: Session, row: Outbox, provider_id: str, now: datetime) -> None:
     if row.provider_sid_digest is None:
-        row.provider_sid_digest = _vault(session).keyed_digest("outbound-sid", provider_id)
+        row.provider_sid_digest = vault_of(session).keyed_digest("outbound-sid", provider_id)
         row.provider_sid = provider_id
         row.sent_at = row.sent_at or now
         row.cleanup_due_at = now + STATUS_CHECK_AFTER
@@ -719,7 +713,7 @@ def status_reported(
     now: datetime,
 ) -> bool:
     """A status callback: find the row (by the id in its URL, else by the provider's id)."""
-    digest = _vault(session).keyed_digest("outbound-sid", provider_id)
+    digest = vault_of(session).keyed_digest("outbound-sid", provider_id)
     row = None
     if row_hint:
         try:
@@ -771,7 +765,7 @@ def reconciled(
     row = session.get(Outbox, job.row_id, with_for_update=True)
     if row is None or row.status is not OutboxStatus.SENDING:
         return None
-    keys = _vault(session)
+    keys = vault_of(session)
     fresh = [
         message
         for message in found
@@ -896,7 +890,7 @@ def hand_over_provider_copies(
     """Before a person (or one of their contacts) is erased: move the provider ids of their
     messages to deletion rows of their own (the outbox rows, and the person's data key, are
     about to go)."""
-    keys = _vault(session)
+    keys = vault_of(session)
     statement = select(Outbox).where(
         Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
     )
@@ -939,7 +933,7 @@ class PendingDeletion:
 
 def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDeletion]:
     """Provider deletions due now, each put an hour ahead so another worker leaves it alone."""
-    keys = _vault(session)
+    keys = vault_of(session)
     rows = session.scalars(
         select(ProviderDeletion)
         .where(ProviderDeletion.due_at <= now)

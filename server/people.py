@@ -18,22 +18,15 @@ from sqlalchemy.orm import Session
 
 from server import outbox, vault
 from server.config import Retention
-from server.db import Database
+from server.db import Database, VaultUnavailable, vault_of
 from server.models.checkins import SealedNote
 from server.models.messaging import InboundReceipt
-from server.models.people import Channel, Subscriber, TrustedContact, VaultUnavailable
+from server.models.people import Channel, Subscriber, TrustedContact
 from server.phones import PhoneNumber
 
 
 class ContactAlreadyTrusted(ValueError):
     """The subscriber already trusts this number."""
-
-
-def _vault(session: Session) -> vault.Vault:
-    found = session.info.get("vault")
-    if not isinstance(found, vault.Vault):
-        raise VaultUnavailable("this session was not opened by a Database with a Vault")
-    return found
 
 
 #: Built once: every inbound message looks its sender up.
@@ -42,7 +35,7 @@ _BY_INDEX = select(Subscriber).where(Subscriber.phone_index == bindparam("index"
 
 def find_subscriber(session: Session, phone: PhoneNumber) -> Subscriber | None:
     """The subscriber with this number, found through the blind index."""
-    index = _vault(session).blind_index(phone.e164)
+    index = vault_of(session).blind_index(phone.e164)
     return session.scalar(_BY_INDEX, {"index": index})
 
 
@@ -56,7 +49,7 @@ def register_subscriber(
 ) -> Subscriber:
     """A new subscriber with its own data key; the number stored only blind-indexed and sealed."""
     subscriber = Subscriber(
-        phone_index=_vault(session).blind_index(phone.e164),
+        phone_index=vault_of(session).blind_index(phone.e164),
         locale=locale,
         region_slug=region_slug,
         channel=Channel.WHATSAPP if phone.whatsapp else Channel.SMS,
@@ -91,7 +84,7 @@ def add_trusted_contact(
     session: Session, subscriber: Subscriber, phone: PhoneNumber, name: str | None = None
 ) -> TrustedContact:
     """A contact the subscriber trusts, pending their consent; refused when already there."""
-    index = _vault(session).blind_index(phone.e164)
+    index = vault_of(session).blind_index(phone.e164)
     if any(contact.phone_index == index for contact in subscriber.contacts):
         raise ContactAlreadyTrusted("this number is already one of your trusted contacts")
     contact = TrustedContact(phone_index=index)

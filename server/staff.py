@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit, vault
+from server.db import vault_of
 from server.models.checkins import CheckinPartner
-from server.models.people import VaultUnavailable
 from server.models.staff import USERNAME_LENGTH, AuditAction, Role, User
 
 MAX_FAILED_LOGINS = 5
@@ -37,13 +37,6 @@ class NewAccount:
 
     user: User
     totp_secret: bytes
-
-
-def _vault(session: Session) -> vault.Vault:
-    found = session.info.get("vault")
-    if not isinstance(found, vault.Vault):
-        raise VaultUnavailable("this session was not opened by a Database with a Vault")
-    return found
 
 
 def normalise_username(raw: str) -> str:
@@ -69,7 +62,7 @@ def create_user(
         raise AccountError(f"no partner NGO for {region_slug!r}: `refuge checkins partner` first")
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AccountError(f"the username {name!r} is taken")
-    keys = _vault(session)
+    keys = vault_of(session)
     secret = vault.new_totp_secret()
     user = User(
         id=uuid.uuid4(),
@@ -98,14 +91,14 @@ def create_user(
 
 def totp_secret(session: Session, user: User) -> bytes:
     """An account's TOTP seed, unsealed."""
-    return _vault(session).open_staff_field(
+    return vault_of(session).open_staff_field(
         user.totp_secret_ct, User.__tablename__, "totp_secret", user.id.hex
     )
 
 
 def log_in(session: Session, username: str, password: str, code: str, now: datetime) -> User | None:
     """The account when all three are right and it is not locked; else None, for any reason."""
-    keys = _vault(session)
+    keys = vault_of(session)
     user = session.scalar(
         select(User).where(User.username == normalise_username(username)).with_for_update()
     )

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from server import outbox
 from server.checkins import texts
-from server.checkins.plans import MAX_NAME, _vault, plan_of, save, settings_of, state_of
+from server.checkins.plans import MAX_NAME, plan_of, save, settings_of, state_of
 from server.content.text import fold
+from server.db import vault_of
 from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind
@@ -55,7 +56,7 @@ def shown_contacts(plan: CheckinPlan) -> list[TrustedContact]:
 def find_contact(session: Session, plan: CheckinPlan, who: str) -> TrustedContact | None:
     """The shown contact with this number, or with this name (in any case or accents)."""
     try:
-        index: bytes | None = _vault(session).blind_index(normalize_phone(who).e164)
+        index: bytes | None = vault_of(session).blind_index(normalize_phone(who).e164)
     except InvalidPhoneNumber:
         index = None
     wanted = fold(who)
@@ -97,7 +98,7 @@ def add_contact(
 ) -> Added:
     """Trust a new contact and queue their one opt-in, unless a rule forbids it."""
     subscriber = plan.subscriber
-    keys = _vault(session)
+    keys = vault_of(session)
     index = keys.blind_index(phone.e164)
     mine = contacts_of(plan)
     if any(contact.phone_index == index for contact in subscriber.contacts):
@@ -186,7 +187,7 @@ def set_partner(
     partner.name = name
     partner.note_key = note_key
     partner.alert_phone_ct = (
-        _vault(session).seal_partner_field(
+        vault_of(session).seal_partner_field(
             line, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
         )
         if line
@@ -199,7 +200,7 @@ def partner_line(session: Session, partner: CheckinPartner) -> str | None:
     """The NGO's alert line, unsealed."""
     if partner.alert_phone_ct is None:
         return None
-    return _vault(session).open_partner_field(
+    return vault_of(session).open_partner_field(
         partner.alert_phone_ct, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
     )
 
@@ -209,7 +210,7 @@ def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) ->
     settings = settings_of(plan)
     settings.ngo = True
     line = partner_line(session, partner)
-    index = _vault(session).blind_index(line) if line else None
+    index = vault_of(session).blind_index(line) if line else None
     taken = any(contact.phone_index == index for contact in plan.subscriber.contacts)
     if line and index and not taken and settings.ngo_contact is None:
         contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.CONFIRMED)

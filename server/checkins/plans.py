@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server import vault
 from server.checkins.schedule import Schedule
+from server.db import vault_of
 from server.models.checkins import CheckinEvent, CheckinPlan
 from server.models.content import Region
-from server.models.people import Subscriber, VaultUnavailable
+from server.models.people import Subscriber
 
 #: Wrong PINs in one period after which the period counts as missed.
 WRONG_PINS_MISS = 3
@@ -144,13 +144,6 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-def _vault(session: Session) -> vault.Vault:
-    found = session.info.get("vault")
-    if not isinstance(found, vault.Vault):
-        raise VaultUnavailable("this session was not opened by a Database with a Vault")
-    return found
-
-
 def plan_of(session: Session, subscriber: Subscriber, *, lock: bool = False) -> CheckinPlan | None:
     """The person's plan (locked for update on PostgreSQL when asked)."""
     query = select(CheckinPlan).where(CheckinPlan.subscriber_id == subscriber.id)
@@ -201,12 +194,12 @@ def valid_pin(text: str) -> str | None:
 
 def set_pin(session: Session, plan: CheckinPlan, pin: str) -> None:
     """Keep a slow hash of the check-in PIN (sealed as well)."""
-    plan.pin = _vault(session).hash_pin(pin)
+    plan.pin = vault_of(session).hash_pin(pin)
 
 
 def set_duress(session: Session, plan: CheckinPlan, pin: str | None) -> bool:
     """Keep the duress PIN's hash; False (nothing kept) when it is the check-in PIN."""
-    keys = _vault(session)
+    keys = vault_of(session)
     if pin is None:
         plan.duress = None
         return True
@@ -245,7 +238,7 @@ def confirm(
 ) -> tuple[Checked, bool]:
     """`check_in`, and whether it was the duress PIN: for a caller that must pretend to obey
     (never to tell anyone)."""
-    keys = _vault(session)
+    keys = vault_of(session)
     if plan is None or plan.pin is None:
         keys.verify_pin(None, pin)
         keys.verify_pin(None, pin)

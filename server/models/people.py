@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, VaultUnavailable, vault_of
 
 if TYPE_CHECKING:
     from server.models.checkins import SealedNote
@@ -53,16 +53,11 @@ class Consent(enum.Enum):
     REVOKED = "revoked"
 
 
-class VaultUnavailable(RuntimeError):
-    """A personal field was read or written outside a session that carries the vault."""
-
-
 def _vault_for(row: object) -> vault.Vault:
     session = object_session(row)
-    found = session.info.get("vault") if session is not None else None
-    if not isinstance(found, vault.Vault):
+    if session is None:
         raise VaultUnavailable("add the row to a session of a Database built with a Vault first")
-    return found
+    return vault_of(session)
 
 
 class Enveloped:

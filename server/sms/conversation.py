@@ -29,9 +29,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from server import outbox, people, vault
+from server import outbox, people
 from server.config import Settings
-from server.db import Base
+from server.db import Base, vault_of
 from server.i18n import catalogue
 from server.models.content import Region
 from server.models.messaging import InboundReceipt
@@ -125,7 +125,7 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
     A duplicate handled at the same moment fails there, on the unique digest (or on SQLite's
     busy lock); the webhook retries the whole turn, which then finds the receipt and replays.
     """
-    keys = _vault(session)
+    keys = vault_of(session)
     digest = keys.keyed_digest(RECEIPT_PURPOSE, message.message_id)
     receipt = InboundReceipt(digest=digest, received_on=now.date())
     subscriber: Subscriber | None = None
@@ -329,9 +329,3 @@ def _first_locale(session: Session, settings: Settings, phone: PhoneNumber) -> s
     if region is not None and region.default_locale in settings.localization.locales:
         return region.default_locale
     return "en"
-
-
-def _vault(session: Session) -> vault.Vault:
-    found = session.info.get("vault")
-    assert isinstance(found, vault.Vault), "sessions of the app always carry the vault"
-    return found
