@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-#: The English main menu as TwiML, byte for byte what Refuge answers "hi" with.
-MENU_TWIML = (
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Refuge. Reply a number:\n'
-    "1 Find help\n2 News\n3 Secure your phone\n4 Check-in\n5 Language\n"
-    "Or CHECK and a message to check a rumour</Message></Response>"
+#: The English main menu, what Refuge answers "hi" with.
+MENU = (
+    "Refuge. Reply a number:\n1 Find help\n2 News\n3 Secure your phone\n4 Check-in\n"
+    "5 Language\nOr CHECK and a message to check a rumour"
 )
+#: The menu as TwiML, byte for byte what Refuge's webhook renders.
+MENU_TWIML = f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{MENU}</Message></Response>'
 
 app = Flask(__name__)
 
