@@ -228,3 +228,17 @@ def test_opt_ins_are_capped_per_person_per_day(
     clock.now = START + timedelta(days=1)
     assert "added" in person.ask("ADD +447700900604 Lina")
     assert len([m for m in sent(loaded) if m.kind == "opt_in"]) == 3
+
+
+def test_starting_over_right_after_the_duress_pin_still_sends_its_alert(loaded: Flask) -> None:
+    clock = Clock(START)
+    person, sara, _omar, _lina = _people(loaded, "en", clock)
+    set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    sara.ask("YES")
+    run_sweep(loaded, START)
+    clock.now = START + timedelta(hours=2)
+    assert "stopped" in person.ask(f"STOP CHECKIN {DURESS}")
+    person.ask("CHECKIN")  # made to set up anew before the worker's next pass
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    assert plan_facts(loaded, PERSON)[1].status == "setup"

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.checkins import contacts, plans, texts
+from server.checkins import contacts, plans, sweep, texts
 from server.checkins.contacts import Added
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
 from server.models.checkins import CheckinPlan
@@ -63,6 +63,11 @@ class SetUpSteps:
 
     def begin(self) -> Outcome:
         """Start setting up (again)."""
+        plan = plans.plan_of(self.session, self.subscriber)
+        if plan is not None and plans.state_of(plan).escalate is not None:
+            # The duress PIN (or too many wrong ones) raised an alert the sweep has not sent
+            # yet; starting over would forget it, so it is queued now, in this turn.
+            sweep.advance(self.session, plan, self.now, sweep.SweepReport())
         plans.begin(self.session, self.subscriber, plans.zone_for(self.session, self.subscriber))
         return self.ask("pin")
 
