@@ -147,3 +147,17 @@ def test_without_a_plan_remove_answers_like_a_check_in_without_one(loaded: Flask
     assert person.ask(f"REMOVE Sara {PIN}") == (
         "You have no check-ins. Reply CHECKIN to set them up."
     )
+
+
+def test_a_contact_removed_under_duress_seems_added_anew_in_a_new_set_up(loaded: Flask) -> None:
+    clock = Clock(START)
+    person, _sara, _lina = _with_two_contacts(loaded, "en", clock)
+    person.ask(f"REMOVE Sara {DURESS}")
+    person.ask(f"STOP CHECKIN {DURESS}")
+    replies = set_up_by_sms(
+        person, "en", contacts=(("+447700900622", "Sara"), ("+447700900623", "Lina"))
+    )
+    assert "Sara added and asked. Add another, or reply DONE." in replies  # not "already"
+    assert "That number is already one of your contacts." in replies  # Lina, never hidden
+    assert [m.to for m in sent(loaded) if m.kind == "opt_in"].count("Sara") == 1  # asked once
+    assert _shown(loaded) == ["Lina", "Sara"]

@@ -101,6 +101,13 @@ def add_contact(
     keys = vault_of(session)
     index = keys.blind_index(phone.e164)
     mine = contacts_of(plan)
+    state = state_of(plan)
+    for contact in mine:
+        if contact.phone_index == index and contact.id.hex in state.hidden:
+            # "Removed" under duress, so never gone: it seems added again, and is shown again.
+            state.hidden.remove(contact.id.hex)
+            save(plan, state=state)
+            return Added.ADDED
     if any(contact.phone_index == index for contact in subscriber.contacts):
         return Added.ALREADY
     if len(mine) >= MAX_CONTACTS:

@@ -173,7 +173,8 @@ def begin(session: Session, subscriber: Subscriber, zone: str) -> CheckinPlan:
     plan.pin = None
     plan.duress = None
     kept = settings_of(plan)
-    save(plan, PlanSettings(zone=zone, name=kept.name), PlanState())
+    # Contacts "removed" under duress stay out of sight through a new set-up as well.
+    save(plan, PlanSettings(zone=zone, name=kept.name), PlanState(hidden=state_of(plan).hidden))
     return plan
 
 
