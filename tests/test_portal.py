@@ -20,6 +20,7 @@ from server.config import ConfigError, Settings
 from server.models.staff import AuditEvent, Role, User
 from server.portal import auth
 from server.portal import session as portal_session
+from server.web.ratelimit import RateLimiter
 from tests.checkin_helpers import Clock, Phone, register
 from tests.portal_helpers import (
     Account,
@@ -143,7 +144,8 @@ def test_a_client_trying_too_fast_is_held_back_before_any_hashing(world: tuple) 
     app, _ngos, accounts = world
     olena = accounts["kharkiv"]
     client = app.test_client()
-    app.extensions[auth.LIMITER_EXTENSION].limit = 2
+    # A stopped clock: three logins must not straddle the limiter's one-minute windows.
+    app.extensions[auth.LIMITER_EXTENSION] = RateLimiter(limit=2, clock=lambda: 1_000.0)
     for _ in range(2):
         assert log_in(client, olena.username, "wrong password!!", olena.code()).status_code == 401
     held = log_in(client, olena.username, olena.password, olena.code())
