@@ -268,13 +268,7 @@ class Shelf:
 
     def checklists(self) -> list[ChecklistItem]:
         """Every current checklist in menu order, without their steps."""
-        rows = list(
-            self.session.scalars(
-                select(Checklist)
-                .where(Checklist.retired.is_(False))
-                .order_by(Checklist.position, Checklist.id)
-            )
-        )
+        rows = queries.current_checklists(self.session)
         counts = queries.step_counts(self.session, [row.id for row in rows])
         table = self._translations("checklist", [(row.id, row.source_locale) for row in rows])
         return [self._checklist_item(row, table, counts.get(row.id, 0), ()) for row in rows]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from server.content.search import region_and_descendants
 from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
-from server.models.checklists import ChecklistStep
+from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Location, Region, Resource
 from server.models.translations import Translation
 
@@ -221,6 +221,17 @@ def child_counts(session: Session, region_ids: list[int]) -> dict[int, int]:
         .group_by(Region.parent_id)
     )
     return {parent_id: number for parent_id, number in rows if parent_id is not None}
+
+
+def current_checklists(session: Session) -> list[Checklist]:
+    """Every checklist not retired, in menu order."""
+    return list(
+        session.scalars(
+            select(Checklist)
+            .where(Checklist.retired.is_(False))
+            .order_by(Checklist.position, Checklist.id)
+        )
+    )
 
 
 def step_counts(session: Session, checklist_ids: list[str]) -> dict[str, int]:

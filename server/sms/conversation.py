@@ -80,6 +80,7 @@ def _statements() -> tuple[Insert, Update]:
 
 
 _INSERT_RECEIPT, _UPDATE_TURN = _statements()
+_PERSON_ATTRIBUTES = frozenset(inspect(Subscriber).attrs.keys())
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,7 @@ def _ordinary(session: Session, subscriber: Subscriber) -> bool:
         return False
     if any(row is not subscriber for row in session.dirty):
         return False
-    changed = set(inspect(Subscriber).attrs.keys()) - inspect(subscriber).unmodified
-    return changed.issubset(TURN_FIELDS)
+    return (_PERSON_ATTRIBUTES - inspect(subscriber).unmodified).issubset(TURN_FIELDS)
 
 
 def _write_ordinary(session: Session, receipt: InboundReceipt, subscriber: Subscriber) -> None:

@@ -290,13 +290,7 @@ class Library:
         )
 
     def _read_checklists(self, locale: str) -> list[ChecklistLine]:
-        rows = list(
-            self.session.scalars(
-                select(Checklist)
-                .where(Checklist.retired.is_(False))
-                .order_by(Checklist.position, Checklist.id)
-            )
-        )
+        rows = queries.current_checklists(self.session)
         steps = queries.step_counts(self.session, [row.id for row in rows])
         translations = self._translations(
             "checklist", [(row.id, row.source_locale) for row in rows], locale
