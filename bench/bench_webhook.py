@@ -5,9 +5,10 @@ blind index, the conversation engine, TwiML) against a bare Flask route answerin
 size of TwiML (`bench.bare_twiml_app`), both under gunicorn with the same settings, loaded
 alternately with the same signed POSTs. Every message to Refuge carries a fresh MessageSid,
 so none is answered from its receipt; senders from the fiction ranges each walk a realistic
-conversation, one message at a time. A second figure sets Refuge beside `bench.floor_webhook_app`,
-the least an idempotent webhook must do (signature, receipt, the sender's row, one transaction,
-TwiML), which shows how much of the bare route's rate any such webhook can reach at all.
+conversation, one message at a time. A second figure sets Refuge beside
+`bench.floor_webhook_app`, the least an idempotent webhook must do (signature, receipt, the
+sender's row by blind index, a sealed reply, one transaction, TwiML), which shows how much of
+the bare route's rate any such webhook can reach at all.
 
 Segments: the conversation corpus of the test suite (`tests.sms_helpers`) run in process
 through the webhook in every shipped locale, after switching language the way a person does
@@ -481,8 +482,8 @@ def run() -> list[Result]:
             unit="msg/s",
             ours=round(rates.ours_beside_floor, 1),
             baseline=round(rates.floor, 1),
-            goal="none set: what the conversation, encryption and ORM cost beyond a signature "
-            "check, a receipt and the sender's row written in one transaction "
+            goal="none set: what the conversation and the ORM cost beyond a signature check, "
+            "a receipt and the sender's row (blind index, sealed reply) in one transaction "
             "(bench.floor_webhook_app; higher is better)",
         ),
         Result(

@@ -1,11 +1,12 @@
 """A second baseline for the webhook benchmark: the least an idempotent SMS webhook must do.
 
 Where `bench.bare_twiml_app` answers without reading the request, this app does what no
-webhook that keeps its promises can skip, on the same stack and the same SQLite settings:
+webhook that keeps #6's promises can skip, on the same stack and the same SQLite settings:
 the SDK's signature check, a receipt looked up and written under a unique message id, the
-sender's row read (or made) and written back, all in one transaction, and the reply built
-as TwiML with the SDK. No conversation, no encryption, no ORM. The ratio of Refuge to this
-app says how much the conversation and the privacy layers cost; the ratio of this app to
+sender found by blind index and their row read (or made) and written back, all in one
+transaction, the kept reply sealed under the sender's data key (through `server.vault`, as
+Refuge does), and the reply built as TwiML with the SDK. No conversation, no ORM. The ratio
+of Refuge to this app says what the conversation and the ORM cost; the ratio of this app to
 the bare route says how much of the bare route's rate any such webhook can reach.
 
 Settings come from BENCH_FLOOR_DATABASE (a SQLite file), BENCH_FLOOR_TOKEN (the auth token)
@@ -25,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bench.bare_twiml_app import MENU
+from server import vault
 from server.db import SQLITE_MMAP_BYTES
 
 PRAGMAS = (
@@ -36,15 +38,15 @@ PRAGMAS = (
 )
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS people (id INTEGER PRIMARY KEY, phone_index BLOB UNIQUE,"
-    " state BLOB, replies INTEGER, seen DATE)",
+    " data_key BLOB, state BLOB, replies INTEGER, seen DATE)",
     "CREATE TABLE IF NOT EXISTS receipts (id BLOB PRIMARY KEY, digest BLOB UNIQUE,"
     " person INTEGER REFERENCES people(id), reply BLOB, day DATE)",
 )
 FIND_RECEIPT = text("SELECT id FROM receipts WHERE digest = :digest")
-FIND_PERSON = text("SELECT id, state, replies FROM people WHERE phone_index = :index")
+FIND_PERSON = text("SELECT id, data_key, state, replies FROM people WHERE phone_index = :index")
 NEW_PERSON = text(
-    "INSERT INTO people (phone_index, state, replies, seen) VALUES (:index, '{}', 0, :day)"
-    " RETURNING id, state, replies"
+    "INSERT INTO people (phone_index, data_key, state, replies, seen)"
+    " VALUES (:index, :data_key, '{}', 0, :day) RETURNING id, data_key, state, replies"
 )
 KEEP_RECEIPT = text(
     "INSERT INTO receipts (id, digest, person, reply, day) VALUES (:id, :digest, :person,"
@@ -58,6 +60,10 @@ engine = create_engine(
     f"sqlite:///{os.environ['BENCH_FLOOR_DATABASE']}", connect_args={"timeout": 15}
 )
 TOKEN = os.environ["BENCH_FLOOR_TOKEN"]
+_KEYS = vault.new_key_settings()
+KEYS = vault.Vault(
+    vault.parse_keyring(_KEYS["REFUGE_MASTER_KEYS"]), vault.decode_key(_KEYS["REFUGE_INDEX_KEY"])
+)
 SIGNED_URL = os.environ["BENCH_FLOOR_URL"]
 
 
@@ -86,13 +92,19 @@ def inbound() -> Response:
     today = date.today()
     with engine.begin() as connection:
         if connection.execute(FIND_RECEIPT, {"digest": digest}).scalar() is None:
-            index = request.form["From"].encode()
+            index = KEYS.blind_index(request.form["From"])
             person = connection.execute(FIND_PERSON, {"index": index}).first()
             if person is None:
-                person = connection.execute(NEW_PERSON, {"index": index, "day": today}).first()
+                data_key, wrapped = KEYS.new_data_key("people", index.hex())
+                made = {"index": index, "data_key": wrapped, "day": today}
+                person = connection.execute(NEW_PERSON, made).first()
+            else:
+                data_key = KEYS.unwrap_data_key(person.data_key, "people", index.hex())
             assert person is not None
-            receipt = {"id": uuid.uuid4().bytes, "digest": digest, "person": person.id}
-            connection.execute(KEEP_RECEIPT, {**receipt, "reply": MENU.encode(), "day": today})
+            receipt_id = uuid.uuid4()
+            sealed = vault.encrypt_field(data_key, MENU, "receipts", "reply", receipt_id.hex)
+            receipt = {"id": receipt_id.bytes, "digest": digest, "person": person.id}
+            connection.execute(KEEP_RECEIPT, {**receipt, "reply": sealed, "day": today})
             saved = {"state": person.state, "replies": person.replies + 1, "day": today}
             connection.execute(SAVE_PERSON, {**saved, "id": person.id})
     response = MessagingResponse()
