@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Enum,
     MetaData,
     TypeDecorator,
     create_engine,
@@ -68,6 +70,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def enum_column(kind: type[enum.Enum], length: int) -> Enum:
+    """A portable enum column: the members' values stored as text, no native enum type."""
+    return Enum(kind, native_enum=False, length=length, values_callable=_values)
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in kind]
 
 
 class Base(DeclarativeBase):

@@ -33,16 +33,8 @@ from server.models.content import (
 )
 from server.models.translations import Translation, TranslationStatus, source_digest
 
-#: Per kind: the entity name used in translations and the translatable fields.
-TRANSLATABLE = {
-    "region": ("region", ("name",)),
-    "organization": ("organization", ("name", "description")),
-    "resource": ("resource", ("name", "description")),
-    "bulletin": ("bulletin", ("title", "body")),
-    "checklist": ("checklist", ("title", "summary")),
-}
+#: How a checklist step's translations are stored (`server.content.kinds` names its fields).
 STEP_ENTITY = "checklist_step"
-STEP_FIELDS = ("title", "web", "sms")
 
 
 def translations_of(session: Session, entity: str, entity_id: str) -> dict[str, dict[str, str]]:
@@ -126,8 +118,10 @@ def region_canonical(region: Region) -> Canonical:
     }
 
 
-def apply_region(session: Session, data: Canonical, region: Region | None) -> Region:
-    """Create or update a region from its canonical form."""
+def apply_region(
+    session: Session, data: Canonical, region: Region | None, _now: datetime
+) -> Region:
+    """Create or update a region from its canonical form (a region keeps no update time)."""
     if region is None:
         region = Region(slug=data["slug"])
         session.add(region)
@@ -385,18 +379,6 @@ def apply_checklist(
         steps.append(row)
     checklist.steps = steps
     return checklist
-
-
-def step_sources(checklist: Canonical) -> dict[str, dict[str, str]]:
-    """Each step's translatable source texts, by step translation id."""
-    return {
-        f"{checklist['id']}/{step['id']}": {
-            "title": step["title"],
-            "web": step["web"],
-            "sms": step["sms"],
-        }
-        for step in checklist["steps"]
-    }
 
 
 def utcnow() -> datetime:

@@ -23,11 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.content import search, store
+from server.content.kinds import KINDS
 from server.content.markup import ALLOWED_SCHEMES
 from server.i18n_tools import placeholder_problems
-from server.models.bulletins import Bulletin, BulletinStatus
-from server.models.checklists import Checklist
-from server.models.content import Organization, Region, Resource
+from server.models.content import Resource
 from server.models.translations import Translation, TranslationStatus, source_digest
 from server.sms.segments import measure
 
@@ -39,19 +38,17 @@ STALE_NOTE = "The source changed since this translation: check it, then remove t
 MARKDOWN_NOTE = "Markdown: no HTML; links only to https:, tel: or mailto: addresses"
 #: Fields written in Markdown (rendered through server.content.markup).
 MARKDOWN_FIELDS = frozenset(
-    {("bulletin", "body"), (store.STEP_ENTITY, "web")}
-    | {(kind, "description") for kind in ("resource", "organization")}
+    {(kind.name, name) for kind in KINDS for name in kind.markdown}
+    | {(kind.parts.entity, name) for kind in KINDS if kind.parts for name in kind.parts.markdown}
 )
-#: Per entity: its model, and how a note to translators names it.
-_KINDS: dict[str, tuple[Any, str]] = {
-    "region": (Region, "Region"),
-    "organization": (Organization, "Organisation"),
-    "resource": (Resource, "Resource"),
-    "bulletin": (Bulletin, "Bulletin"),
-    "checklist": (Checklist, "Checklist"),
-    store.STEP_ENTITY: (None, "Checklist step"),
+#: Fields that go out by SMS, so must fit one segment.
+_SMS_FIELDS = frozenset(
+    (kind.parts.entity, name) for kind in KINDS if kind.parts for name in kind.parts.sms
+)
+#: Per entity: how a note to translators names it.
+_LABELS = {kind.name: kind.label for kind in KINDS} | {
+    kind.parts.entity: kind.parts.label for kind in KINDS if kind.parts
 }
-_STEP_ATTRIBUTES = {"title": "title", "web": "web_text", "sms": "sms_text"}
 _HEADER_COMMENT = (
     "# Refuge content translations (LANGUAGE).\n"
     "# One message per field: msgctxt names it (kind:id:field); change only msgstr.\n"
@@ -93,33 +90,28 @@ class ContentField:
 
     @property
     def sms(self) -> bool:
-        """True for a checklist step's one-segment SMS text."""
-        return self.entity == store.STEP_ENTITY and self.field == "sms"
+        """True for a text that goes out by SMS (a checklist step's), so fits one segment."""
+        return (self.entity, self.field) in _SMS_FIELDS
 
 
 def content_fields(session: Session) -> list[ContentField]:
     """Every non-empty translatable field of current content (nothing retired or retracted)."""
     found: list[ContentField] = []
-    for kind, (entity, names) in store.TRANSLATABLE.items():
-        model = _KINDS[kind][0]
-        current = (
-            model.status != BulletinStatus.RETRACTED
-            if model is Bulletin
-            else model.retired.is_(False)
-        )
-        order = model.slug if model is Region else model.id
-        for row in session.scalars(select(model).where(current).order_by(order)):
-            row_id = row.slug if model is Region else row.id
-            texts = [(entity, row_id, name, getattr(row, name)) for name in names]
-            if model is Checklist:
+    for kind in KINDS:
+        current = select(kind.model).where(kind.current(kind.model)).order_by(kind.key_column())
+        row: Any
+        for row in session.scalars(current):
+            row_id = kind.key_of(row)
+            texts = [(kind.name, row_id, name, getattr(row, name)) for name in kind.translatable]
+            if kind.parts is not None:
                 texts += [
-                    (store.STEP_ENTITY, step.id, name, getattr(step, attribute))
-                    for step in row.steps
-                    for name, attribute in _STEP_ATTRIBUTES.items()
+                    (kind.parts.entity, part_id, name, text)
+                    for part_id, sources in kind.parts.sources(row_id, kind.canonical(row)).items()
+                    for name, text in sources.items()
                 ]
             found.extend(
-                ContentField(kind_, id_, name, text, row.source_locale)
-                for kind_, id_, name, text in texts
+                ContentField(entity, id_, name, text, row.source_locale)
+                for entity, id_, name, text in texts
                 if text and text.strip()
             )
     return found
@@ -131,7 +123,7 @@ def _translations(session: Session, locale: str) -> dict[tuple[str, str, str], T
 
 
 def _comments(item: ContentField) -> list[str]:
-    comments = [f"{_KINDS[item.entity][1]} {item.field} ({item.entity_id})"]
+    comments = [f"{_LABELS[item.entity]} {item.field} ({item.entity_id})"]
     if (item.entity, item.field) in MARKDOWN_FIELDS:
         comments.append(MARKDOWN_NOTE)
     if item.sms:

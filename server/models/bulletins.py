@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime
-from server.models.content import ID_LENGTH, NAME_LENGTH, URL_LENGTH, Region, enum_column
+from server.db import Base, UTCDateTime, enum_column
+from server.models.content import ENUM_LENGTH, ID_LENGTH, NAME_LENGTH, URL_LENGTH, Region
+from server.models.versions import ContentModel
 
 
 class BulletinKind(enum.Enum):
@@ -52,7 +53,7 @@ def in_force(issued_at: datetime, expires_at: datetime | None, now: datetime) ->
     return issued_at <= now and (expires_at is None or expires_at > now)
 
 
-class Bulletin(Base):
+class Bulletin(ContentModel, Base):
     """One piece of credible information, attributable to its source, with an expiry."""
 
     __tablename__ = "bulletins"
@@ -60,12 +61,12 @@ class Bulletin(Base):
     __table_args__ = (UniqueConstraint("cap_sender", "cap_identifier"),)
 
     id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
-    kind: Mapped[BulletinKind] = mapped_column(enum_column(BulletinKind))
+    kind: Mapped[BulletinKind] = mapped_column(enum_column(BulletinKind, ENUM_LENGTH))
     status: Mapped[BulletinStatus] = mapped_column(
-        enum_column(BulletinStatus), server_default=BulletinStatus.DRAFT.value
+        enum_column(BulletinStatus, ENUM_LENGTH), server_default=BulletinStatus.DRAFT.value
     )
     severity: Mapped[Severity] = mapped_column(
-        enum_column(Severity), server_default=Severity.UNKNOWN.value
+        enum_column(Severity, ENUM_LENGTH), server_default=Severity.UNKNOWN.value
     )
     title: Mapped[str] = mapped_column(String(NAME_LENGTH))
     body: Mapped[str] = mapped_column(Text)  # Markdown, rendered through server.content.markup
@@ -96,7 +97,7 @@ class Bulletin(Base):
         )
 
 
-class ContextPhrase(Base):
+class ContextPhrase(ContentModel, Base):
     """A rumour's typical wording, in one language, that a context note answers."""
 
     __tablename__ = "context_phrases"

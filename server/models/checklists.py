@@ -9,9 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime
 from server.models.content import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
+from server.models.versions import ContentModel
 
 
-class Checklist(Base):
+class Checklist(ContentModel, Base):
     """A guide for one platform, checked against a named app version on a given day."""
 
     __tablename__ = "checklists"
@@ -34,7 +35,7 @@ class Checklist(Base):
     )
 
 
-class ChecklistStep(Base):
+class ChecklistStep(ContentModel, Base):
     """One thing to do: a title, the full web text (Markdown) and a one-segment SMS text."""
 
     __tablename__ = "checklist_steps"

@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Integer,
@@ -24,20 +23,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, enum_column
+from server.models.versions import ContentModel
 
 ID_LENGTH = 64
 NAME_LENGTH = 200
 SHORT_LENGTH = 64
 URL_LENGTH = 500
 PHONE_LENGTH = 40
-
-
-def enum_column(kind: type[enum.Enum], length: int = 24) -> Enum:
-    """A portable enum column storing the members' values as text."""
-    return Enum(
-        kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
+ENUM_LENGTH = 24
 
 
 class RegionKind(enum.Enum):
@@ -80,7 +74,7 @@ class PhoneKind(enum.Enum):
     WHATSAPP = "whatsapp"
 
 
-class Region(Base):
+class Region(ContentModel, Base):
     """A country, an area in it, or a site (a camp, a district); people pick one by number."""
 
     __tablename__ = "regions"
@@ -88,7 +82,7 @@ class Region(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(SHORT_LENGTH), unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
-    kind: Mapped[RegionKind] = mapped_column(enum_column(RegionKind))
+    kind: Mapped[RegionKind] = mapped_column(enum_column(RegionKind, ENUM_LENGTH))
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     country_code: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(SHORT_LENGTH))
@@ -103,7 +97,7 @@ class Region(Base):
     children: Mapped[list[Region]] = relationship(back_populates="parent")
 
 
-class Organization(Base):
+class Organization(ContentModel, Base):
     """An organisation that runs resources or issues bulletins (HSDS organization)."""
 
     __tablename__ = "organizations"
@@ -122,7 +116,7 @@ class Organization(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
-class Resource(Base):
+class Resource(ContentModel, Base):
     """A service a person can use: a helpline, a clinic, a shelter (HSDS service)."""
 
     __tablename__ = "resources"
@@ -136,7 +130,7 @@ class Resource(Base):
     url: Mapped[str | None] = mapped_column(String(URL_LENGTH))
     email: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     status: Mapped[ServiceStatus] = mapped_column(
-        enum_column(ServiceStatus), server_default=ServiceStatus.ACTIVE.value
+        enum_column(ServiceStatus, ENUM_LENGTH), server_default=ServiceStatus.ACTIVE.value
     )
     source_locale: Mapped[str] = mapped_column(String(16), server_default="en")
     # Who verified it and when (HSDS assured_date / assurer), and how often to re-check.
@@ -180,7 +174,7 @@ class Resource(Base):
         return [entry.category for entry in self.categories]
 
 
-class ResourceCategory(Base):
+class ResourceCategory(ContentModel, Base):
     """A resource's place in the taxonomy."""
 
     __tablename__ = "resource_categories"
@@ -188,10 +182,10 @@ class ResourceCategory(Base):
     resource_id: Mapped[str] = mapped_column(
         ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
     )
-    category: Mapped[Category] = mapped_column(enum_column(Category), primary_key=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category, ENUM_LENGTH), primary_key=True)
 
 
-class ResourceLanguage(Base):
+class ResourceLanguage(ContentModel, Base):
     """A language the resource's staff speak (BCP 47 code)."""
 
     __tablename__ = "resource_languages"
@@ -202,7 +196,7 @@ class ResourceLanguage(Base):
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class Location(Base):
+class Location(ContentModel, Base):
     """Where a resource is; a confidential one (a shelter) shows only its call-first phone."""
 
     __tablename__ = "locations"
@@ -221,7 +215,7 @@ class Location(Base):
     call_first_phone: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
 
 
-class Phone(Base):
+class Phone(ContentModel, Base):
     """A number of a resource: to call, to text, or on WhatsApp (HSDS phone)."""
 
     __tablename__ = "phones"
@@ -231,11 +225,11 @@ class Phone(Base):
         ForeignKey("resources.id", ondelete="CASCADE"), index=True
     )
     number: Mapped[str] = mapped_column(String(PHONE_LENGTH))
-    kind: Mapped[PhoneKind] = mapped_column(enum_column(PhoneKind))
+    kind: Mapped[PhoneKind] = mapped_column(enum_column(PhoneKind, ENUM_LENGTH))
     description: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
 
 
-class Schedule(Base):
+class Schedule(ContentModel, Base):
     """Opening hours: days (RFC 5545 BYDAY codes) with opening and closing times."""
 
     __tablename__ = "schedules"

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, enum_column
 from server.models.people import Enveloped, Subscriber, TrustedContact
 
 DIGEST_BYTES = 32
@@ -122,10 +121,6 @@ FINAL_STATUSES = frozenset(
 )
 
 
-def _enum_column(kind: type[enum.Enum]) -> Enum:
-    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
-
 class Outbox(Enveloped, Base):
     """One outbound message: written with the change that caused it, sent once by a worker.
 
@@ -148,10 +143,10 @@ class Outbox(Enveloped, Base):
     contact_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("trusted_contacts.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[OutboxKind] = mapped_column(_enum_column(OutboxKind))
+    kind: Mapped[OutboxKind] = mapped_column(enum_column(OutboxKind, 16))
     priority: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[OutboxStatus] = mapped_column(
-        _enum_column(OutboxStatus), server_default=OutboxStatus.PENDING.value
+        enum_column(OutboxStatus, 16), server_default=OutboxStatus.PENDING.value
     )
     # One row per cause (a plan, a due time, a stage, a recipient): a second is never written.
     dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_LENGTH), unique=True)

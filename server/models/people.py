@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime, VaultUnavailable, vault_of
+from server.db import Base, UTCDateTime, VaultUnavailable, enum_column, vault_of
 
 if TYPE_CHECKING:
     from server.models.checkins import SealedNote
@@ -86,7 +85,7 @@ class Subscriber(Enveloped, Base):
     locale: Mapped[str] = mapped_column(String(LOCALE_LENGTH), server_default="en")
     region_slug: Mapped[str | None] = mapped_column(String(REGION_SLUG_LENGTH))
     channel: Mapped[Channel] = mapped_column(
-        Enum(Channel, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(Channel, 16),
         server_default=Channel.SMS.value,
     )
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
@@ -151,7 +150,7 @@ class TrustedContact(Enveloped, Base):
     phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
     name_ct: Mapped[bytes | None] = mapped_column("name", LargeBinary)
     consent: Mapped[Consent] = mapped_column(
-        Enum(Consent, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        enum_column(Consent, 16),
         server_default=Consent.PENDING.value,
     )
     consent_changed_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())

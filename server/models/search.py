@@ -11,12 +11,13 @@ from sqlalchemy import DDL, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base
+from server.models.versions import ContentModel
 
 FTS_TABLE = "search_fts"
 TRGM_INDEX = "ix_search_documents_body_trgm"
 
 
-class SearchDocument(Base):
+class SearchDocument(ContentModel, Base):
     """What search reads for one resource in one locale: folded name, description and more."""
 
     __tablename__ = "search_documents"

@@ -13,10 +13,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Integer, LargeBinary, String, Uuid, func
+from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db import Base, UTCDateTime
+from server.db import Base, UTCDateTime, enum_column
 from server.models.checkins import CheckinPartner
 
 #: The NGO a portal account belongs to (the partner that holds the note key).
@@ -51,10 +51,6 @@ class AuditAction(enum.Enum):
     USER_CREATED = "user_created"
 
 
-def _values(kind: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in kind]
-
-
 class User(Base):
     """A portal account: username, argon2id password hash, sealed TOTP seed, role, NGO."""
 
@@ -65,7 +61,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
     totp_secret_ct: Mapped[bytes] = mapped_column("totp_secret", LargeBinary)
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=_values),
+        enum_column(Role, 16),
         server_default=Role.PARTNER.value,
     )
     organisation_id: Mapped[uuid.UUID] = mapped_column(

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db import Base, UTCDateTime
-from server.models.content import ID_LENGTH, SHORT_LENGTH, enum_column
+from server.db import Base, UTCDateTime, enum_column
+from server.models.content import ID_LENGTH, SHORT_LENGTH
+from server.models.versions import ContentModel
 
 DIGEST_LENGTH = 16
 
@@ -27,7 +28,7 @@ def source_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:DIGEST_LENGTH]
 
 
-class Translation(Base):
+class Translation(ContentModel, Base):
     """One field of one content record in one locale."""
 
     __tablename__ = "translations"

@@ -1,12 +1,12 @@
 """The content version: a token replaced whenever content changes, so caches know when to go.
 
-One row. Every flush that writes a content model (regions, organisations, resources and their
-parts, bulletins, checklists, translations, search documents) gives it a new random token in
-the same transaction, whoever makes the change: `refuge content load`, the HSDS, CAP and
-translation imports all write through the ORM, and a `before_flush` hook on every session sees
-them. A bulk UPDATE or DELETE of content bypasses the hook and must call `bump` itself. A
-process that caches content compares its token with this one. A random token, not a counter:
-two databases never share one.
+One row. Every flush that writes a content model (a `ContentModel`: regions, organisations,
+resources and their parts, bulletins, checklists, translations, search documents) gives it a
+new random token in the same transaction, whoever makes the change: `refuge content load`, the
+HSDS, CAP and translation imports all write through the ORM, and a `before_flush` hook on every
+session sees them. A bulk UPDATE or DELETE of content bypasses the hook and must call `bump`
+itself. A process that caches content compares its token with this one. A random token, not a
+counter: two databases never share one.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from server.db import Base
 
 TOKEN_LENGTH = 32
-#: Modules whose models are content: what a cache of content depends on.
-CONTENT_MODULES = frozenset(
-    f"server.models.{name}"
-    for name in ("content", "bulletins", "checklists", "translations", "search")
-)
+
+
+class ContentModel:
+    """Marks a model whose rows are content: what a cache of content depends on.
+
+    Every model of content carries it, wherever it is defined; a flush that writes one bumps
+    the content version.
+    """
 
 
 def new_token() -> str:
@@ -62,12 +65,9 @@ def bump(session: Session) -> None:
 
 def writes_content(session: Session) -> bool:
     """True when the next flush inserts, changes or deletes a content row."""
-    if any(type(obj).__module__ in CONTENT_MODULES for obj in (*session.new, *session.deleted)):
+    if any(isinstance(obj, ContentModel) for obj in (*session.new, *session.deleted)):
         return True
-    return any(
-        type(obj).__module__ in CONTENT_MODULES and session.is_modified(obj)
-        for obj in session.dirty
-    )
+    return any(isinstance(obj, ContentModel) and session.is_modified(obj) for obj in session.dirty)
 
 
 @event.listens_for(Session, "before_flush")
