@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +14,16 @@ from sqlalchemy.engine import make_url
 
 from server import create_app, db, schema
 from server.config import Settings
-from tests.test_cli import run
+
+REFUGE = str(Path(sys.executable).parent / "refuge")
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`refuge ARGS` with only the given REFUGE_* settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("REFUGE_")}
+    return subprocess.run(
+        [REFUGE, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
