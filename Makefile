@@ -44,6 +44,7 @@ check: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check server tests bench migrations
 	$(VENV)/bin/mypy
 	$(PY) -m server.i18n_tools check
+	@dir=$$(mktemp -d) && REFUGE_ENV=development REFUGE_LOG_LEVEL=WARNING REFUGE_INSTANCE_PATH=$$dir REFUGE_DATABASE_URL=sqlite:///$$dir/check.sqlite3 $(VENV)/bin/refuge db check; status=$$?; rm -rf "$$dir"; exit $$status
 
 # Translators: see docs/translating.md.
 i18n-extract: $(DEV_STAMP)

@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
+from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
@@ -94,6 +95,31 @@ def db_revision(message: str) -> None:
     database = get_database()
     with _database_errors(database):
         schema.new_revision(database.engine, message)
+
+
+@db_group.command("check")
+def db_check() -> None:
+    """Exit 1, listing each difference, when the models and the migrations differ (developers).
+
+    Run it on a scratch database: an empty one is first migrated to the newest revision.
+    """
+    database = get_database()
+    engine = database.engine
+    with _database_errors(database):
+        current, newest = schema.current_revision(engine), schema.head_revision()
+        if current is None and not inspect(engine).get_table_names():
+            schema.upgrade(engine)
+        elif current != newest:
+            raise click.ClickException(
+                f"the database is at revision {current or 'none'}, not {newest}: "
+                "check on an empty database, or run `refuge db upgrade` first"
+            )
+        differences = schema.model_differences(engine)
+    for line in differences:
+        click.echo(line)
+    if differences:
+        raise click.ClickException(f"the models and the migrations differ ({len(differences)})")
+    click.echo(f"the models and the migrations agree (revision {newest})")
 
 
 @click.command("demo")

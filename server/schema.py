@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -69,3 +70,49 @@ def new_revision(engine: Engine, message: str) -> None:
         script = ScriptDirectory.from_config(config)
         number = len(list(script.walk_revisions())) + 1
         command.revision(config, message=message, autogenerate=True, rev_id=f"{number:04d}")
+
+
+def model_differences(engine: Engine, metadata: MetaData | None = None) -> list[str]:
+    """How the models differ from the database's schema, one line each; none when they agree.
+
+    On a database migrated to the head revision, a difference is a model change that no
+    migration makes (or a migration the models do not follow). `metadata` defaults to every
+    model's; backend-specific search objects are left out as in `include_object`.
+    """
+    if metadata is None:
+        import server.models  # noqa: F401  (registers every table on Base.metadata)
+        from server.db import Base
+
+        metadata = Base.metadata
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": True,
+                "include_object": include_object,
+            },
+        )
+        found = compare_metadata(context, metadata)
+    lines: list[str] = []
+    for difference in found:
+        # Changes to one column come grouped in a list; everything else is one tuple.
+        group = difference if isinstance(difference, list) else [difference]
+        lines.extend(_describe(tuple(item)) for item in group)
+    return lines
+
+
+def _describe(difference: tuple[Any, ...]) -> str:
+    """One autogenerate difference as a line: what to do, to which object, and how."""
+    action = difference[0]
+    if action.startswith("modify_"):
+        # (action, schema, table, column, existing details, database value, model value)
+        _s, table, column, _existing, database, model = difference[1:7]
+        return f"{action} {table}.{column}: database {database!r}, models {model!r}"
+    if action in {"add_column", "remove_column"}:
+        _s, table, column = difference[1:4]
+        return f"{action} {table}.{column.name}"
+    target = difference[1]
+    table = getattr(target, "table", None)
+    where = f" on {table.name}" if table is not None and table is not target else ""
+    return f"{action} {getattr(target, 'name', None) or target}{where}"

@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 
+from server import create_app, db
+from server.config import Settings
 from server.web import checkin
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.checkin_helpers import Clock, Phone, plan_facts, register, run_sweep, sent, set_up
@@ -30,7 +32,6 @@ def planned(app: Flask) -> Flask:
     register(app, PERSON, "my", "kharkiv")
     set_up(Phone(app, PERSON, clock), "my", contacts=(("+447700900802", "Sara"),))
     Phone(app, SARA, clock).ask("YES")
-    checkin.checks.tokens = checkin.checks.rate  # each test starts with a full budget
     return app
 
 
@@ -92,24 +93,34 @@ def test_wrong_pins_and_unknown_numbers_look_alike_and_confirm_nothing(
 
 
 def test_too_many_tries_are_refused(planned: Flask) -> None:
+    # A budget that refills faster than the tries come: this test is about the plan's limit.
+    planned.extensions[checkin.BUDGET_EXTENSION] = checkin.Budget(1000.0)
     client = planned.test_client()
-    statuses = []
-    for _ in range(12):
-        checkin.checks.tokens = checkin.checks.rate
-        statuses.append(_post(client, "en", PERSON, "1111")[0])
+    statuses = [_post(client, "en", PERSON, "1111")[0] for _ in range(12)]
     assert statuses[:10] == [400] * 10
     assert statuses[10:] == [429, 429]
     # Even the right PIN waits for the next hour: the limit is the plan's, SMS included.
-    checkin.checks.tokens = checkin.checks.rate
     assert _post(client, "en", PERSON, str(PIN))[0] == 429
 
 
-def test_the_process_wide_budget_of_slow_checks_holds(planned: Flask) -> None:
+def test_the_apps_budget_of_slow_checks_holds(planned: Flask) -> None:
+    stopped = checkin.Budget(checkin.CHECKS_PER_SECOND, clock=lambda: 0.0)  # no refill
+    planned.extensions[checkin.BUDGET_EXTENSION] = stopped
     client = planned.test_client()
-    checkin.checks.tokens = 0
-    checkin.checks.stamp = float("inf")  # no refill during the test
-    assert _post(client, "en", PERSON, str(PIN))[0] == 429
-    checkin.checks.stamp = 0.0
+    assert [_post(client, "en", PERSON, "1111")[0] for _ in range(8)] == [400] * 8
+    assert _post(client, "en", PERSON, str(PIN))[0] == 429  # the right PIN waits too
+    assert checkin.budget(planned) is stopped
+
+
+def test_each_app_has_its_own_full_budget(app: Flask, settings: Settings) -> None:
+    while checkin.budget(app).take():
+        pass
+    other = create_app(settings)
+    try:
+        assert checkin.budget(other) is not checkin.budget(app)
+        assert checkin.budget(other).take()
+    finally:
+        db.get_database(other).dispose()
 
 
 @pytest.mark.browser

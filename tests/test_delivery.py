@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -455,9 +458,39 @@ def test_a_worker_told_to_stop_finishes_its_message_and_gives_back_the_rest(
 
 
 def test_sigterm_stops_the_loop(delivery: Delivery) -> None:
-    sender = delivery.worker()
-    sender.stopping.set()
-    sender.run_forever()  # returns at once: the flag a signal sets is honoured
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signal handlers can only be set from the main thread")
+    alice = delivery.person()
+    for number in range(5):
+        delivery.queue(alice, f"reminder:{number}")
+    sender = delivery.worker(clock=lambda: NOW)
+    real_send = sender.channel.send
+    signals: list[int] = []
+
+    def send_then_sigterm(message):  # type: ignore[no-untyped-def]
+        sent = real_send(message)
+        os.kill(os.getpid(), signal.SIGTERM)  # as systemd or `docker stop` would, mid-send
+        return sent
+
+    sender.channel.send = send_then_sigterm  # type: ignore[method-assign]
+    # Ours until the loop starts, and again after it: a stray SIGTERM never ends the test run.
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: signals.append(signum))
+    try:
+        sender.run_forever()  # returns: the loop stopped
+        handler_after = signal.getsignal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signals == []  # the worker's own handler took the signal
+    assert callable(handler_after)
+    handler_after(signal.SIGTERM, None)
+    assert signals == [signal.SIGTERM]  # and the handler from before was put back
+    with delivery.database.session() as session:
+        rows = session.scalars(select(Outbox)).all()
+        statuses = sorted(row.status.value for row in rows)
+        assert statuses == ["pending"] * 4 + ["sent"]  # the message in hand finished
+        assert {row.attempts for row in rows if row.status is OutboxStatus.PENDING} == {0}
+    assert len(delivery.fake.sent()) == 1
+    assert delivery.worker().run_once(NOW).sent == 4  # the rest were given back, not lost
 
 
 def test_nothing_personal_reaches_the_logs_or_the_database(

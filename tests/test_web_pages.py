@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -16,6 +15,8 @@ from hypothesis import strategies as st
 from server import db
 from server.models.bulletins import Bulletin
 from server.models.content import Resource
+from server.web import caching
+from tests.checkin_helpers import Clock
 from tests.web_world import NOW, SECRETS, demo, world
 
 __all__ = ["demo", "world"]
@@ -31,6 +32,14 @@ WORLD_PAGES = (
     "/en/secure/phone",
     "/en/about",
 )
+
+
+@pytest.fixture
+def clock(app: Flask) -> Clock:
+    """The time the app's pages are shown for, moved by the test instead of sleeping."""
+    clock = Clock(datetime.now(UTC))
+    caching.init_app(app, clock=lambda: clock.now)
+    return clock
 
 
 def page(client: FlaskClient, path: str) -> str:
@@ -251,22 +260,24 @@ def test_a_repeat_visit_with_the_etag_costs_a_304(world: FlaskClient) -> None:
     assert since.status_code == 304
 
 
-def test_an_expiring_bulletin_moves_last_modified(app: Flask, world: FlaskClient) -> None:
+def test_an_expiring_bulletin_moves_last_modified(
+    app: Flask, world: FlaskClient, clock: Clock
+) -> None:
     before = world.get("/en/info")
+    expires = clock.now.replace(microsecond=0) + timedelta(seconds=1)
     with db.get_database(app).session() as session:
         alert = session.get(Bulletin, "current-alert")
         assert alert is not None
-        # Expired a second ago, with no edit to the row: the page changed all the same.
-        alert.expires_at = NOW.replace(microsecond=0) + timedelta(seconds=1)
-        alert.updated_at = NOW - timedelta(days=30)
-    time.sleep(1.2)
+        alert.expires_at, alert.updated_at = expires, NOW - timedelta(days=30)
+    # Expired a second ago, with no edit to the row: the page changed all the same.
+    clock.now = expires + timedelta(seconds=1)
     after = world.get("/en/info", headers={"If-Modified-Since": before.headers["Last-Modified"]})
     assert after.status_code == 200
     assert "Bulletin current-alert" not in after.get_data(as_text=True)
 
 
 def test_a_kept_page_gets_a_fresh_nonce_and_shows_edits_within_a_second(
-    app: Flask, world: FlaskClient
+    app: Flask, world: FlaskClient, clock: Clock
 ) -> None:
     first, second = world.get("/en/resources"), world.get("/en/resources")
     nonces = [
@@ -278,11 +289,12 @@ def test_a_kept_page_gets_a_fresh_nonce_and_shows_edits_within_a_second(
     assert nonces[0].group(1) != nonces[1].group(1)
     assert f'nonce="{nonces[1].group(1)}"' in second.get_data(as_text=True)
     assert first.headers["ETag"] == second.headers["ETag"]
+    clock.now += timedelta(seconds=1)  # Last-Modified counts whole seconds
     with db.get_database(app).session() as session:
         clinic = session.get(Resource, "fresh-clinic")
         assert clinic is not None
-        clinic.name, clinic.updated_at = "Renamed Clinic", datetime.now(UTC)
-    time.sleep(1.1)
+        clinic.name, clinic.updated_at = "Renamed Clinic", clock.now
+    clock.now += caching.STAMP_LIFETIME
     assert "Renamed Clinic" in page(world, "/en/resources")
 
 

@@ -54,12 +54,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('subscribers', schema=None) as batch_op:
-        batch_op.drop_column('replies_in_day')
-        batch_op.drop_column('replies_day')
-        batch_op.drop_column('replies_in_hour')
-        batch_op.drop_column('replies_hour')
-        batch_op.drop_column('whatsapp_window_until')
+    # Plain ALTER TABLE (SQLite 3.35 and later): a batch copy drops the old table, and with
+    # foreign keys on, that deletes every trusted contact and sealed note in cascade.
+    for name in ('replies_in_day', 'replies_day', 'replies_in_hour', 'replies_hour', 'whatsapp_window_until'):
+        op.execute(f'ALTER TABLE subscribers DROP COLUMN {name}')
 
     with op.batch_alter_table('inbound_receipts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_receipts_subscriber_id'))

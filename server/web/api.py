@@ -94,7 +94,7 @@ def _cors(response: Response) -> Response:
 
 
 def _shelf() -> Shelf:
-    return Shelf(request_session(), app_settings().localization, g.api_locale, datetime.now(UTC))
+    return Shelf(request_session(), app_settings().localization, g.api_locale, caching.now())
 
 
 def _int(name: str, default: int, most: int) -> int:

@@ -2,7 +2,8 @@
 
 Last-Modified is the latest moment anything public could have changed (an edit, midnight for
 staleness, a bulletin coming into force or expiring, or this process starting with new
-templates and catalogues), looked up at most once a second per process. A rendered page or
+templates and catalogues), looked up at most once a second per process by the app's clock
+(which tests set; pages are rendered for its time too). A rendered page or
 API answer is kept in memory under its URL, language and that moment, so it is rebuilt as
 soon as anything it shows may have changed. Pages are rendered with a placeholder where
 the CSP nonce goes; each response gets its own nonce. The ETag is the digest of that
@@ -19,11 +20,10 @@ import functools
 import hashlib
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec
 
 from flask import Flask, Response, current_app, g, json, render_template, request
@@ -35,8 +35,8 @@ from server.web.hardening import csp_nonce
 #: When this process started: new templates or catalogues are a change of every page.
 STARTED_AT = datetime.now(UTC).replace(microsecond=0)
 API_CACHE_CONTROL = "public, no-cache"
-#: How long one look-up of the content's last change serves (seconds).
-STAMP_SECONDS = 1.0
+#: How long one look-up of the content's last change serves.
+STAMP_LIFETIME = timedelta(seconds=1)
 MAX_ENTRIES = 512
 MAX_KEY = 512
 EXTENSION = "refuge.rendered"
@@ -44,6 +44,11 @@ EXTENSION = "refuge.rendered"
 _PLACEHOLDER = "n" + secrets.token_hex(16)
 
 P = ParamSpec("P")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -59,19 +64,20 @@ class Rendered:
 class Shelfcache:
     """Rendered public responses and the content's last-change moment, for one process."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, str, datetime], Rendered] = OrderedDict()
-        self._stamp: tuple[float, datetime] | None = None
+        self._stamp: tuple[datetime, datetime] | None = None
 
     def stamp(self) -> datetime:
-        """The content's last change, looked up again once STAMP_SECONDS have passed."""
-        now = self._clock()
+        """The content's last change, looked up again once STAMP_LIFETIME has passed."""
+        now = self.clock()
         with self._lock:
-            if self._stamp is not None and now - self._stamp[0] < STAMP_SECONDS:
+            # A clock set back (by NTP, say) looks the moment up again rather than keep it.
+            if self._stamp is not None and timedelta(0) <= now - self._stamp[0] < STAMP_LIFETIME:
                 return self._stamp[1]
-        moment = content_changed_at(request_session(), datetime.now(UTC))
+        moment = content_changed_at(request_session(), now)
         value = max(moment.replace(microsecond=0), STARTED_AT)
         with self._lock:
             self._stamp = (now, value)
@@ -93,14 +99,19 @@ class Shelfcache:
                 self._entries.popitem(last=False)
 
 
-def init_app(app: Flask) -> None:
-    """Give the app its cache of rendered public responses."""
-    app.extensions[EXTENSION] = Shelfcache()
+def init_app(app: Flask, clock: Callable[[], datetime] = utcnow) -> None:
+    """Give the app its cache of rendered public responses, on `clock`'s time."""
+    app.extensions[EXTENSION] = Shelfcache(clock)
 
 
 def _cache() -> Shelfcache:
     cache: Shelfcache = current_app.extensions[EXTENSION]
     return cache
+
+
+def now() -> datetime:
+    """The time public content is shown for: the app's clock."""
+    return _cache().clock()
 
 
 def last_modified() -> datetime:

@@ -4,17 +4,19 @@ The number is only ever turned into its blind index; neither it nor the PIN is l
 back or put in a URL (the form posts). Every answer is one of three texts, whatever happened:
 checked in (the same words for the real PIN and the duress PIN), not a match (a wrong PIN, an
 unknown number and a number without a plan look alike, and cost the same hashing), or too many
-tries. Limits: the plan's own PIN attempts per hour (shared with SMS), and a process-wide
-budget of slow PIN checks per second that keys on nothing about the sender (no IP is read).
+tries. Limits: the plan's own PIN attempts per hour (shared with SMS), and the app's budget
+of slow PIN checks per second that keys on nothing about the sender (no IP is read).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, current_app, g, render_template, request
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
@@ -27,24 +29,27 @@ from server.sms.checkin_setup import ascii_digits
 
 blueprint = Blueprint("checkin", __name__)
 
-#: Slow PIN checks the whole process accepts per second (argon2id costs ~35 ms each).
+#: Slow PIN checks an app accepts per second (argon2id costs ~35 ms each).
 CHECKS_PER_SECOND = 8.0
 MAX_PIN_INPUT = 32
+#: Where an app keeps its budget of PIN checks (`app.extensions[BUDGET_EXTENSION]`).
+BUDGET_EXTENSION = "refuge.checkin_budget"
 
 
 class Budget:
     """A token bucket: at most `rate` uses per second on average, `rate` at once."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.tokens = rate
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock()
         self.lock = threading.Lock()
 
     def take(self) -> bool:
         """Use one token; False when none is left."""
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
             if self.tokens < 1:
@@ -53,7 +58,15 @@ class Budget:
             return True
 
 
-checks = Budget(CHECKS_PER_SECOND)
+def budget(app: Flask | None = None) -> Budget:
+    """The budget of slow PIN checks of an app (the current one by default)."""
+    found: Budget = (app or current_app).extensions[BUDGET_EXTENSION]
+    return found
+
+
+@blueprint.record_once
+def _give_the_app_a_budget(state: BlueprintSetupState) -> None:
+    state.app.extensions[BUDGET_EXTENSION] = Budget(CHECKS_PER_SECOND)
 
 
 def _locale(locale: str) -> None:
@@ -83,7 +96,7 @@ def submit(locale: str) -> tuple[str, int] | str:
     except InvalidPhoneNumber:
         error = _("Enter your number with + and the country code.")
         return render_template("checkin.html", outcome=None, error=error), 400
-    if not checks.take():
+    if not budget().take():
         return render_template("checkin.html", outcome=None, error=_too_many()), 429
     try:
         answer, status = _check_in(phone, pin, g.locale)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import UTC, datetime
 
 from babel import Locale
 from flask import (
@@ -47,7 +46,7 @@ NEUTRAL_URL = "https://www.google.com/search?q=weather"
 
 def shelf() -> Shelf:
     """Public content in this request's language, as of now."""
-    return Shelf(request_session(), app_settings().localization, g.locale, datetime.now(UTC))
+    return Shelf(request_session(), app_settings().localization, g.locale, caching.now())
 
 
 def init_app(app: Flask) -> None:
