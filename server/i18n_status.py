@@ -25,7 +25,7 @@ from server.content.translation_files import (
 )
 from server.i18n import DEFAULT_LOCALE, LOCALES_DIR
 from server.models.translations import Translation, TranslationStatus
-from server.sms.segments import measure
+from server.segments import measure
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from server import i18n
+from server import i18n, segments
 from server.checkins.schedule import zone_of
-from server.sms import segments
 
 #: A sweep renders many texts in a few languages: load each catalogue once per process.
 catalogue = functools.lru_cache(maxsize=32)(i18n.catalogue)

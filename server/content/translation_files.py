@@ -29,7 +29,7 @@ from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.checklists import Checklist
 from server.models.content import Organization, Region, Resource
 from server.models.translations import Translation, TranslationStatus, source_digest
-from server.sms.segments import measure
+from server.segments import measure
 
 #: The flag a translator sets on a message whose translation still needs a native review.
 DRAFT_FLAG = "draft"

@@ -28,8 +28,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from server import segments
 from server.config import TWILIO_API_BASE, Settings, SmsBackend
-from server.sms import segments
 
 log = logging.getLogger(__name__)
 

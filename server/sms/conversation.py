@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from server import outbox, people
+from server import outbox, people, segments
 from server.config import Settings
 from server.db import Base, vault_of
 from server.i18n import catalogue
@@ -37,7 +37,7 @@ from server.models.content import Region
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms import checkin_flow, engine, segments
+from server.sms import checkin_flow, engine
 from server.sms.library import Library
 
 RECEIPT_PURPOSE = "twilio-message-sid"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from server import segments
 from server.i18n import catalogue
-from server.sms import segments
 from server.sms.port import ContentPort
 from server.sms.vocabulary import Command, number, recognise
 

@@ -20,9 +20,9 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 
+from server import segments
 from server.config import Environment, Settings, SmsBackend, app_settings
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, normalize_phone
-from server.sms import segments
 from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, ConsoleMessage
 from server.sms.webhook import SIGNATURE_HEADER
 
