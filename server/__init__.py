@@ -7,8 +7,9 @@ from datetime import timedelta
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from server import db, i18n, logs, portal, vault
+from server import db, logs, portal, vault
 from server.config import SETTINGS_EXTENSION, Settings, from_environment
+from server.i18n import web as i18n
 from server.sms import channels, webhook
 from server.web import api, checkin, errors, hardening, health, pages, simulator
 

@@ -103,7 +103,7 @@ def client(app: Flask) -> FlaskClient:
 def pytest_configure(config: Any) -> None:
     """Keep tests independent of the developer's shell; build the catalogues once."""
     if not hasattr(config, "workerinput"):  # the controller, before any worker starts
-        from server import i18n_tools
+        from server.i18n import tools as i18n_tools
 
         i18n_tools.compile_all()
     for name in list(os.environ):

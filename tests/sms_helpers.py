@@ -36,7 +36,7 @@ from server import db, people, segments
 from server.config import DEFAULT_LOCALES, Settings
 from server.content import loader
 from server.content.labels import CATEGORY_NAMES
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.checklists import Checklist
 from server.models.content import Category, Region
 from server.models.people import Subscriber

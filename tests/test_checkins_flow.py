@@ -11,7 +11,7 @@ from flask import Flask
 
 from server import segments, vault
 from server.checkins import contacts
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from tests.checkin_helpers import (
     Clock,
     Phone,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from server import db, people, segments
 from server.checkins import contacts
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox, ProviderDeletion
 from server.models.people import TrustedContact

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from server import segments
 from server.content.text import fold
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.sms.engine import (
     CHECKIN,
     CONTEXT_CHECKED,

@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
-from server import create_app, db, i18n
+from server import create_app, db
 from server.config import Settings
-from server.i18n_tools import pseudo_text
+from server.i18n import web as i18n_web
+from server.i18n.tools import pseudo_text
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
@@ -139,7 +140,7 @@ def stored(app: Flask) -> tuple[int, int]:
 def test_the_phone_renders_in_each_language_with_its_direction(
     phone: FlaskClient, locale: str, direction: str
 ) -> None:
-    phone.set_cookie(i18n.LANGUAGE_COOKIE, locale)
+    phone.set_cookie(i18n_web.LANGUAGE_COOKIE, locale)
     page = open_phone(phone)
     assert f'<html lang="{locale}" dir="{direction}">' in page.html
     assert page.csrf
@@ -169,7 +170,7 @@ def test_hi_is_answered_with_the_menu_and_its_labelled_size(
 
 
 def test_an_arabic_page_stays_right_to_left_after_the_webhook_answers(phone: FlaskClient) -> None:
-    phone.set_cookie(i18n.LANGUAGE_COOKIE, "ar")
+    phone.set_cookie(i18n_web.LANGUAGE_COOKIE, "ar")
     status, page = send(phone, "hi")
     assert status == 200
     assert page.direction == "rtl"

@@ -24,7 +24,7 @@ import server.sms.conversation
 import server.sms.webhook
 from server import create_app, db, people, segments
 from server.config import DEFAULT_LOCALES, Settings
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.messaging import InboundReceipt, Tally
 from server.models.people import Subscriber
 from server.phones import normalize_phone

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from server.content import search, store
 from server.content.markup import ALLOWED_SCHEMES
-from server.i18n_tools import placeholder_problems
 from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.checklists import Checklist
 from server.models.content import Organization, Region, Resource
 from server.models.translations import Translation, TranslationStatus, source_digest
+from server.placeholders import placeholder_problems
 from server.segments import measure
 
 #: The flag a translator sets on a message whose translation still needs a native review.

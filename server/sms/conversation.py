@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server import outbox, people, segments
 from server.config import Settings
 from server.db import Base, vault_of
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.content import Region
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber

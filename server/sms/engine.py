@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from server import segments
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.sms.port import ContentPort
 from server.sms.vocabulary import Command, number, recognise
 

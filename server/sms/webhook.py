@@ -21,7 +21,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from server import outbox, people
 from server.config import app_settings
 from server.db import get_database
-from server.i18n import catalogue, without_locale
+from server.i18n.locales import catalogue
+from server.i18n.web import without_locale
 from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
 
 log = logging.getLogger(__name__)
