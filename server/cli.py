@@ -1,20 +1,20 @@
 """The `refuge` command: every operator task, on top of Flask's CLI.
 
-`refuge ...` and `flask --app server ...` run the same commands. Configuration problems and an
-unreachable database end the command with one line that names the problem.
+`refuge ...` (`server.app.main`) and `flask --app server.app ...` run the same commands.
+Configuration problems and an unreachable database end the command with one line that names
+the problem.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
@@ -28,7 +28,7 @@ from server import (
     schema,
     worker,
 )
-from server.config import ConfigError, app_settings, from_environment
+from server.config import app_settings
 from server.content.schema import ContentError
 from server.db import Database, get_database
 from server.sms import channels
@@ -189,29 +189,3 @@ def init_app(app: Flask) -> None:
     cli_i18n.init_app(app)
     cli_checkins.init_app(app)
     cli_staff.init_app(app)
-
-
-def main(argv: Sequence[str] | None = None) -> Any:
-    """Entry point of the `refuge` console script."""
-    try:
-        settings = from_environment()
-    except ConfigError as exc:
-        click.echo(f"refuge: {exc}", err=True)
-        raise SystemExit(2) from None
-
-    from server import create_app
-
-    group = FlaskGroup(
-        name="refuge",
-        help="Refuge: verified crisis resources, credible information and check-ins over SMS "
-        "and the web. Settings come from REFUGE_* environment variables (see README).",
-        create_app=lambda: create_app(settings),
-        add_default_commands=False,
-        load_dotenv=False,
-        set_debug_flag=False,
-    )
-    # Flask's --app/--env-file/--debug have no place here: the app and its settings are fixed.
-    group.params = [p for p in group.params if p.name not in {"app", "env_file", "debug"}]
-    group.add_command(shell_command)
-    group.add_command(routes_command)
-    return group.main(args=argv, prog_name="refuge")

@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
-from server import create_app, db, vault
+from server import db, vault
+from server.app import create_app
 from server.config import Settings, load_config
 
 #: A PostgreSQL server to test against, e.g. postgresql://postgres@127.0.0.1:5432/test.

@@ -14,7 +14,8 @@ import signal
 import sys
 from typing import Any
 
-from server import create_app, db, outbox, worker
+from server import db, outbox, worker
+from server.app import create_app
 from server.config import from_environment
 from server.sms.channels import make_channel
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server import create_app
+from server.app import create_app
 from server.config import Settings
 
 CANARY_PHONE = "+44 7700 900123"

@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from server import create_app, db, worker
+from server import db, worker
+from server.app import create_app
 from server.config import Settings
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, Tally
 from server.models.people import Consent, Subscriber, TrustedContact

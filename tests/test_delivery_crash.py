@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, make_url, select
 
-from server import create_app, db, outbox, worker
+from server import db, outbox, worker
+from server.app import create_app
 from server.config import load_config
 from server.models.messaging import Outbox, OutboxStatus
 from tests.conftest import PG_URL, _reset_postgres, refuge_env

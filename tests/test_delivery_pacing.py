@@ -51,7 +51,7 @@ class SimulatedProvider:
 
 @pytest.fixture
 def paced(make_settings: Callable[..., Settings]) -> tuple[Flask, db.Database, Settings]:
-    from server import create_app
+    from server.app import create_app
 
     settings = make_settings(
         REFUGE_SMS_RATE=str(RATE),

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from server import create_app
+from server.app import create_app
 from server.config import Settings
 from server.i18n import locales
 from server.i18n import web as i18n_web

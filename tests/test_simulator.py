@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
-from server import create_app, db
+from server import db
+from server.app import create_app
 from server.config import Settings
 from server.i18n import web as i18n_web
 from server.i18n.tools import pseudo_text

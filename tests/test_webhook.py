@@ -22,7 +22,8 @@ from werkzeug.wrappers import Request
 
 import server.sms.conversation
 import server.sms.webhook
-from server import create_app, db, people, segments
+from server import db, people, segments
+from server.app import create_app
 from server.config import DEFAULT_LOCALES, Settings
 from server.i18n.locales import catalogue
 from server.models.messaging import InboundReceipt, Tally
