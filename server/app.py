@@ -14,8 +14,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from server import cli, db, logs, portal, vault
 from server.config import SETTINGS_EXTENSION, ConfigError, Settings, from_environment
+from server.delivery import channels, worker
 from server.i18n import web as i18n
-from server.sms import channels, webhook
+from server.sms import webhook
 from server.web import api, checkin, errors, hardening, health, pages, simulator
 
 csrf = CSRFProtect()
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
 
     # The outbound channel: the worker thread of `refuge demo` and the simulator share it.
-    app.extensions[channels.CHANNEL_EXTENSION] = channels.make_channel(settings)
+    app.extensions[channels.CHANNEL_EXTENSION] = worker.make_channel(settings)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(webhook.blueprint)
     pages.init_app(app)

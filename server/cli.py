@@ -26,12 +26,13 @@ from server import (
     cli_staff,
     cli_vault,
     schema,
-    worker,
+    upkeep,
 )
 from server.config import app_settings
 from server.content.schema import ContentError
 from server.db import Database, get_database
-from server.sms import channels
+from server.delivery import worker
+from server.delivery.channels import CHANNEL_EXTENSION
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -116,12 +117,7 @@ def demo(host: str, port: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     # The outbox is sent by a worker thread through the app's channel, so the simulator shows
     # what would have gone out (check-in reminders and alerts included).
-    sender = worker.Worker(
-        database,
-        settings,
-        app.extensions[channels.CHANNEL_EXTENSION],
-        sweeps=worker.default_sweeps(),
-    )
+    sender = upkeep.worker(database, settings, app.extensions[CHANNEL_EXTENSION])
     threading.Thread(target=sender.run_forever, name="refuge-worker", daemon=True).start()
     try:
         run_simple(host, port, app, request_handler=_QuietRequestHandler, threaded=True)
@@ -145,9 +141,7 @@ def worker_command(once: bool, now_text: str | None) -> None:
         raise click.UsageError("--now runs one pass as if at that time; add --once")
     settings = app_settings()
     database = get_database()
-    runner = worker.Worker(
-        database, settings, channels.make_channel(settings), sweeps=worker.default_sweeps()
-    )
+    runner = upkeep.worker(database, settings, worker.make_channel(settings))
     with _database_errors(database):
         report = worker.run(runner, once=once, now=now)
     if report is not None:

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 
-from server import db, outbox, people, worker
+from server import db, people
 from server.config import Settings
+from server.delivery import outbox, worker
+from server.delivery.channels import Outbound, ProviderMessage, SentMessage
 from server.models.messaging import OutboxKind
 from server.models.people import Consent
 from server.phones import normalize_phone
-from server.sms.channels import Outbound, ProviderMessage, SentMessage
 from tests.delivery import NOW
 
 RATE = 1.0  # messages per second, one sender number

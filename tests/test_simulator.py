@@ -19,11 +19,11 @@ from sqlalchemy import func, select
 from server import db
 from server.app import create_app
 from server.config import Settings
+from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
 from server.i18n import web as i18n_web
 from server.i18n.tools import pseudo_text
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
-from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
 from server.web import simulator
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.pseudo import untranslated
@@ -340,7 +340,7 @@ def test_console_channel_records_sends_and_logs_neither_number_nor_body(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     channel = ConsoleChannel()
-    with caplog.at_level(logging.DEBUG, logger="server.sms.channels"):
+    with caplog.at_level(logging.DEBUG, logger="server.delivery.channels"):
         first = channel.send(
             Outbound("+447700900123", "Meet at the clinic", status_callback="https://x/s")
         )

@@ -29,9 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from server import outbox, people, segments
+from server import people, segments
 from server.config import Settings
 from server.db import Base, vault_of
+from server.delivery import outbox
 from server.i18n.locales import catalogue
 from server.models.content import Region
 from server.models.messaging import InboundReceipt
