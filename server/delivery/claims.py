@@ -55,7 +55,8 @@ def claim(
 
     Quick on purpose: the sender's pace row is locked (workers take turns here), due rows are
     marked `sending` (on PostgreSQL rows another worker holds are skipped) and their slots
-    reserved. Which of them may really go is decided by `admit`, in the next transaction.
+    reserved. Which of them may really go is decided by `admission.admit`, in the next
+    transaction.
     """
     pace = _lock_pace(session, sender, now)
     rate = settings.delivery.rate_per_second

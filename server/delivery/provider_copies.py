@@ -18,6 +18,7 @@ from server.delivery.records import STATUS_CHECK_AFTER, apply_provider_status
 from server.models.messaging import FINAL_STATUSES, Outbox, ProviderDeletion
 from server.models.people import Subscriber, TrustedContact
 
+#: How long after hand-over a provider record is deleted even without a final status.
 GIVE_UP_STATUS_AFTER = timedelta(hours=72)
 #: Cleanup retries when the provider refuses to delete.
 CLEANUP_RETRY = timedelta(hours=1)

@@ -31,8 +31,8 @@ from server.models.people import Consent
 #: Retry delays: BACKOFF_BASE doubled per attempt, at most BACKOFF_CAP, with jitter.
 BACKOFF_BASE = timedelta(seconds=2)
 BACKOFF_CAP = timedelta(minutes=15)
-#: How long after hand-over a message without a final status is looked up at the provider,
-#: and how long after that its provider record is deleted regardless.
+#: How long after hand-over a message without a final status is looked up at the provider
+#: (`provider_copies.GIVE_UP_STATUS_AFTER` says when its record is deleted regardless).
 STATUS_CHECK_AFTER = timedelta(hours=6)
 
 
