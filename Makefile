@@ -24,7 +24,7 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 # Compiled catalogues are built, never committed; rebuilt whenever a .po or the .pot changes.
 MO_STAMP := locales/.compiled
 $(MO_STAMP): $(RUN_STAMP) $(wildcard locales/messages.pot locales/*/LC_MESSAGES/messages.po)
-	$(PY) -m server.i18n_tools compile
+	$(PY) -m server.i18n.tools compile
 	touch $@
 
 # axe-core (npm) for the accessibility checks of the browser tests; never served to anyone.
@@ -43,7 +43,7 @@ check: $(DEV_STAMP)
 	$(VENV)/bin/ruff check server tests bench migrations
 	$(VENV)/bin/ruff format --check server tests bench migrations
 	$(VENV)/bin/mypy
-	$(PY) -m server.i18n_tools check
+	$(PY) -m server.i18n.tools check
 	@dir=$$(mktemp -d) && REFUGE_ENV=development REFUGE_LOG_LEVEL=WARNING REFUGE_INSTANCE_PATH=$$dir REFUGE_DATABASE_URL=sqlite:///$$dir/check.sqlite3 $(VENV)/bin/refuge db check; status=$$?; rm -rf "$$dir"; exit $$status
 
 # Translators: see docs/translating.md.
@@ -52,14 +52,14 @@ i18n-extract: $(DEV_STAMP)
 	    --add-comments=Translators: --project=Refuge --copyright-holder="Refuge contributors" \
 	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ \
 	    -o locales/messages.pot .
-	$(PY) -m server.i18n_tools normalise-pot
+	$(PY) -m server.i18n.tools normalise-pot
 
 i18n-update: i18n-extract
 	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --width=100 \
 	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 i18n-compile: $(RUN_STAMP)
-	$(PY) -m server.i18n_tools compile
+	$(PY) -m server.i18n.tools compile
 	touch $(MO_STAMP)
 
 bench: $(DEV_STAMP)

@@ -101,8 +101,10 @@ def _env(fake: object, url: str, instance: Path) -> dict[str, str]:
 
 
 def _worker_rate(fake: object, url: str, workers: int) -> float:
-    from server import create_app, db, outbox, people, schema
+    from server import db, people, schema
+    from server.app import create_app
     from server.config import load_config
+    from server.delivery import outbox
     from server.models.messaging import OutboxKind
     from server.phones import normalize_phone
     from tests.fake_twilio import is_create

@@ -326,9 +326,9 @@ def corpus_segments(env: dict[str, str], token: str) -> list[LocaleSegments]:
     # The corpus lives with the tests, which check its replies too.
     from defusedxml.ElementTree import fromstring
 
-    from server import create_app, db
+    from server import db, segments
+    from server.app import create_app
     from server.config import Settings, load_config
-    from server.sms import segments
     from server.sms.library import Library
     from tests.sms_helpers import OWN_LANGUAGE, corpus, localise
 

@@ -1,20 +1,20 @@
 """The `refuge` command: every operator task, on top of Flask's CLI.
 
-`refuge ...` and `flask --app server ...` run the same commands. Configuration problems and an
-unreachable database end the command with one line that names the problem.
+`refuge ...` (`server.app.main`) and `flask --app server.app ...` run the same commands.
+Configuration problems and an unreachable database end the command with one line that names
+the problem.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.serving import WSGIRequestHandler, run_simple
@@ -27,12 +27,13 @@ from server import (
     cli_staff,
     cli_vault,
     schema,
-    worker,
+    upkeep,
 )
-from server.config import ConfigError, app_settings, from_environment
+from server.config import app_settings
 from server.content.schema import ContentError
 from server.db import Database, get_database
-from server.sms import channels
+from server.delivery import worker
+from server.delivery.channels import CHANNEL_EXTENSION
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -142,12 +143,7 @@ def demo(host: str, port: int) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     # The outbox is sent by a worker thread through the app's channel, so the simulator shows
     # what would have gone out (check-in reminders and alerts included).
-    sender = worker.Worker(
-        database,
-        settings,
-        app.extensions[channels.CHANNEL_EXTENSION],
-        sweeps=worker.default_sweeps(),
-    )
+    sender = upkeep.worker(database, settings, app.extensions[CHANNEL_EXTENSION])
     threading.Thread(target=sender.run_forever, name="refuge-worker", daemon=True).start()
     try:
         run_simple(host, port, app, request_handler=_QuietRequestHandler, threaded=True)
@@ -171,9 +167,7 @@ def worker_command(once: bool, now_text: str | None) -> None:
         raise click.UsageError("--now runs one pass as if at that time; add --once")
     settings = app_settings()
     database = get_database()
-    runner = worker.Worker(
-        database, settings, channels.make_channel(settings), sweeps=worker.default_sweeps()
-    )
+    runner = upkeep.worker(database, settings, worker.make_channel(settings))
     with _database_errors(database):
         report = worker.run(runner, once=once, now=now)
     if report is not None:
@@ -215,29 +209,3 @@ def init_app(app: Flask) -> None:
     cli_i18n.init_app(app)
     cli_checkins.init_app(app)
     cli_staff.init_app(app)
-
-
-def main(argv: Sequence[str] | None = None) -> Any:
-    """Entry point of the `refuge` console script."""
-    try:
-        settings = from_environment()
-    except ConfigError as exc:
-        click.echo(f"refuge: {exc}", err=True)
-        raise SystemExit(2) from None
-
-    from server import create_app
-
-    group = FlaskGroup(
-        name="refuge",
-        help="Refuge: verified crisis resources, credible information and check-ins over SMS "
-        "and the web. Settings come from REFUGE_* environment variables (see README).",
-        create_app=lambda: create_app(settings),
-        add_default_commands=False,
-        load_dotenv=False,
-        set_debug_flag=False,
-    )
-    # Flask's --app/--env-file/--debug have no place here: the app and its settings are fixed.
-    group.params = [p for p in group.params if p.name not in {"app", "env_file", "debug"}]
-    group.add_command(shell_command)
-    group.add_command(routes_command)
-    return group.main(args=argv, prog_name="refuge")

@@ -8,7 +8,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from server import i18n_status
 from server.config import app_settings
 from server.content import store
 from server.content.translation_files import (
@@ -21,6 +20,7 @@ from server.content.translation_files import (
     read_catalog,
 )
 from server.db import get_database
+from server.i18n import status as i18n_status
 
 
 def _configured(locale: str) -> str:

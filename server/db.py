@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -181,3 +182,8 @@ def _close_request_session(_exc: BaseException | None) -> None:
         # Whatever the view did not commit is discarded: no half-written record survives.
         session.rollback()
         session.close()
+
+
+def insert_for(session: Session) -> Any:
+    """The INSERT construct of the session's backend, for its ON CONFLICT clauses."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

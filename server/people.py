@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from server import outbox, vault
+from server import vault
 from server.config import Retention
 from server.db import Database, VaultUnavailable, vault_of
+from server.delivery import provider_copies
 from server.models.checkins import SealedNote
 from server.models.messaging import InboundReceipt
 from server.models.people import Channel, Subscriber, TrustedContact
@@ -137,7 +138,7 @@ def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
 
     The provider's copies of messages sent to them are handed to the worker to delete first.
     """
-    outbox.hand_over_provider_copies(session, subscriber, datetime.now(UTC))
+    provider_copies.hand_over_provider_copies(session, subscriber, datetime.now(UTC))
     subscriber.forget_data_key()
     session.flush()  # the key is overwritten before any row goes
     session.delete(subscriber)  # contacts and notes follow through the cascade
@@ -176,7 +177,7 @@ def purge(session: Session, retention: Retention, today: date | None = None) -> 
         execution_options={"synchronize_session": False},
     )
     report.receipts = int(getattr(removed, "rowcount", 0) or 0)
-    report.sent_messages = outbox.purge(session, retention.sent_message_days, today)
+    report.sent_messages = provider_copies.purge(session, retention.sent_message_days, today)
     return report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from server import create_app
+from server.app import create_app
 from server.config import ConfigError
 
 try:

@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
-from server import create_app, db, vault
+from server import db, vault
+from server.app import create_app
 from server.config import Settings, load_config
 
 #: A PostgreSQL server to test against, e.g. postgresql://postgres@127.0.0.1:5432/test.
@@ -103,7 +104,7 @@ def client(app: Flask) -> FlaskClient:
 def pytest_configure(config: Any) -> None:
     """Keep tests independent of the developer's shell; build the catalogues once."""
     if not hasattr(config, "workerinput"):  # the controller, before any worker starts
-        from server import i18n_tools
+        from server.i18n import tools as i18n_tools
 
         i18n_tools.compile_all()
     for name in list(os.environ):

@@ -14,9 +14,11 @@ import signal
 import sys
 from typing import Any
 
-from server import create_app, db, outbox, worker
+from server import db
+from server.app import create_app
 from server.config import from_environment
-from server.sms.channels import make_channel
+from server.delivery import records, worker
+from server.delivery.worker import make_channel
 
 
 def die() -> None:
@@ -28,7 +30,7 @@ def main(point: str) -> int:
     app = create_app(settings)
     channel = make_channel(settings)
     real_send = channel.send
-    real_record = outbox.record_sent
+    real_record = records.record_sent
 
     def send(message: Any) -> Any:
         if point == "before_call":
@@ -44,7 +46,7 @@ def main(point: str) -> int:
             die()
 
     channel.send = send  # type: ignore[method-assign]
-    outbox.record_sent = record  # type: ignore[assignment]
+    records.record_sent = record  # type: ignore[assignment]
     runner = worker.Worker(db.get_database(app), settings, channel)
     report = runner.run_once()
     print(report.as_dict())

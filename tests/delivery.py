@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from server import db, outbox, people, worker
+from server import db, people
 from server.config import Settings
+from server.delivery import outbox, worker
+from server.delivery.worker import make_channel
 from server.models.messaging import Outbox, OutboxKind
 from server.models.people import Subscriber, TrustedContact
 from server.phones import normalize_phone
-from server.sms.channels import make_channel
 from tests.fake_twilio import FakeTwilio
 
 #: Numbers reserved for fiction.

@@ -16,7 +16,7 @@ is not ``client.api.base_url = ...``: that pokes a lazily built attribute of gen
 ``get_hostname`` then mangles the loopback host as soon as an edge or region is set
 (``http://127.0.0.1:8080`` becomes ``http://127.ie1.0.1:8080``).
 
-The product's `server.sms.channels.RebasedHttpClient` (here also `BaseUrlHttpClient`) is that
+The product's `server.delivery.twilio.RebasedHttpClient` (here also `BaseUrlHttpClient`) is that
 client; `TwilioChannel` builds its SDK client with it from REFUGE_TWILIO_API_BASE.
 
 With the default base (https://api.twilio.com) nothing is rewritten, so production keeps its
@@ -93,11 +93,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from server.sms.channels import RebasedHttpClient
+from server.delivery.twilio import RebasedHttpClient
 
 # --- Pointing the SDK at another base URL: the product's own client ------------------------
 
-#: The product builds its client this way (server.sms.channels); the fake uses the same code.
+#: The product builds its client this way (server.delivery.twilio); the fake uses the same code.
 BaseUrlHttpClient = RebasedHttpClient
 
 

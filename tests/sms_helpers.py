@@ -32,17 +32,16 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 import server.models  # noqa: F401 (registers every table in the metadata)
-from server import db, people
+from server import db, people, segments
 from server.config import DEFAULT_LOCALES, Settings
 from server.content import loader
 from server.content.labels import CATEGORY_NAMES
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.checklists import Checklist
 from server.models.content import Category, Region
 from server.models.people import Subscriber
 from server.models.versions import ContentVersion, new_token
 from server.phones import normalize_phone
-from server.sms import segments
 from server.sms.engine import MAX_PAGES
 from server.sms.vocabulary import CONTEXT
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from server import segments
 from server.checkins import texts
 from server.config import DEFAULT_LOCALES
-from server.sms import segments
 
 DUE = datetime(2027, 3, 28, 6, 0, tzinfo=UTC)
 #: The longest name a person may give (40 characters), in a Latin and a Burmese spelling.

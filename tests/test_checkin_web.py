@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 
-from server import create_app, db
+from server import db
+from server.app import create_app
 from server.config import Settings
 from server.web import checkin
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium

@@ -9,10 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
-from server import vault
+from server import segments, vault
 from server.checkins import contacts
-from server.i18n import catalogue
-from server.sms import segments
+from server.i18n.locales import catalogue
 from tests.checkin_helpers import (
     Clock,
     Phone,

@@ -8,14 +8,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from server import db, people
+from server import db, people, segments
 from server.checkins import contacts
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox, ProviderDeletion
 from server.models.people import TrustedContact
 from server.phones import normalize_phone
-from server.sms import segments
 from tests.checkin_helpers import Clock, Phone, check_in, plan_facts, register, run_sweep, sent
 from tests.checkin_helpers import set_up as set_up_by_sms
 from tests.sms_helpers import digits, keyword, load_demo_content

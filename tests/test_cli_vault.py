@@ -12,7 +12,8 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
-from server import create_app, db, people, vault
+from server import db, people, vault
+from server.app import create_app
 from server.config import load_config
 from server.phones import normalize_phone
 from tests.conftest import refuge_env

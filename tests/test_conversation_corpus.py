@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from server.sms import segments
+from server import segments
 from server.sms.vocabulary import Command
 from tests.sms_helpers import CONVERSATIONS, Exchange, keyword, localise, over_budget, run_corpus
 

@@ -13,8 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from server import create_app, db, worker
+from server import db, upkeep
+from server.app import create_app
 from server.config import Settings
+from server.delivery import worker
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, Tally
 from server.models.people import Consent, Subscriber, TrustedContact
 from tests.delivery import ALICE, CAROL, DAVE, NOW, SENDER, Delivery, twilio_env
@@ -564,7 +566,7 @@ def test_the_sweeps_run_in_each_pass(delivery: Delivery) -> None:
 
     delivery.worker(sweeps=[sweep]).run_once(NOW)
     assert seen == [NOW]
-    assert worker.default_sweeps() is not None
+    assert upkeep.default_sweeps() is not None
 
 
 def test_erasing_a_person_still_deletes_their_messages_at_the_provider(
@@ -609,7 +611,7 @@ def test_a_messaging_service_sends_without_a_from_number(
 def test_the_console_channel_shows_what_the_worker_would_send_to_any_number(
     make_settings: Callable[..., Settings],
 ) -> None:
-    from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel
+    from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel
 
     settings = make_settings()  # development: the console channel, no allow-list set
     app = create_app(settings)

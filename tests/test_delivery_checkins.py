@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server import create_app, db
+from server import db
+from server.app import create_app
 from server.config import Settings
 from tests.checkin_helpers import Clock, Phone, register, set_up
 from tests.delivery import twilio_env

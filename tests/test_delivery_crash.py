@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, make_url, select
 
-from server import create_app, db, outbox, worker
+from server import db
+from server.app import create_app
 from server.config import load_config
+from server.delivery import claims, outbox, worker
 from server.models.messaging import Outbox, OutboxStatus
 from tests.conftest import PG_URL, _reset_postgres, refuge_env
 from tests.delivery import Delivery, twilio_env
@@ -69,7 +71,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     # A worker that starts before the lease runs out leaves the row alone...
     assert delivery.worker().run_once(now + timedelta(seconds=5)).sent == 0
     # ...and once it has run out, settles it with what the provider has.
-    report = delivery.worker().run_once(now + outbox.LEASE_MINIMUM + timedelta(seconds=30))
+    report = delivery.worker().run_once(now + claims.LEASE_MINIMUM + timedelta(seconds=30))
     assert (report.reconciled, report.resent) == ((1, 0) if reached else (0, 1))
     [message] = fake.sent()
     assert message.body == "Amina missed her check-in."
@@ -156,7 +158,7 @@ def _queue_many(delivery: Delivery, people: list, total: int, now: datetime) -> 
 def test_postgresql_going_away_under_the_worker_loses_nothing(
     tmp_path: Path, pg_database: str, fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(outbox, "LEASE_MINIMUM", timedelta(seconds=1))
+    monkeypatch.setattr(claims, "LEASE_MINIMUM", timedelta(seconds=1))
     monkeypatch.setattr(worker, "MAX_ERROR_PAUSE", 0.5)
     _reset_postgres(pg_database)
     url = make_url(pg_database)

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 import pytest
 from flask import Flask
 
-from server import db, outbox, people, worker
+from server import db, people
 from server.config import Settings
+from server.delivery import outbox, worker
+from server.delivery.channels import Outbound, ProviderMessage, SentMessage
 from server.models.messaging import OutboxKind
 from server.models.people import Consent
 from server.phones import normalize_phone
-from server.sms.channels import Outbound, ProviderMessage, SentMessage
 from tests.delivery import NOW
 
 RATE = 1.0  # messages per second, one sender number
@@ -51,7 +52,7 @@ class SimulatedProvider:
 
 @pytest.fixture
 def paced(make_settings: Callable[..., Settings]) -> tuple[Flask, db.Database, Settings]:
-    from server import create_app
+    from server.app import create_app
 
     settings = make_settings(
         REFUGE_SMS_RATE=str(RATE),

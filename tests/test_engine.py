@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server import segments
 from server.content.text import fold
-from server.i18n import catalogue
-from server.sms import segments
+from server.i18n.locales import catalogue
 from server.sms.engine import (
     CHECKIN,
     CONTEXT_CHECKED,

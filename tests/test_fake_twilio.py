@@ -19,7 +19,7 @@ from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
 from server.config import TWILIO_API_BASE
-from server.sms.channels import rebase_twilio_url
+from server.delivery.twilio import rebase_twilio_url
 from tests.fake_twilio import BaseUrlHttpClient, FakeTwilio, sdk_client, segment_count
 
 TO = "+12025550150"

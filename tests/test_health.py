@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import make_url
 
-from server import create_app
+from server.app import create_app
 from server.config import Settings, load_config
 from tests.conftest import PG_URL, refuge_env
 from tests.relay import TcpRelay

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import Flask, g
 
-from server import i18n
 from server.config import Localization, StalePolicy
 from server.content.localize import pick
+from server.i18n import locales
+from server.i18n import web as i18n_web
 from server.models.translations import Translation, source_digest
 
 AVAILABLE = ("en", "ar", "fr", "uk", "my", "bn", "rhg", "pt", "zh_Hans")
@@ -36,7 +37,7 @@ AVAILABLE = ("en", "ar", "fr", "uk", "my", "bn", "rhg", "pt", "zh_Hans")
 def test_the_locale_is_chosen_in_the_written_order(
     kwargs: dict[str, object], expected: str
 ) -> None:
-    assert i18n.choose_locale(AVAILABLE, **kwargs) == expected  # type: ignore[arg-type]
+    assert locales.choose_locale(AVAILABLE, **kwargs) == expected  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,7 @@ def test_accept_language_headers_never_break_a_page(app: Flask, header: str, exp
 
 def test_the_language_cookie_beats_the_browser(app: Flask) -> None:
     client = app.test_client()
-    client.set_cookie(i18n.LANGUAGE_COOKIE, "ar")
+    client.set_cookie(i18n_web.LANGUAGE_COOKIE, "ar")
     page = client.get("/no-such-page", headers={"Accept-Language": "fr"})
     assert '<html lang="ar" dir="rtl">' in page.get_data(as_text=True)
 
@@ -72,22 +73,22 @@ def test_the_language_cookie_beats_the_browser(app: Flask) -> None:
     [("ar", "rtl"), ("en", "ltr"), ("my", "ltr"), ("bn", "ltr"), ("uk", "ltr"), ("fa", "rtl")],
 )
 def test_direction_comes_from_cldr(locale: str, direction: str) -> None:
-    assert i18n.text_direction(locale) == direction
+    assert locales.text_direction(locale) == direction
 
 
 def test_rohingya_is_written_in_latin_left_to_right_by_override() -> None:
     scripts = dict(Localization().scripts)
-    assert i18n.text_direction("rhg") == "rtl"  # CLDR's Hanifi default
-    assert i18n.text_direction("rhg", scripts) == "ltr"
-    assert i18n.html_lang("rhg", scripts) == "rhg-Latn"
-    assert i18n.text_direction("rhg_Rohg", scripts) == "rtl"  # Hanifi content stays possible
-    assert i18n.script_direction("Arab") == "rtl"
-    assert i18n.script_direction("Latn") == "ltr"
+    assert locales.text_direction("rhg") == "rtl"  # CLDR's Hanifi default
+    assert locales.text_direction("rhg", scripts) == "ltr"
+    assert locales.html_lang("rhg", scripts) == "rhg-Latn"
+    assert locales.text_direction("rhg_Rohg", scripts) == "rtl"  # Hanifi content stays possible
+    assert locales.script_direction("Arab") == "rtl"
+    assert locales.script_direction("Latn") == "ltr"
 
 
 def test_numbers_stay_left_to_right_inside_right_to_left_text() -> None:
-    assert str(i18n.ltr("+44 7700 900123")) == '<bdi dir="ltr">+44 7700 900123</bdi>'
-    assert "<script>" not in str(i18n.ltr("<script>"))
+    assert str(i18n_web.ltr("+44 7700 900123")) == '<bdi dir="ltr">+44 7700 900123</bdi>'
+    assert "<script>" not in str(i18n_web.ltr("<script>"))
 
 
 def _row(field: str, locale: str, text: str, source: str) -> Translation:
@@ -130,7 +131,7 @@ def test_a_stale_translation_is_marked_or_skipped_by_policy() -> None:
 )
 def test_every_page_carries_its_language_and_direction(app: Flask, cookie: str, html: str) -> None:
     client = app.test_client()
-    client.set_cookie(i18n.LANGUAGE_COOKIE, cookie)
+    client.set_cookie(i18n_web.LANGUAGE_COOKIE, cookie)
     page = client.get("/no-such-page").get_data(as_text=True)
     assert html in page
     assert "Page not found" not in page  # the heading is translated

@@ -29,7 +29,7 @@ from server.content.translation_files import (
     read_catalog,
     write_po_file,
 )
-from server.i18n_status import as_json, format_table, status, ui_status
+from server.i18n.status import as_json, format_table, status, ui_status
 from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.content import Region, Resource
 from server.models.search import SearchDocument

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from server import db, outbox, people
+from server import db, people
+from server.delivery import admission, outbox
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.phones import normalize_phone
 
@@ -100,6 +101,6 @@ def test_nonsense_is_refused_before_anything_is_written(database: db.Database) -
 
 def test_the_allow_list_knows_countries_by_number() -> None:
     allowed = frozenset({"GB"})
-    assert outbox.destination_allowed(allowed, ALICE.e164)
-    assert not outbox.destination_allowed(allowed, "+12025550142")
-    assert not outbox.destination_allowed(allowed, "+999")
+    assert admission.destination_allowed(allowed, ALICE.e164)
+    assert not admission.destination_allowed(allowed, "+12025550142")
+    assert not admission.destination_allowed(allowed, "+999")

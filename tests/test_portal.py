@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from server import audit, create_app, db, vault
+from server import audit, db, vault
+from server.app import create_app
 from server.config import ConfigError, Settings
 from server.models.staff import AuditEvent, Role, User
 from server.portal import auth

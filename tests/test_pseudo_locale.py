@@ -6,9 +6,11 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from server import create_app, i18n
+from server.app import create_app
 from server.config import Settings
-from server.i18n_tools import PLACEHOLDER, pseudo_text
+from server.i18n import locales
+from server.i18n import web as i18n_web
+from server.i18n.tools import PLACEHOLDER, pseudo_text
 from tests.pseudo import untranslated
 
 
@@ -24,7 +26,7 @@ def test_pseudo_text_is_longer_accented_bracketed_and_keeps_placeholders() -> No
 
 def test_every_error_page_is_fully_translated_in_the_pseudo_locale(app: Flask) -> None:
     client = app.test_client()
-    client.set_cookie(i18n.LANGUAGE_COOKIE, i18n.url_tag(i18n.PSEUDO_LOCALE))
+    client.set_cookie(i18n_web.LANGUAGE_COOKIE, locales.url_tag(locales.PSEUDO_LOCALE))
     page = client.get("/no-such-page").get_data(as_text=True)
     assert "[" in page
     assert untranslated(page) == []
@@ -37,7 +39,7 @@ def test_the_check_catches_a_string_that_skipped_gettext() -> None:
 def test_the_pseudo_locale_is_offered_in_development_only(
     app: Flask, make_settings: Callable[..., Settings]
 ) -> None:
-    assert i18n.PSEUDO_LOCALE in i18n.available_locales(app)
+    assert locales.PSEUDO_LOCALE in i18n_web.available_locales(app)
     production = create_app(
         make_settings(
             REFUGE_ENV="production",
@@ -48,7 +50,7 @@ def test_the_pseudo_locale_is_offered_in_development_only(
             REFUGE_PUBLIC_URL="https://refuge.example.org",
         )
     )
-    assert i18n.PSEUDO_LOCALE not in i18n.available_locales(production)
+    assert locales.PSEUDO_LOCALE not in i18n_web.available_locales(production)
     client = production.test_client()
-    client.set_cookie(i18n.LANGUAGE_COOKIE, i18n.url_tag(i18n.PSEUDO_LOCALE))
+    client.set_cookie(i18n_web.LANGUAGE_COOKIE, locales.url_tag(locales.PSEUDO_LOCALE))
     assert "[" not in client.get("/no-such-page").get_data(as_text=True)

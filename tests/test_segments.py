@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.sms.segments import (
+from server.segments import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     RIGHT_TO_LEFT_BLOCKS,

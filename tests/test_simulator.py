@@ -16,12 +16,14 @@ from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
-from server import create_app, db, i18n
+from server import db
+from server.app import create_app
 from server.config import Settings
-from server.i18n_tools import pseudo_text
+from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
+from server.i18n import web as i18n_web
+from server.i18n.tools import pseudo_text
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
-from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, Outbound, mask_number
 from server.web import simulator
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.pseudo import untranslated
@@ -139,7 +141,7 @@ def stored(app: Flask) -> tuple[int, int]:
 def test_the_phone_renders_in_each_language_with_its_direction(
     phone: FlaskClient, locale: str, direction: str
 ) -> None:
-    phone.set_cookie(i18n.LANGUAGE_COOKIE, locale)
+    phone.set_cookie(i18n_web.LANGUAGE_COOKIE, locale)
     page = open_phone(phone)
     assert f'<html lang="{locale}" dir="{direction}">' in page.html
     assert page.csrf
@@ -169,7 +171,7 @@ def test_hi_is_answered_with_the_menu_and_its_labelled_size(
 
 
 def test_an_arabic_page_stays_right_to_left_after_the_webhook_answers(phone: FlaskClient) -> None:
-    phone.set_cookie(i18n.LANGUAGE_COOKIE, "ar")
+    phone.set_cookie(i18n_web.LANGUAGE_COOKIE, "ar")
     status, page = send(phone, "hi")
     assert status == 200
     assert page.direction == "rtl"
@@ -338,7 +340,7 @@ def test_console_channel_records_sends_and_logs_neither_number_nor_body(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     channel = ConsoleChannel()
-    with caplog.at_level(logging.DEBUG, logger="server.sms.channels"):
+    with caplog.at_level(logging.DEBUG, logger="server.delivery.channels"):
         first = channel.send(
             Outbound("+447700900123", "Meet at the clinic", status_callback="https://x/s")
         )

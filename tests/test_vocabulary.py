@@ -6,7 +6,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from server.config import DEFAULT_LOCALES
-from server.i18n import LOCALES_DIR, catalogue
+from server.i18n.locales import LOCALES_DIR, catalogue
 from server.sms.vocabulary import CONTEXT, Command, keywords, number, recognise
 from server.web import text
 

@@ -22,13 +22,13 @@ from werkzeug.wrappers import Request
 
 import server.sms.conversation
 import server.sms.webhook
-from server import create_app, db, people
+from server import db, people, segments
+from server.app import create_app
 from server.config import DEFAULT_LOCALES, Settings
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 from server.models.messaging import InboundReceipt, Tally
 from server.models.people import Subscriber
 from server.phones import normalize_phone
-from server.sms import segments
 from tests.browser import live_server
 from tests.seizure import seize
 from tests.sms_helpers import (

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server import outbox
 from server.checkins import texts
 from server.checkins.plans import MAX_NAME, plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
+from server.delivery import outbox, provider_copies
 from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind
@@ -74,7 +74,7 @@ def remove_contact(
     Their row goes, with every message queued or kept for them; the provider's copies of what
     was sent are handed to the worker to delete first.
     """
-    outbox.hand_over_provider_copies(session, plan.subscriber, now, contact=contact)
+    provider_copies.hand_over_provider_copies(session, plan.subscriber, now, contact=contact)
     gone = contact.id.hex
     settings, state = settings_of(plan), state_of(plan)
     settings.stage_two = [kept for kept in settings.stage_two if kept != gone]

@@ -19,10 +19,10 @@ from datetime import datetime
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from server import outbox
 from server.checkins import plans, texts
 from server.checkins.plans import PlanSettings, PlanState, Status
 from server.config import Settings
+from server.delivery import outbox
 from server.models.checkins import CheckinPlan
 from server.models.messaging import OutboxKind
 from server.models.people import Consent, Subscriber, TrustedContact

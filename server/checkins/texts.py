@@ -11,12 +11,12 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from server import i18n
+from server import segments
 from server.checkins.schedule import zone_of
-from server.sms import segments
+from server.i18n import locales
 
 #: A sweep renders many texts in a few languages: load each catalogue once per process.
-catalogue = functools.lru_cache(maxsize=32)(i18n.catalogue)
+catalogue = functools.lru_cache(maxsize=32)(locales.catalogue)
 
 
 def fits_one_text(text: str) -> bool:

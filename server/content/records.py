@@ -16,7 +16,7 @@ from server.content import schema as s
 from server.content.schema import Checker, LineDict
 from server.models.bulletins import BulletinKind, BulletinStatus, Severity
 from server.models.content import Category, PhoneKind, RegionKind, ServiceStatus
-from server.sms.segments import measure
+from server.segments import measure
 
 Canonical = dict[str, Any]
 

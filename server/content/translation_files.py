@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from server.content import search, store
 from server.content.kinds import KINDS
 from server.content.markup import ALLOWED_SCHEMES
-from server.i18n_tools import placeholder_problems
 from server.models.content import Resource
 from server.models.translations import Translation, TranslationStatus, source_digest
-from server.sms.segments import measure
+from server.placeholders import placeholder_problems
+from server.segments import measure
 
 #: The flag a translator sets on a message whose translation still needs a native review.
 DRAFT_FLAG = "draft"

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from server.i18n import url_tag
+from server.i18n.locales import url_tag
 from server.portal import auth, notes
 from server.portal.session import blueprint
 from server.web.pages import language_names

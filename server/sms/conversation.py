@@ -29,15 +29,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from server import outbox, people
+from server import people, segments
 from server.config import Settings
 from server.db import Base, vault_of
-from server.i18n import catalogue
+from server.delivery import outbox
+from server.i18n.locales import catalogue
 from server.models.content import Region
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms import checkin_flow, engine, segments
+from server.sms import checkin_flow, engine
 from server.sms.library import Library
 
 RECEIPT_PURPOSE = "twilio-message-sid"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from server.i18n import catalogue
-from server.sms import segments
+from server import segments
+from server.i18n.locales import catalogue
 from server.sms.port import ContentPort
 from server.sms.vocabulary import Command, number, recognise
 

@@ -19,7 +19,7 @@ from server.content.labels import CATEGORY_NAMES
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.search import ResourceQuery, search_resources
-from server.i18n import catalogue, parse_tag
+from server.i18n.locales import catalogue, parse_tag
 from server.models.bulletins import Bulletin, in_force
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Category, PhoneKind, Region, Resource

@@ -13,7 +13,7 @@ import functools
 from flask_babel import lazy_pgettext
 
 from server.content.text import fold
-from server.i18n import catalogue
+from server.i18n.locales import catalogue
 
 
 class Command(enum.Enum):

@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from server import outbox, people
+from server import people
 from server.config import app_settings
 from server.db import get_database
-from server.i18n import catalogue, without_locale
+from server.delivery import records, twilio
+from server.i18n.locales import catalogue
+from server.i18n.web import without_locale
 from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
 
 log = logging.getLogger(__name__)
@@ -130,8 +132,14 @@ def status() -> Response:
     error_code = int(code_text) if code_text.isascii() and code_text.isdigit() else None
     try:
         with get_database().session() as session:
-            outbox.status_reported(
-                session, request.args.get("o"), message_id, reported, error_code, datetime.now(UTC)
+            records.status_reported(
+                session,
+                request.args.get(twilio.STATUS_ROW_PARAMETER),
+                message_id,
+                reported,
+                error_code,
+                datetime.now(UTC),
+                unsubscribed=twilio.unsubscribed(error_code),
             )
     except OperationalError as exc:
         log.warning("status callback not recorded: %s", type(exc).__name__)

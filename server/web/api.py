@@ -19,7 +19,7 @@ from server.content.hsds_export import service_record
 from server.content.items import BulletinItem, ChecklistItem, ResourceItem
 from server.content.public import Shelf
 from server.db import request_session
-from server.i18n import choose_locale, negotiate, text_direction, url_tag
+from server.i18n.locales import choose_locale, negotiate, text_direction, url_tag
 from server.models.content import Category
 from server.web import caching, openapi
 from server.web.inputs import has_nul

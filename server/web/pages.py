@@ -30,7 +30,8 @@ from server.config import app_settings
 from server.content.labels import CATEGORY_NAMES
 from server.content.public import Shelf
 from server.db import request_session
-from server.i18n import DEFAULT_LOCALE, available_locales, choose_locale, parse_tag, url_tag
+from server.i18n.locales import DEFAULT_LOCALE, choose_locale, parse_tag, url_tag
+from server.i18n.web import available_locales
 from server.models.content import Category
 from server.web import about, caching, text
 from server.web.inputs import has_nul

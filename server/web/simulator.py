@@ -20,10 +20,11 @@ from flask import Blueprint, Flask, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 
+from server import segments
 from server.config import Environment, Settings, SmsBackend, app_settings
+from server.delivery import twilio
+from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel, ConsoleMessage
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, normalize_phone
-from server.sms import segments
-from server.sms.channels import CHANNEL_EXTENSION, ConsoleChannel, ConsoleMessage
 from server.sms.webhook import SIGNATURE_HEADER
 
 blueprint = Blueprint("simulator", __name__, url_prefix="/dev")
@@ -32,7 +33,7 @@ WEBHOOK_PATH = "/sms/twilio"
 #: Numbers reserved for drama (Ofcom's 07700 900xxx, the US 555-01xx): nobody's phone.
 FICTION_NUMBERS = ("+44 7700 900123", "+44 7700 900456", "+1 202 555 0142")
 WHATSAPP_NUMBER = "+44 7700 900789"
-WHATSAPP = "whatsapp:"
+WHATSAPP = twilio.WHATSAPP_PREFIX
 DEFAULT_SENDER = FICTION_NUMBERS[0]
 #: The number people text when REFUGE_TWILIO_FROM is not set (a fictional one).
 SIMULATED_TO = "+15550100"

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.engine import make_url
 
-from server import create_app, db, schema
+from server import db, schema
+from server.app import create_app
 from server.config import Settings
 
 REFUGE = str(Path(sys.executable).parent / "refuge")

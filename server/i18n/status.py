@@ -23,9 +23,9 @@ from server.content.translation_files import (
     content_fields,
     read_catalog,
 )
-from server.i18n import DEFAULT_LOCALE, LOCALES_DIR
+from server.i18n.locales import DEFAULT_LOCALE, LOCALES_DIR
 from server.models.translations import Translation, TranslationStatus
-from server.sms.segments import measure
+from server.segments import measure
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The worker: one loop that sends the outbox, settles lost attempts, deletes the provider's
-copies, runs the check-in sweeps and purges. `refuge worker` runs it; `--once` runs one pass
-(for cron and tests); `--now T` runs that pass as if the time were T (drills).
+copies, and runs the sweeps and purges it is given (`server.upkeep` gives the check-in sweep
+and the retention purge). `refuge worker` runs it; `--once` runs one pass (for cron and
+tests); `--now T` runs that pass as if the time were T (drills).
 
 One pass, in order: rows left `sending` by a worker that died are looked up at the provider
 (sent if it has them, due again if not); sweeps queue what is owed (check-in reminders,
@@ -19,26 +20,34 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from server import outbox, people
-from server.checkins.sweep import sweep as checkin_sweep
 from server.config import Settings, SmsBackend
 from server.db import Database
-from server.models.messaging import OutboxStatus
-from server.sms.channels import (
+from server.delivery import (
+    admission,
+    claims,
+    outbox,
+    provider_copies,
+    reconciliation,
+    records,
+    twilio,
+)
+from server.delivery.channels import (
     Channel,
     ChannelError,
+    ConsoleChannel,
     NotFound,
     SentMessage,
     TemporaryFailure,
     UncertainOutcome,
 )
+from server.models.messaging import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +65,8 @@ SENDERS = (outbox.SMS_SENDER, outbox.WHATSAPP_SENDER)
 
 #: A sweep queues what is owed at `now` (check-in reminders, escalations) into the outbox.
 Sweep = Callable[[Session, Settings, datetime], Any]
+#: A purge deletes what is kept past retention on `today`; it returns how many rows went.
+Purge = Callable[[Session, Settings, date], int]
 
 
 def utcnow() -> datetime:
@@ -95,6 +106,7 @@ class Worker:
     settings: Settings
     channel: Channel
     sweeps: Iterable[Sweep] = ()
+    purges: Iterable[Purge] = ()
     clock: Callable[[], datetime] = utcnow
     stopping: threading.Event = field(default_factory=threading.Event)
     _last_purge: datetime | None = None
@@ -107,7 +119,7 @@ class Worker:
         # Sweeps first, so that what falls due now (an alert, a reminder) leaves in this pass.
         self.sweep(clock(), report)
         with self.database.session() as session:
-            outbox.expire(session, clock())
+            claims.expire(session, clock())
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
@@ -169,29 +181,29 @@ class Worker:
         while not self.stopping.is_set():
             now = clock()
             with self.database.session() as session:
-                claim_id = outbox.claim(session, self.settings, sender, now, CLAIM_BATCH)
+                claim_id = claims.claim(session, self.settings, sender, now, CLAIM_BATCH)
             if claim_id is None:
                 return
             # If the worker dies between these two, the claimed rows wait out their lease and
             # are then reconciled like any other interrupted attempt.
             with self.database.session() as session:
-                jobs = outbox.admit(session, self.settings, claim_id, now, allowed)
+                jobs = admission.admit(session, self.settings, claim_id, now, allowed)
             self._send_all(jobs, clock, report)
 
     def _send_all(
-        self, jobs: list[outbox.Job], clock: Callable[[], datetime], report: PassReport
+        self, jobs: list[claims.Job], clock: Callable[[], datetime], report: PassReport
     ) -> None:
         """Hand each job to the channel, then record every answer in one transaction.
 
         If the worker dies before that commit, the rows are still `sending`: once their lease
         runs out, reconciliation finds the messages at the provider and does not resend them.
         """
-        taken: list[tuple[outbox.Job, SentMessage]] = []
-        refused: list[tuple[outbox.Job, ChannelError]] = []
+        taken: list[tuple[claims.Job, SentMessage]] = []
+        refused: list[tuple[claims.Job, ChannelError]] = []
         for index, job in enumerate(jobs):
             if self.stopping.is_set():
                 with self.database.session() as session:
-                    outbox.release(session, jobs[index:])
+                    claims.release(session, jobs[index:])
                 break
             try:
                 taken.append((job, self.channel.send(job.message)))
@@ -206,9 +218,9 @@ class Worker:
                 )
         with self.database.session() as session:
             now = clock()
-            outbox.record_sent(session, taken, now)
+            records.record_sent(session, taken, now)
             for job, problem in refused:
-                outbox.record_failure(session, self.settings, job, problem, now)
+                records.record_failure(session, self.settings, job, problem, now)
         report.sent += len(taken)
         for _, problem in refused:
             if isinstance(problem, UncertainOutcome):
@@ -225,25 +237,25 @@ class Worker:
         if self.settings.sms_backend is SmsBackend.CONSOLE:
             return None  # the console sends nothing: the simulator may use any number
         with self.database.session() as session:
-            return outbox.served_countries(session)
+            return admission.served_countries(session)
 
     # --- Reconciling ---------------------------------------------------------------------
 
     def reconcile(self, now: datetime, report: PassReport) -> None:
         """Look up, at the provider, every attempt whose outcome was lost."""
         with self.database.session() as session:
-            jobs = outbox.stuck(session, self.settings, now, RECONCILE_BATCH)
+            jobs = reconciliation.stuck(session, self.settings, now, RECONCILE_BATCH)
         for job in jobs:
-            since = job.attempt_started_at - outbox.LEASE_MINIMUM
+            since = job.attempt_started_at - claims.LEASE_MINIMUM
             try:
                 found = self.channel.recent(job.message.to, since)
             except ChannelError as error:
                 log.info("outbox %s: lookup failed (%s)", job.row_id, type(error).__name__)
                 with self.database.session() as session:
-                    outbox.lookup_failed(session, job, now)
+                    reconciliation.lookup_failed(session, job, now)
                 continue
             with self.database.session() as session:
-                status = outbox.reconciled(session, job, found, now)
+                status = reconciliation.reconciled(session, job, found, now)
             if status is OutboxStatus.PENDING:
                 report.resent += 1
             elif status is not None:
@@ -254,28 +266,30 @@ class Worker:
     def clean_up(self, now: datetime, report: PassReport) -> None:
         """Delete provider records of settled messages (checking unsettled ones first)."""
         with self.database.session() as session:
-            due = outbox.cleanups_due(session, now, CLEANUP_BATCH)
+            due = provider_copies.cleanups_due(session, now, CLEANUP_BATCH)
         for cleanup in due:
             try:
                 final = cleanup.final
                 if not final:
                     message = self.channel.fetch(cleanup.provider_id)
                     with self.database.session() as session:
-                        final = outbox.provider_status_checked(session, cleanup, message, now)
+                        final = provider_copies.provider_status_checked(
+                            session, cleanup, message, now
+                        )
                 if final:
                     self._delete_at_provider(cleanup)
                     with self.database.session() as session:
-                        outbox.provider_copy_deleted(session, cleanup, now)
+                        provider_copies.provider_copy_deleted(session, cleanup, now)
                     report.deleted_at_provider += 1
             except NotFound:
                 with self.database.session() as session:
-                    outbox.provider_copy_deleted(session, cleanup, now)
+                    provider_copies.provider_copy_deleted(session, cleanup, now)
             except ChannelError as error:
                 # Left with cleanup_due_at an hour ahead: tried again then.
                 log.info("outbox %s: provider cleanup failed (%s)", cleanup.row_id, error.code)
 
         with self.database.session() as session:
-            erased = outbox.deletions_due(session, now, CLEANUP_BATCH)
+            erased = provider_copies.deletions_due(session, now, CLEANUP_BATCH)
         for pending in erased:
             try:
                 self.channel.delete(pending.provider_id)
@@ -285,10 +299,10 @@ class Worker:
                 log.info("provider deletion %s failed (%s)", pending.deletion_id, error.code)
                 continue
             with self.database.session() as session:
-                outbox.deletion_done(session, pending)
+                provider_copies.deletion_done(session, pending)
             report.deleted_at_provider += 1
 
-    def _delete_at_provider(self, cleanup: outbox.Cleanup) -> None:
+    def _delete_at_provider(self, cleanup: provider_copies.Cleanup) -> None:
         self.channel.delete(cleanup.provider_id)
 
     # --- Sweeps and purges ---------------------------------------------------------------
@@ -301,13 +315,13 @@ class Worker:
             report.swept += int(getattr(result, "queued", 0) or 0)
 
     def purge(self, now: datetime, report: PassReport) -> None:
-        """Delete what is kept past retention, at most once per PURGE_EVERY."""
+        """Run each purge on what is kept past retention, at most once per PURGE_EVERY."""
         if self._last_purge and now - self._last_purge < PURGE_EVERY:
             return
         self._last_purge = now
-        with self.database.session() as session:
-            purged = people.purge(session, self.settings.retention, now.date())
-        report.purged += sum(purged.as_dict().values())
+        for purge in self.purges:
+            with self.database.session() as session:
+                report.purged += purge(session, self.settings, now.date())
 
 
 def _fixed(moment: datetime) -> Callable[[], datetime]:
@@ -315,11 +329,6 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
         return moment
 
     return clock
-
-
-def default_sweeps() -> list[Sweep]:
-    """The sweeps every worker runs: check-in reminders, escalations and all-clears."""
-    return [checkin_sweep]
 
 
 def run(worker: Worker, *, once: bool, now: datetime | None) -> PassReport | None:
@@ -331,3 +340,15 @@ def run(worker: Worker, *, once: bool, now: datetime | None) -> PassReport | Non
         return report
     worker.run_forever()
     return None
+
+
+def make_channel(settings: Settings) -> Channel:
+    """The channel the settings choose: Twilio, or the console in development."""
+    if settings.sms_backend is SmsBackend.TWILIO:
+        return twilio.TwilioChannel(
+            settings.twilio_account_sid or "",  # both checked by load_config
+            settings.twilio_auth_token or "",
+            api_base=settings.twilio_api_base,
+            timeout=settings.delivery.timeout_seconds,
+        )
+    return ConsoleChannel()

@@ -1,4 +1,5 @@
-"""Locales: negotiation in a written order, text direction from CLDR, catalogues, Flask wiring.
+"""Locales without Flask: tags, negotiation in a written order, text direction from CLDR,
+and the compiled catalogues (the SMS engine reads them through `catalogue`).
 
 The order in which a locale is chosen, first match wins:
 1. the locale in the URL (`/<locale>/...`, or `?lang=` on the portal's pages),
@@ -13,25 +14,18 @@ A tag that is unknown or malformed at any step is skipped, never an error.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
-from flask import Flask, current_app, g, request
-from flask_babel import Babel
-from markupsafe import Markup, escape
-
-from server.config import app_settings
 
 DEFAULT_LOCALE = "en"
 #: The pseudo-locale tests use to find untranslated or truncated text (development only).
 #: Babel knows no "en-XA", so the never-requested CLDR locale en_US_POSIX carries it.
 PSEUDO_LOCALE = "en_US_POSIX"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGE_COOKIE = "lang"
+LOCALES_DIR = Path(__file__).resolve().parent.parent.parent / "locales"
 MAX_TAG_LENGTH = 35
 
 
@@ -123,68 +117,3 @@ def url_tag(locale: str) -> str:
 def catalogue(locale: str) -> NullTranslations:
     """The compiled UI catalogue of a locale (empty for English), for use outside requests."""
     return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
-
-
-def ltr(value: object) -> Markup:
-    """Keep a number, phone number or code left-to-right inside right-to-left text."""
-    return Markup('<bdi dir="ltr">%s</bdi>') % escape(value)
-
-
-# --- Flask wiring -----------------------------------------------------------------------------
-
-
-def available_locales(app: Flask | None = None) -> tuple[str, ...]:
-    """The locales this instance serves (the pseudo-locale too, in development)."""
-    settings = app_settings(app)
-    locales = tuple(settings.localization.locales)
-    return (*locales, PSEUDO_LOCALE) if not settings.production else locales
-
-
-def select_locale() -> str:
-    """The locale of the current request (Flask-Babel's selector)."""
-    if "locale" not in g:
-        _expose_locale()
-    locale: str = g.locale
-    return locale
-
-
-View = TypeVar("View", bound=Callable[..., object])
-#: Set on a view that answers no person in a language of the request (a provider's webhook).
-NO_LOCALE = "_refuge_no_locale"
-
-
-def without_locale(view: View) -> View:
-    """Mark a view that needs no locale negotiation: its answers choose their own language."""
-    setattr(view, NO_LOCALE, True)
-    return view
-
-
-def _expose_locale() -> None:
-    view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, NO_LOCALE, False):
-        return
-    settings = app_settings()
-    view_args = request.view_args or {}
-    g.locale = choose_locale(
-        available_locales(),
-        url=view_args.get("locale") or g.get("requested_locale"),
-        saved=g.get("subscriber_locale"),
-        cookie=request.cookies.get(LANGUAGE_COOKIE),
-        accept=[tag for tag, _quality in request.accept_languages],
-        region_default=g.get("region_default_locale"),
-    )
-    scripts = dict(settings.localization.scripts)
-    g.text_direction = text_direction(g.locale, scripts)
-    g.html_lang = html_lang(g.locale, scripts)
-
-
-def init_app(app: Flask) -> None:
-    """Attach Flask-Babel with Refuge's catalogues, selector and template helpers."""
-    Babel(
-        app,
-        locale_selector=select_locale,
-        default_locale=DEFAULT_LOCALE,
-        default_translation_directories=str(LOCALES_DIR),
-    )
-    app.before_request(_expose_locale)
-    app.jinja_env.filters["ltr"] = ltr

@@ -1,26 +1,24 @@
 """Catalogue tooling for the Makefile: a stable .pot, the pseudo-locale, compiling, checking.
 
-`python -m server.i18n_tools normalise-pot|pseudo|compile|check` (see `make i18n-*`).
+`python -m server.i18n.tools normalise-pot|pseudo|compile|check` (see `make i18n-*`).
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from server.i18n import LOCALES_DIR, PSEUDO_LOCALE
+from server.i18n.locales import LOCALES_DIR, PSEUDO_LOCALE
+from server.placeholders import PLACEHOLDER, placeholder_problems
 
 POT = LOCALES_DIR / "messages.pot"
 ROOT = LOCALES_DIR.parent
-#: Placeholders and markup that must survive translation unchanged.
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|<[^>]+>|&\w+;")
 _ACCENTED = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "àƀçđéƒĝĥîĵķĺɱñöþǫŕšţûṽŵẋýžÀƁÇĐÉƑĜĤÎĴĶĹṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",
@@ -100,22 +98,6 @@ def compile_all() -> int:
     return len(catalogues())
 
 
-def placeholder_problems(message: Message) -> list[str]:
-    """Placeholders or markup that differ between a message and its translation."""
-    ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
-    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
-    wanted = sorted(PLACEHOLDER.findall(ids[-1]))
-    problems = []
-    for index, string in enumerate(strings):
-        if string and sorted(PLACEHOLDER.findall(string)) != wanted:
-            # Plural forms may drop the count in a form that names one ("one", "two").
-            found = sorted(PLACEHOLDER.findall(string))
-            if len(strings) > 1 and set(found) <= set(wanted):
-                continue
-            problems.append(f"form {index}: {found} instead of {wanted}")
-    return problems
-
-
 def check() -> list[str]:
     """Problems that `make check` fails on: a stale .pot, or a catalogue with broken messages."""
     problems = []
@@ -169,7 +151,7 @@ def main(argv: list[str]) -> int:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
     else:
-        print("usage: python -m server.i18n_tools normalise-pot|pseudo|compile|check")
+        print("usage: python -m server.i18n.tools normalise-pot|pseudo|compile|check")
         return 2
     return 0
 

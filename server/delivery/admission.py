@@ -1,0 +1,247 @@
+"""Admission: which claimed messages may really go, and the job the channel gets for each.
+
+A claimed row is dropped (no consent, opted out, outside the country allow-list, over a cap
+that drops) or put back (a WhatsApp message outside the 24-hour window with no template, over
+a cap that waits) and never reaches the channel; the rest become jobs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from server.config import Settings
+from server.db import insert_for, vault_of
+from server.delivery import twilio
+from server.delivery.claims import Job
+from server.delivery.outbox import WHATSAPP_SENDER, tally
+from server.models.content import Region
+from server.models.messaging import (
+    WAITS_WHEN_CAPPED,
+    OutboundCount,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+)
+from server.models.people import Consent
+
+#: A WhatsApp message outside the 24-hour window, with no template set, is held this long.
+WHATSAPP_HOLD = timedelta(hours=1)
+#: The digits of a number that make its prefix for the per-prefix cap (after the country code).
+PREFIX_DIGITS = 4
+
+
+def served_countries(session: Session) -> frozenset[str]:
+    """ISO country codes of the countries Refuge serves (its top-level regions)."""
+    codes = session.scalars(
+        select(Region.country_code).where(Region.parent_id.is_(None), Region.retired.is_(False))
+    )
+    return frozenset(code.upper() for code in codes if code)
+
+
+def country_of(e164: str) -> str | None:
+    """The ISO country a number belongs to (by its calling code when the number is unassigned)."""
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return None
+    country = phonenumbers.region_code_for_number(number) or (
+        phonenumbers.region_code_for_country_code(number.country_code or 0)
+    )
+    return None if country in (None, phonenumbers.UNKNOWN_REGION) else country
+
+
+def destination_allowed(allowed: frozenset[str] | None, e164: str) -> bool:
+    """Whether messages may go to this number under a country allow-list."""
+    country = country_of(e164)
+    return country is not None and (allowed is None or country in allowed)
+
+
+def admit(
+    session: Session,
+    settings: Settings,
+    claim_id: uuid.UUID,
+    now: datetime,
+    allowed: frozenset[str] | None,
+) -> list[Job]:
+    """The jobs for the rows this worker just claimed; rows that may not go are settled here
+    (dropped: no consent, opted out, outside the allow-list, over a cap that drops) or put
+    back (held WhatsApp, over a cap that waits) and never reach the channel."""
+    rows = session.scalars(
+        select(Outbox)
+        .where(Outbox.claim_id == claim_id, Outbox.status == OutboxStatus.SENDING)
+        .order_by(Outbox.priority, Outbox.next_attempt_at)
+        .with_for_update(of=Outbox)
+        .options(selectinload(Outbox.subscriber), selectinload(Outbox.contact))
+    ).all()
+    caps = _Caps(session, settings, now)
+    caps.prepare(rows)
+    jobs = []
+    for row in rows:
+        job = _admit(session, settings, caps, row, now, allowed)
+        if job is not None:
+            jobs.append(job)
+    caps.write()
+    return jobs
+
+
+def _admit(
+    session: Session,
+    settings: Settings,
+    caps: _Caps,
+    row: Outbox,
+    now: datetime,
+    allowed: frozenset[str] | None,
+) -> Job | None:
+    """The job for a claimed row, or None when the row was settled or put back."""
+    subscriber, contact = row.subscriber, row.contact
+    if contact is not None:
+        wanted = Consent.PENDING if row.kind is OutboxKind.OPT_IN else Consent.CONFIRMED
+        if contact.consent is not wanted:
+            return _drop(session, row, now, "outbound_no_consent")
+    elif subscriber.opted_out:
+        return _drop(session, row, now, "outbound_opted_out")
+    address = caps.address(row)
+    if not destination_allowed(allowed, address):
+        return _drop(session, row, now, "outbound_country")
+    whatsapp = row.sender == WHATSAPP_SENDER
+    template_sid = None
+    if whatsapp:
+        window = subscriber.whatsapp_window_until
+        if window is None or window <= now:
+            template_sid = settings.delivery.whatsapp_template_sid
+            if template_sid is None:  # never attempted free-form outside the window
+                tally(session, "outbound_held_whatsapp", row.kind.value, now.date())
+                return _put_back(row, now + WHATSAPP_HOLD)
+            row.template = True
+    if not caps.allow(row):
+        if row.kind in WAITS_WHEN_CAPPED:
+            tally(session, "outbound_capped_waiting", row.kind.value, now.date())
+            tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            return _put_back(row, tomorrow)
+        return _drop(session, row, now, "outbound_capped")
+    message = twilio.outbound(
+        settings,
+        address,
+        row.body or "",
+        whatsapp=whatsapp,
+        template_sid=template_sid,
+        report_as=row.id,
+        valid_for=row.expires_at - now,
+    )
+    return Job(row.id, now, message, row.kind, row.data_key())
+
+
+def _drop(session: Session, row: Outbox, now: datetime, reason: str) -> Job | None:
+    """Settle a row that will never go, and count why (always None: nothing to send)."""
+    row.status = OutboxStatus.DROPPED
+    row.final_on = now.date()
+    row.body_ct = None
+    row.lease_until = None
+    tally(session, reason, row.kind.value, now.date())
+    return None
+
+
+def _put_back(row: Outbox, when: datetime) -> Job | None:
+    """Return a claimed row to the queue, due again at `when` (always None)."""
+    row.status = OutboxStatus.PENDING
+    row.attempts = max(row.attempts - 1, 0)
+    row.next_attempt_at = when
+    row.lease_until = None
+    row.attempt_started_at = None
+    return None
+
+
+class _Caps:
+    """Daily outbound counts for one batch: read once, counted in memory, written once."""
+
+    SCOPES = ("number", "prefix", "region", "total")
+
+    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
+        delivery = settings.delivery
+        self.session = session
+        self.keys = vault_of(session)
+        self.day = now.date()
+        self.limits = dict(
+            zip(
+                self.SCOPES,
+                (
+                    delivery.cap_per_number,
+                    delivery.cap_per_prefix,
+                    delivery.cap_per_region,
+                    delivery.cap_per_day,
+                ),
+                strict=True,
+            )
+        )
+        self.counts: dict[tuple[str, bytes], int] = {}
+        self.added: dict[tuple[str, bytes], int] = {}
+        self.addresses: dict[uuid.UUID, str] = {}
+        self.subjects: dict[uuid.UUID, list[tuple[str, bytes]]] = {}
+
+    def prepare(self, rows: Sequence[Outbox]) -> None:
+        """Work out every row's number and cap subjects, and read their counts in one query."""
+        for row in rows:
+            recipient = row.contact if row.contact is not None else row.subscriber
+            address = recipient.phone or ""
+            self.addresses[row.id] = address
+            try:
+                number = phonenumbers.parse(address)
+            except phonenumbers.NumberParseException:
+                continue  # refused by the allow-list before any cap is asked
+            prefix = f"+{number.country_code}{str(number.national_number)[:PREFIX_DIGITS]}"
+            values = (address, prefix, row.subscriber.region_slug or "", "all")
+            self.subjects[row.id] = [
+                (scope, self.keys.keyed_digest(f"cap-{scope}", value))
+                for scope, value in zip(self.SCOPES, values, strict=True)
+            ]
+        self._load(sorted({key for keys in self.subjects.values() for key in keys}))
+
+    def address(self, row: Outbox) -> str:
+        """The number a prepared row goes to."""
+        return self.addresses[row.id]
+
+    def allow(self, row: Outbox) -> bool:
+        """Count one message against every cap; False (and nothing counted) when over one."""
+        subjects = self.subjects[row.id]
+        if any(self.counts[subject] >= self.limits[subject[0]] for subject in subjects):
+            return False
+        for subject in subjects:
+            self.counts[subject] += 1
+            self.added[subject] = self.added.get(subject, 0) + 1
+        return True
+
+    def _load(self, subjects: list[tuple[str, bytes]]) -> None:
+        for key in subjects:
+            self.counts[key] = 0
+        if not subjects:
+            return
+        found = self.session.execute(
+            select(OutboundCount.scope, OutboundCount.subject, OutboundCount.count).where(
+                OutboundCount.day == self.day,
+                OutboundCount.subject.in_([digest for _, digest in subjects]),
+            )
+        )
+        for scope, digest, count in found:
+            if (scope, digest) in self.counts:
+                self.counts[(scope, digest)] = count
+
+    def write(self) -> None:
+        """Add this batch's counts (upserts: other workers' counts are kept)."""
+        insert = insert_for(self.session)
+        # In one order for every worker, so that two batches never wait on each other.
+        for (scope, subject), added in sorted(self.added.items()):
+            self.session.execute(
+                insert(OutboundCount)
+                .values(scope=scope, subject=subject, day=self.day, count=added)
+                .on_conflict_do_update(
+                    index_elements=["scope", "subject", "day"],
+                    set_={"count": OutboundCount.count + added},
+                )
+            )
+        self.added.clear()

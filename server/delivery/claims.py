@@ -1,0 +1,143 @@
+"""Claiming: which due messages of a sender a worker may hand over now, at the sender's pace.
+
+A claim is two transactions: `claim` marks due rows `sending` under a claim id while the
+sender's pace row is locked; `admission.admit` then decides which of them may really go. A
+worker that dies in between leaves rows `sending` until their lease runs out, when
+`reconciliation` looks them up at the provider before anything is sent again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.db import insert_for
+from server.delivery.channels import Outbound
+from server.delivery.outbox import tally
+from server.models.messaging import Outbox, OutboxKind, OutboxStatus, SenderPace
+
+#: While a message is being sent, its claim holds for the provider's timeout times this, at
+#: least LEASE_MINIMUM; a worker that dies leaves the row to be reconciled after that.
+LEASE_FACTOR = 3
+LEASE_MINIMUM = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, repr=False)
+class Job:
+    """One claimed message, ready to hand to the channel (held in memory only)."""
+
+    row_id: uuid.UUID
+    attempt_started_at: datetime
+    message: Outbound
+    kind: OutboxKind
+    #: The data key the row's sealed fields are under (to seal the provider's id on return).
+    data_key: bytes
+
+    def __repr__(self) -> str:
+        return f"Job({self.row_id}, {self.kind.value})"
+
+
+def lease_for(settings: Settings) -> timedelta:
+    """How long a claim holds before the row is reconciled."""
+    return max(LEASE_MINIMUM, timedelta(seconds=settings.delivery.timeout_seconds * LEASE_FACTOR))
+
+
+def claim(
+    session: Session, settings: Settings, sender: str, now: datetime, limit: int
+) -> uuid.UUID | None:
+    """Claim the most urgent due messages of one sender that its pace allows: the claim's id,
+    or None when nothing is due or the pace is full.
+
+    Quick on purpose: the sender's pace row is locked (workers take turns here), due rows are
+    marked `sending` (on PostgreSQL rows another worker holds are skipped) and their slots
+    reserved. Which of them may really go is decided by `admission.admit`, in the next
+    transaction.
+    """
+    pace = _lock_pace(session, sender, now)
+    rate = settings.delivery.rate_per_second
+    start = max(pace.next_slot_at, now)
+    horizon = now + timedelta(seconds=settings.delivery.provider_backlog_seconds)
+    room = min(limit, int((horizon - start).total_seconds() * rate + 1e-9))
+    if room <= 0:
+        return None
+    due = (
+        select(Outbox.id)
+        .where(
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.sender == sender,
+            Outbox.next_attempt_at <= now,
+        )
+        .order_by(Outbox.priority, Outbox.next_attempt_at)
+        .limit(room)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if not ids:
+        return None
+    claim_id = uuid.uuid4()
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(ids))
+        .values(
+            status=OutboxStatus.SENDING,
+            attempts=Outbox.attempts + 1,
+            attempt_started_at=now,
+            lease_until=now + lease_for(settings),
+            claim_id=claim_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    pace.next_slot_at = start + timedelta(seconds=len(ids) / rate)
+    return claim_id
+
+
+def _lock_pace(session: Session, sender: str, now: datetime) -> SenderPace:
+    """The sender's pace row, locked for this transaction (created on first use)."""
+    # An upsert that changes nothing still takes the row's write lock (SQLite: the database's).
+    session.execute(
+        insert_for(session)(SenderPace)
+        .values(sender=sender, next_slot_at=now)
+        .on_conflict_do_update(
+            index_elements=["sender"], set_={"next_slot_at": SenderPace.next_slot_at}
+        )
+    )
+    pace = session.scalars(
+        select(SenderPace)
+        .where(SenderPace.sender == sender)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return pace
+
+
+def expire(session: Session, now: datetime) -> None:
+    """Settle pending messages that are past their use: counted by kind, never sent."""
+    expired = session.execute(
+        update(Outbox)
+        .where(Outbox.status == OutboxStatus.PENDING, Outbox.expires_at <= now)
+        .values(status=OutboxStatus.EXPIRED, final_on=now.date(), body_ct=None)
+        .returning(Outbox.kind)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    for kind in expired:
+        tally(session, "outbound_expired", kind.value, now.date())
+
+
+def release(session: Session, jobs: list[Job]) -> None:
+    """Give back claimed messages that were never handed over (a worker shutting down)."""
+    for job in jobs:
+        row = session.get(Outbox, job.row_id, with_for_update=True)
+        if (
+            row is not None
+            and row.status is OutboxStatus.SENDING
+            and row.attempt_started_at == job.attempt_started_at
+        ):
+            row.status = OutboxStatus.PENDING
+            row.attempts = max(row.attempts - 1, 0)
+            row.lease_until = None
+            row.attempt_started_at = None

@@ -1,0 +1,39 @@
+"""What the delivery worker runs each pass for the rest of Refuge: the check-in sweep (which
+queues reminders, alerts and all-clears) and the retention purge.
+
+The worker itself knows neither check-ins nor people; `refuge worker` and `refuge demo` build
+their worker here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from server import people
+from server.checkins.sweep import sweep as checkin_sweep
+from server.config import Settings
+from server.db import Database
+from server.delivery.channels import Channel
+from server.delivery.worker import Purge, Sweep, Worker
+
+
+def default_sweeps() -> list[Sweep]:
+    """The sweeps every worker runs: check-in reminders, escalations and all-clears."""
+    return [checkin_sweep]
+
+
+def purge_retained(session: Session, settings: Settings, today: date) -> int:
+    """Delete what is kept past retention (people, receipts, settled messages): how many rows."""
+    return sum(people.purge(session, settings.retention, today).as_dict().values())
+
+
+def default_purges() -> list[Purge]:
+    """The purges every worker runs, at most once an hour."""
+    return [purge_retained]
+
+
+def worker(database: Database, settings: Settings, channel: Channel) -> Worker:
+    """A worker with every sweep and purge Refuge runs."""
+    return Worker(database, settings, channel, sweeps=default_sweeps(), purges=default_purges())
