@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from server.content.text import fold
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms.checkin_port import Added, Checked, ContactLine, PlanView, Status
+from server.sms.checkin_port import Added, Checked, CheckinPort, ContactLine, PlanView, Status
 
 PIN = "4821"
 DURESS = "1111"
@@ -36,7 +36,8 @@ class FakeCheckins:
         running = status not in (None, Status.SETUP)
         self.pin: str | None = PIN if running else None
         self.duress: str | None = DURESS if running else None
-        self.hours, self.daily_at, self.grace = 24, None, 60
+        self.hours, self.grace = 24, 60
+        self.daily_at: str | None = None
         self.name = "Amina" if running else ""
         self.message: str | None = None
         self.later: list[str] = []
@@ -186,3 +187,7 @@ class FakeCheckins:
     def answer_invitations(self, agree: bool) -> bool:
         answered, self.invited = self.invited, False
         return answered
+
+
+def _follows_the_port(fake: FakeCheckins) -> CheckinPort:
+    return fake  # mypy checks that the fake has every method of the port
