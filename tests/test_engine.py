@@ -206,11 +206,11 @@ def talk(
         state = outcome.state
         for effect in outcome.effects:
             if effect.kind == SET_REGION:
-                where = Situation(**{**where.__dict__, "region": effect.value})
+                where = replace(where, region=effect.value)
             elif effect.kind == SET_LOCALE and effect.value:
-                where = Situation(**{**where.__dict__, "locale": effect.value})
+                where = replace(where, locale=effect.value)
             elif effect.kind in {OPT_OUT, OPT_IN}:
-                where = Situation(**{**where.__dict__, "opted_out": effect.kind == OPT_OUT})
+                where = replace(where, opted_out=effect.kind == OPT_OUT)
     return outcomes
 
 
@@ -387,7 +387,7 @@ class MixedContent(FakeContent):
 def test_a_gsm7_page_of_a_ucs2_reply_keeps_to_the_gsm7_budget() -> None:
     # The whole answer is UCS-2 (budget 3), but its first page is English only and goes out
     # as GSM-7, whose budget is 2: it must not cost 3 GSM-7 segments.
-    where = Situation(**{**situation(region="south").__dict__, "content": MixedContent()})
+    where = replace(situation(region="south"), content=MixedContent())
     outcomes = talk(["2", "MORE", "MORE"], where)
     pages = [page for outcome in outcomes for page in outcome.replies]
     assert any(segments.measure(page).encoding == "UCS-2" for page in pages)

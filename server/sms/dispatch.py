@@ -57,7 +57,7 @@ TOP_LEVEL: dict[Command, Handler] = {
     Command.FIND: flows.find,
     Command.NEWS: flows.news,
     Command.SECURE: flows.secure,
-    Command.CHECKIN: lambda outcome, situation, said: checkins(outcome, situation, said),
+    Command.CHECKIN: lambda outcome, situation, said: checkins(outcome, situation, said),  # below
     Command.LANG: commands.lang,
 }
 #: The main menu's numbers.
@@ -83,6 +83,8 @@ FLOWS: dict[Flow, Answer] = {
 }
 #: Words that go to the check-in plan wherever the conversation is.
 CHECKIN_WORDS = frozenset(CHECKIN) - {Command.STOP, Command.OK} | {Command.CHECKIN}
+#: Questions whose YES or NO is the person's own answer, never an invitation's.
+_KEEPS_YES_AND_NO = frozenset(flow for flow in Flow if flow.setting_up) | {Flow.DELETE}
 
 
 def route(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
@@ -97,10 +99,6 @@ def route(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
             t = translate(situation)
             return reply(thanked, situation, t.gettext("Thank you, your answer is noted."))
     return answered
-
-
-#: Questions whose YES or NO is the person's own answer, never an invitation's.
-_KEEPS_YES_AND_NO = frozenset(flow for flow in Flow if flow.setting_up) | {Flow.DELETE}
 
 
 def _invitation(said: Said, situation: Situation, answered: Outcome) -> bool:
