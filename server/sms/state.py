@@ -114,6 +114,7 @@ class State:
             stored["category"] = self.category
         if self.checklist:
             stored["checklist"] = self.checklist
+        if self.step != 1:
             stored["step"] = self.step
         if self.progress:
             stored["progress"] = dict(self.progress)
