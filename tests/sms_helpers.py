@@ -43,6 +43,7 @@ from server.models.people import Subscriber
 from server.models.versions import ContentVersion, new_token
 from server.phones import normalize_phone
 from server.sms.engine import MAX_PAGES
+from server.sms.state import State
 from server.sms.vocabulary import CONTEXT
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -272,7 +273,7 @@ def subscriber_facts(app: Flask, number: str) -> dict[str, Any] | None:
             "locale": found.locale,
             "region": found.region_slug,
             "opted_out": found.opted_out,
-            "state": people.load_state(found),
+            "state": State.from_stored(people.load_state(found)),
         }
 
 
@@ -444,7 +445,7 @@ def _erase(app: Flask, numbers: Sequence[str]) -> None:
 
 def _pages_left(app: Flask, number: str) -> bool:
     facts = subscriber_facts(app, number)
-    return bool(facts and not facts["opted_out"] and facts["state"].get("more"))
+    return bool(facts and not facts["opted_out"] and facts["state"].more)
 
 
 def run_corpus(app: Flask, locales: Sequence[str] = CORPUS_LOCALES) -> list[Exchange]:

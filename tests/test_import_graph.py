@@ -21,10 +21,6 @@ SERVER = Path(__file__).resolve().parent.parent / "server"
 #: What importing the pure engine must not load: the web stack, the database, password hashing.
 HEAVY = ("flask", "werkzeug", "sqlalchemy", "argon2", "flask_babel")
 #: Still loaded through a module another branch owns; the lead removes it at integration.
-VOCABULARY_CHAIN = (
-    "server.sms.engine -> server.sms.vocabulary -> flask_babel.lazy_pgettext (only marks the "
-    "keywords for extraction) -> flask, werkzeug"
-)
 
 #: An importing file and line, for the message of a failing test.
 Where = str
@@ -177,15 +173,7 @@ def loaded_by_engine() -> set[str]:
 
 @pytest.mark.parametrize(
     "package",
-    [
-        pytest.param(
-            package,
-            marks=pytest.mark.xfail(strict=True, reason=VOCABULARY_CHAIN)
-            if package in ("flask", "werkzeug", "flask_babel")
-            else (),
-        )
-        for package in HEAVY
-    ],
+    HEAVY,
 )
 def test_importing_the_engine_loads_no_web_or_database_stack(
     loaded_by_engine: set[str], package: str

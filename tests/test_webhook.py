@@ -29,6 +29,7 @@ from server.i18n.locales import catalogue
 from server.models.messaging import InboundReceipt, Tally
 from server.models.people import Subscriber
 from server.phones import normalize_phone
+from server.sms.state import Flow, State
 from tests.browser import live_server
 from tests.seizure import seize
 from tests.sms_helpers import (
@@ -104,11 +105,11 @@ def expected(locale: str, *english: str) -> str:
     return segments.prepare(translated, segments.AccentPolicy.TRANSLITERATE)
 
 
-def _state(app: Flask, number: str) -> dict[str, Any]:
+def _state(app: Flask, number: str) -> State:
     """The conversation state of a number's subscriber."""
     facts = subscriber_facts(app, number)
     assert facts is not None
-    state: dict[str, Any] = facts["state"]
+    state: State = facts["state"]
     return state
 
 
@@ -304,7 +305,7 @@ def test_stop_wins_mid_checklist_and_mid_region_choice_in_every_locale(loaded: F
         _switch(checklist, locale)
         checklist.ask(digits(3, locale))
         checklist.ask(digits(1, locale))
-        assert _state(loaded, checklist.number)["flow"] == "step", locale
+        assert _state(loaded, checklist.number).flow is Flow.STEP, locale
         _assert_opted_out_then_silent(checklist, locale, spellings[0])
         assert checklist.ask(keyword(locale, "HELP")) == expected(locale, HELP_EN), locale
         welcome = checklist.ask(keyword(locale, "START"))
@@ -329,7 +330,7 @@ def test_twilios_opt_out_type_alone_opts_out_and_back_in(loaded: Flask) -> None:
         "locale": "en",
         "region": None,
         "opted_out": True,
-        "state": {"v": 1},
+        "state": State(),
     }
     assert phone.silent("hi")
     back = phone.send("hello", OptOutType="START")
@@ -387,7 +388,7 @@ def _find(phone: Handset, locale: str, path: dict[str, Any]) -> None:
         assert len(numbered(below)) >= 2, below  # the places below, and "All of" the place
     categories = say(digits(path["regions"][-1], locale))
     # A long menu (Burmese names) comes in pages: MORE shows the rest, still in the menu.
-    while _state(phone.app, phone.number).get("more"):
+    while _state(phone.app, phone.number).more:
         categories += "\n" + say(keyword(locale, "MORE"))
     assert numbered(categories) == list(range(1, EVERYTHING + 1))
     facts = subscriber_facts(phone.app, phone.number)
@@ -410,7 +411,7 @@ def _news_and_more(phone: Handset, locale: str) -> None:
     """NEWS for the saved region; a long answer pages through MORE, then says there is no more."""
     phone.ask(digits(0, locale))
     first = phone.ask(digits(2, locale))
-    pages = _state(phone.app, phone.number).get("more") or []
+    pages = list(_state(phone.app, phone.number).more)
     assert pages, f"the demo news for the region should need MORE: {first!r}"
     assert first.endswith("\n" + expected(locale, "Reply MORE for more"))
     for page in pages:
@@ -581,7 +582,9 @@ def test_a_message_over_the_limit_does_not_move_the_conversation_on(limited: Fla
     with db.get_database(limited).session() as session:
         person = people.find_subscriber(session, normalize_phone(phone.number))
         assert person is not None
-        assert people.load_state(person).get("flow") == "region"  # still where it was answered
+        assert (
+            State.from_stored(people.load_state(person)).flow is Flow.REGION
+        )  # still where it was answered
 
 
 # --- Hostile input ----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ per day. Only contacts who answered YES are ever alerted (`server.checkins.sweep
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime, timedelta
 
@@ -15,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.checkins import texts
-from server.checkins.plans import MAX_NAME, plan_of, save, settings_of, state_of
+from server.checkins.kinds import MAX_NAME, Added
+from server.checkins.plans import plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
 from server.delivery import outbox, provider_copies
@@ -29,16 +29,6 @@ MAX_CONTACTS = 5
 #: Opt-in messages one person may cause in a day.
 OPT_INS_PER_DAY = 5
 OPT_IN_LIFETIME = timedelta(days=2)
-
-
-class Added(enum.Enum):
-    """What became of an ADD."""
-
-    ADDED = "added"
-    FULL = "full"
-    ALREADY = "already"
-    REFUSED = "refused"  # the number declined Refuge before, or was asked by someone already
-    CAPPED = "capped"  # too many opt-ins today
 
 
 def contacts_of(plan: CheckinPlan) -> list[TrustedContact]:

@@ -10,7 +10,6 @@ writes exactly the same columns, as one with the real PIN.
 
 from __future__ import annotations
 
-import enum
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -20,6 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+# Re-exported: the sweep and the web page read them from here.
+from server.checkins.kinds import Checked as Checked
+from server.checkins.kinds import Status as Status
+from server.checkins.kinds import valid_pin as valid_pin
 from server.checkins.schedule import Schedule
 from server.db import vault_of
 from server.models.checkins import CheckinEvent, CheckinPlan
@@ -30,28 +33,8 @@ from server.models.people import Subscriber
 WRONG_PINS_MISS = 3
 #: PIN attempts (right or wrong, SMS or web) one plan accepts per hour.
 ATTEMPTS_PER_HOUR = 10
-PIN_DIGITS = range(4, 9)
-MAX_NAME = 40
 STAGE_TWO_DELAY = timedelta(hours=6)
 ALERT_LIFETIME = timedelta(days=3)
-
-
-class Status(enum.Enum):
-    """Where a plan is: being set up, running, paused, or stopped by the person."""
-
-    SETUP = "setup"
-    ACTIVE = "active"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-
-
-class Checked(enum.Enum):
-    """What a PIN did. DURESS never leaves this module's callers' sight as anything but OK."""
-
-    OK = "ok"
-    WRONG = "wrong"
-    LIMITED = "limited"
-    NO_PLAN = "no_plan"
 
 
 @dataclass
@@ -184,13 +167,6 @@ def zone_for(session: Session, subscriber: Subscriber) -> str:
         return "UTC"
     zone = session.scalar(select(Region.timezone).where(Region.slug == subscriber.region_slug))
     return zone or "UTC"
-
-
-def valid_pin(text: str) -> str | None:
-    """The PIN in a reply (digits of any script already folded to ASCII), or None."""
-    cleaned = text.strip()
-    ok = cleaned.isascii() and cleaned.isdigit() and len(cleaned) in PIN_DIGITS
-    return cleaned if ok else None
 
 
 def set_pin(session: Session, plan: CheckinPlan, pin: str) -> None:

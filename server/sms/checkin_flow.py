@@ -1,231 +1,198 @@
-"""The check-in conversation: set-up step by step, OK <PIN>, STATUS, PAUSE, RESUME, STOP, NOTE.
+"""The check-in port on the database: one person's plan, PINs and contacts, for one turn.
 
-The engine hands over (`Effect(CHECKIN, text)`) because this part needs the database: PIN
-hashes, the plan, contacts. `take_over` runs after the engine in the same turn and replaces its
-(empty) answer; it also recognises a contact's YES or NO to an invitation, and makes a STOP
-from a contact final. Replies go through the engine's `reply`, so they are measured and paged
-like every other.
-
-Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN.
+The engine parses the check-in conversation (`server.sms.dispatch`, `checkin_commands`,
+`checkin_setup`) and reaches the database only through this `CheckinPort`, built by
+`server.sms.conversation` for each message and working in its transaction. The plan is read,
+and locked for the turn on PostgreSQL, the first time the engine asks for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.checkins import contacts, plans, texts
-from server.checkins.plans import Checked, Status
+from server.checkins import contacts, plans, sweep
+from server.checkins.kinds import Added, Checked, Status
 from server.models.checkins import CheckinPlan
-from server.models.people import Consent, Subscriber
-from server.sms import engine
-from server.sms.checkin_setup import STEPS, SetUpSteps, ascii_digits
-from server.sms.engine import Outcome, Situation, reply, translate
-from server.sms.vocabulary import Command, recognise
+from server.models.people import Consent, Subscriber, TrustedContact
+from server.phones import PhoneNumber
+from server.sms.checkin_port import ContactLine, PlanView
 
 
-def take_over(
-    session: Session,
-    subscriber: Subscriber,
-    text: str,
-    outcome: Outcome,
-    situation: Situation,
-    now: datetime,
-) -> Outcome:
-    """The outcome with the check-in flow's part done: the engine's, when it has none."""
-    kinds = {effect.kind for effect in outcome.effects}
-    if engine.OPT_OUT in kinds:
-        contacts.refuse_everything(session, subscriber, now)
-        return outcome
-    handover = next((e for e in outcome.effects if e.kind == engine.CHECKIN), None)
-    if handover is None:
-        return _invitation_answer(session, subscriber, text, outcome, situation, now)
-    outcome.effects.remove(handover)
-    return Flow(session, subscriber, outcome, situation, now).run(engine.clean_input(text))
+class PlanDesk:
+    """The `CheckinPort` of one person at one moment, in the caller's session."""
 
+    def __init__(self, session: Session, subscriber: Subscriber, now: datetime) -> None:
+        self.session, self.subscriber, self.now = session, subscriber, now
+        self._row: CheckinPlan | None = None
+        self._read = False
+        self._found: dict[str, TrustedContact] = {}
 
-def _invitation_answer(
-    session: Session,
-    subscriber: Subscriber,
-    text: str,
-    outcome: Outcome,
-    situation: Situation,
-    now: datetime,
-) -> Outcome:
-    """A YES or NO from someone who was asked to be a contact (and is not mid-question)."""
-    command = recognise(engine.clean_input(text), situation.locale)
-    if command not in (Command.YES, Command.NO):
-        return outcome
-    before: dict[str, Any] = _state_before(subscriber)
-    if before.get("flow") in ("delete", "checkin"):
-        return outcome
-    if not contacts.answer_invitations(session, subscriber, command is Command.YES, now):
-        return outcome
-    answered = Outcome(state=before)
-    t = translate(situation)
-    return reply(answered, situation, t.gettext("Thank you, your answer is noted."))
+    def _plan(self) -> CheckinPlan | None:
+        if not self._read:
+            self._row = plans.plan_of(self.session, self.subscriber, lock=True)
+            self._read = True
+        return self._row
 
+    def _needed(self) -> CheckinPlan:
+        plan = self._plan()
+        if plan is None:
+            raise LookupError("the set-up was answered without a plan")
+        return plan
 
-def _state_before(subscriber: Subscriber) -> dict[str, Any]:
-    from server import people
-
-    return people.load_state(subscriber)
-
-
-@dataclass
-class Flow(SetUpSteps):
-    """One message of the check-in conversation."""
-
-    session: Session
-    subscriber: Subscriber
-    outcome: Outcome
-    situation: Situation
-    now: datetime
-
-    def run(self, text: str) -> Outcome:
-        """Route the message: a management word, a set-up answer, or the start."""
-        words = text.split()
-        locale = self.situation.locale
-        command = recognise(text, locale)
-        second = recognise(words[1], locale) if len(words) > 1 else None
-        plan = plans.plan_of(self.session, self.subscriber, lock=True)
-        step = self.outcome.state.get("ck") if self.outcome.state.get("flow") == "checkin" else None
-        if command is Command.STOP:
-            return self.manage(plan, plans.stop, words[2:], "stopped")
-        if command is Command.PAUSE:
-            return self.manage(plan, plans.pause, words[1:], "paused")
-        if command is Command.OK and len(words) > 1:
-            return self.check_in(plan, words[1:])
-        if command is Command.RESUME:
-            return self.resume(plan)
-        if command is Command.STATUS or second is Command.STATUS:
-            return self.status(plan)
-        if command is Command.NOTE:
-            return self.note(text.split(maxsplit=1)[1] if len(words) > 1 else "")
-        if command is Command.REMOVE:
-            return self.remove(plan, words[1:])
-        if step in STEPS and command is not Command.CHECKIN and plan is not None:
-            return self.answer(plan, str(step), text)
-        if plans.status_of(plan) in (Status.ACTIVE, Status.PAUSED):
-            return self.status(plan)
-        return self.begin()
-
-    def _pin(self, words: list[str]) -> str:
-        return ascii_digits("".join(words))
-
-    def check_in(self, plan: CheckinPlan | None, words: list[str]) -> Outcome:
-        """OK <PIN>: the same answer for the real and the duress PIN."""
-        checked = plans.check_in(self.session, plan, self._pin(words), self.now)
-        self._leave_flow()
-        if checked is Checked.OK and plan is not None:
-            return self.say(self._thanks(plan))
-        return self.say(self._refusal(checked))
-
-    def _thanks(self, plan: CheckinPlan) -> str:
-        state = plans.state_of(plan)
-        due = state.due_at
-        if state.status == Status.ACTIVE.value and due is not None:
-            when = texts.local_time(due, plans.settings_of(plan).zone, self.situation.locale)
-            return str(self.t.gettext("Thank you. Next check-in: %(time)s.") % {"time": when})
-        return str(self.t.gettext("Thank you."))
-
-    def _refusal(self, checked: Checked) -> str:
-        if checked is Checked.LIMITED:
-            return str(self.t.gettext("Too many tries. Try again later."))
-        if checked is Checked.NO_PLAN:
-            return str(self.t.gettext("You have no check-ins. Reply CHECKIN to set them up."))
-        return str(self.t.gettext("That PIN is not right. Try again."))
-
-    def manage(self, plan: CheckinPlan | None, action: Any, words: list[str], done: str) -> Outcome:
-        """PAUSE <PIN> and STOP CHECKIN <PIN>; the duress PIN seems to work too, and alerts."""
-        self._leave_flow()
-        if not words:
-            word = self._word(Command.PAUSE)
-            if done != "paused":
-                word = f"{self._word(Command.STOP)} {self._word(Command.CHECKIN)}"
-            return self.say(self.t.gettext("Send %(word)s and your PIN.") % {"word": word})
-        checked = action(self.session, plan, self._pin(words), self.now)
-        if checked is not Checked.OK:
-            return self.say(self._refusal(checked))
-        if done == "paused":
-            return self.say(self.t.gettext("Check-ins paused. Reply RESUME to start again."))
-        return self.say(self.t.gettext("Check-ins stopped. Reply CHECKIN to set them up again."))
-
-    def resume(self, plan: CheckinPlan | None) -> Outcome:
-        """RESUME: a paused plan starts a new period now."""
-        self._leave_flow()
-        due = plans.resume(plan, self.now) if plan is not None else None
-        if plan is None or due is None:
-            return self.status(plan)
-        when = texts.local_time(due, plans.settings_of(plan).zone, self.situation.locale)
-        return self.say(self.t.gettext("Check-ins resumed. Next: %(time)s.") % {"time": when})
-
-    def status(self, plan: CheckinPlan | None) -> Outcome:
-        """CHECKIN STATUS: on, paused or stopped, the next due time, contacts' answers."""
-        self._leave_flow()
-        status = plans.status_of(plan)
-        if plan is None or status in (None, Status.SETUP):
-            return self.say(self._refusal(Checked.NO_PLAN))
+    def plan(self) -> PlanView | None:
+        """The plan as the conversation shows it, None without one."""
+        plan = self._plan()
+        if plan is None:
+            return None
         state, settings = plans.state_of(plan), plans.settings_of(plan)
-        mine = contacts.shown_contacts(plan)
-        agreed = sum(1 for c in mine if c.consent is Consent.CONFIRMED)
-        waiting = sum(1 for c in mine if c.consent is Consent.PENDING)
-        names = {
-            Status.ACTIVE: self.t.gettext("on"),
-            Status.PAUSED: self.t.gettext("paused"),
-            Status.STOPPED: self.t.gettext("stopped"),
-        }
-        due = state.due_at
-        when = (
-            texts.local_time(due, settings.zone, self.situation.locale)
-            if due is not None and status is Status.ACTIVE
-            else "-"
-        )
-        return self.say(
-            self.t.gettext(
-                "Check-ins: %(state)s. Next: %(time)s. Contacts: %(agreed)d agreed, "
-                "%(waiting)d waiting. OK and your PIN to check in."
-            )
-            % {"state": names[status], "time": when, "agreed": agreed, "waiting": waiting}
+        return PlanView(
+            status=Status(state.status),
+            due=state.due_at,
+            zone=settings.zone,
+            name=settings.name,
+            message=settings.message,
         )
 
-    def remove(self, plan: CheckinPlan | None, words: list[str]) -> Outcome:
-        """REMOVE <name or number> <PIN>; with the duress PIN it only seems to (see hide)."""
-        self._leave_flow()
-        if len(words) < 2:
-            return self.say(
-                self.t.gettext("Send %(word)s, the contact's name or number, and your PIN.")
-                % {"word": self._word(Command.REMOVE)}
-            )
+    # --- Set-up ---
+
+    def begin(self) -> None:
+        """Start setting up (again)."""
+        plan = plans.plan_of(self.session, self.subscriber)
+        if plan is not None and plans.state_of(plan).escalate is not None:
+            # The duress PIN (or too many wrong ones) raised an alert the sweep has not sent
+            # yet; starting over would forget it, so it is queued now, in this turn.
+            sweep.advance(self.session, plan, self.now, sweep.SweepReport())
+        zone = plans.zone_for(self.session, self.subscriber)
+        self._row, self._read = plans.begin(self.session, self.subscriber, zone), True
+
+    def set_pin(self, pin: str) -> None:
+        """Keep the PIN's slow hash."""
+        plans.set_pin(self.session, self._needed(), pin)
+
+    def set_duress(self, pin: str | None) -> bool:
+        """Keep (or drop) the duress PIN; False when it is the check-in PIN."""
+        return plans.set_duress(self.session, self._needed(), pin)
+
+    def set_schedule(self, hours: int, daily_at: str | None) -> None:
+        """Every `hours`, or daily at a time (24 hours)."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.daily_at, settings.hours = daily_at, hours
+        plans.save(plan, settings)
+
+    def set_grace(self, minutes: int) -> None:
+        """The minutes an alert waits."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.grace_minutes = minutes
+        plans.save(plan, settings)
+
+    def set_name(self, name: str) -> None:
+        """What contacts know the person by."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.name = name
+        plans.save(plan, settings)
+
+    def set_later(self, contacts: list[str]) -> None:
+        """The contacts alerted at the second stage."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.stage_two = contacts
+        plans.save(plan, settings)
+
+    def set_message(self, message: str | None) -> None:
+        """The contacts' alert in the person's words (None: the default)."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.message = message
+        plans.save(plan, settings)
+
+    def contacts(self) -> list[ContactLine]:
+        """The person's own contacts, oldest first."""
+        return [_line(contact) for contact in contacts.contacts_of(self._needed())]
+
+    def add_contact(self, phone: PhoneNumber, name: str) -> Added:
+        """Trust a new contact and ask them, unless a rule forbids it."""
+        return contacts.add_contact(self.session, self._needed(), phone, name, self.now)
+
+    def partner(self) -> str | None:
+        """The NGO's name, where one takes alerts."""
+        partner = contacts.partner_for(self.session, self.subscriber)
+        return partner.name if partner is not None else None
+
+    def include_partner(self) -> None:
+        """Alert the NGO too."""
+        partner = contacts.partner_for(self.session, self.subscriber)
+        if partner is not None:
+            contacts.include_ngo(self.session, self._needed(), partner)
+
+    def activate(self) -> datetime:
+        """Start the schedule."""
+        return plans.activate(self._needed(), self.now)
+
+    # --- A running plan ---
+
+    def check_in(self, pin: str) -> Checked:
+        """OK <PIN>."""
+        return plans.check_in(self.session, self._plan(), pin, self.now)
+
+    def pause(self, pin: str) -> Checked:
+        """PAUSE <PIN>."""
+        return plans.pause(self.session, self._plan(), pin, self.now)
+
+    def stop(self, pin: str) -> Checked:
+        """STOP CHECKIN <PIN>."""
+        return plans.stop(self.session, self._plan(), pin, self.now)
+
+    def resume(self) -> datetime | None:
+        """RESUME: the next due time, None when the plan was not paused."""
+        plan = self._plan()
+        return plans.resume(plan, self.now) if plan is not None else None
+
+    def confirm(self, pin: str) -> tuple[Checked, bool]:
+        """A PIN against a running plan (any other is answered as none), and if duress."""
+        plan = self._plan()
         if plans.status_of(plan) not in (Status.ACTIVE, Status.PAUSED):
-            plan = None  # nothing to remove from: answered as a check-in without a plan
-        # The PIN first, so that nobody without it learns whose names are on the list.
-        checked, duress = plans.confirm(self.session, plan, self._pin(words[-1:]), self.now)
-        if checked is not Checked.OK or plan is None:
-            return self.say(self._refusal(checked))
-        who = " ".join(words[:-1])
-        contact = contacts.find_contact(self.session, plan, ascii_digits(who))
-        if contact is None:
-            return self.say(self.t.gettext("No contact by that name or number."))
-        answer = self.t.gettext("%(name)s removed. Refuge will not text them again.") % {
-            "name": contact.name or who
-        }
-        if duress:
-            contacts.hide_contact(plan, contact)
-        else:
-            contacts.remove_contact(self.session, plan, contact, self.now)
-        return self.say(answer)
+            plan = None
+        return plans.confirm(self.session, plan, pin, self.now)
 
-    def note(self, text: str) -> Outcome:
-        """NOTE <text>: sealed to the NGO's key at once; the text is never kept readable."""
-        self._leave_flow()
-        if not text.strip():
-            return self.say(self.t.gettext("Send NOTE and your message."))
-        if contacts.leave_note(self.session, self.subscriber, text.strip()) is None:
-            return self.say(self.t.gettext("No caseworker takes notes here yet. Nothing was kept."))
-        return self.say(
-            self.t.gettext("Your note is sealed for your caseworker. Only they can read it.")
-        )
+    def shown_contacts(self) -> list[ContactLine]:
+        """The contacts the person is shown."""
+        plan = self._plan()
+        return [_line(contact) for contact in contacts.shown_contacts(plan)] if plan else []
+
+    def find_contact(self, who: str) -> ContactLine | None:
+        """The shown contact with this number or name."""
+        found = contacts.find_contact(self.session, self._needed(), who)
+        if found is None:
+            return None
+        self._found[found.id.hex] = found
+        return _line(found)
+
+    def remove_contact(self, contact: ContactLine, *, seeming: bool) -> None:
+        """Forget a contact found by `find_contact`; or, under duress, only hide it."""
+        plan, found = self._needed(), self._found[contact.id]
+        if seeming:
+            contacts.hide_contact(plan, found)
+        else:
+            contacts.remove_contact(self.session, plan, found, self.now)
+
+    def leave_note(self, text: str) -> bool:
+        """Seal a note for the NGO; False when none takes notes here."""
+        return contacts.leave_note(self.session, self.subscriber, text) is not None
+
+    def answer_invitations(self, agree: bool) -> bool:
+        """A YES or NO to being somebody's contact; False when nobody asked."""
+        return contacts.answer_invitations(self.session, self.subscriber, agree, self.now)
+
+
+def _line(contact: TrustedContact) -> ContactLine:
+    return ContactLine(
+        id=contact.id.hex,
+        name=contact.name or "",
+        agreed=contact.consent is Consent.CONFIRMED,
+        waiting=contact.consent is Consent.PENDING,
+    )

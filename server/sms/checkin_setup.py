@@ -1,30 +1,28 @@
 """The check-in set-up, one question per message: PIN, duress PIN, schedule, grace, name,
 contacts, who is alerted later, the contacts' message, the NGO. Every step is cancelled with
-0 or MENU (the engine's), and STOP still opts out.
+0 or MENU (the dispatcher's), and STOP still opts out.
 
-`SetUpSteps` holds the steps and the helpers every check-in answer uses; `checkin_flow.Flow`
-adds checking in and managing a plan.
+Each question is a `Flow`; each answer is a handler in `server.sms.dispatch`'s table, which
+reaches the plan through the situation's `CheckinPort`. The helpers here (`say`, `ask`,
+`leave_flow`) serve `checkin_commands` too.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from server.checkins import contacts, plans, sweep, texts
-from server.checkins.contacts import Added
+from server.checkins import texts
+from server.checkins.kinds import MAX_NAME, valid_pin
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
-from server.models.checkins import CheckinPlan
-from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, normalize_phone
-from server.sms.engine import Outcome, Situation, reply, translate
-from server.sms.vocabulary import CONTEXT, Command, keyword_source, recognise
+from server.sms.checkin_port import Added, CheckinPort
+from server.sms.engine import Outcome, Said, Situation, reply, translate
+from server.sms.state import Flow
+from server.sms.vocabulary import CONTEXT, Command, keyword_source
 
 MIN_GRACE, MAX_GRACE = 5, 1440
-STEPS = ("pin", "duress", "schedule", "grace", "name", "contacts", "later", "message", "ngo")
 
 
 def ascii_digits(text: str) -> str:
@@ -34,247 +32,258 @@ def ascii_digits(text: str) -> str:
     )
 
 
-class SetUpSteps:
-    """The set-up questions and their answers, on one message of one person."""
+def port_of(situation: Situation) -> CheckinPort:
+    """The check-in port (the dispatcher routes here only when there is one)."""
+    port = situation.checkins
+    assert port is not None, "check-in handlers need a CheckinPort"
+    return port
 
-    session: Session
-    subscriber: Subscriber
-    outcome: Outcome
-    situation: Situation
-    now: datetime
 
-    @property
-    def t(self) -> Any:
-        """The person's catalogue."""
-        return translate(self.situation)
+def say(outcome: Outcome, situation: Situation, text: str) -> Outcome:
+    """Answer with one text (paged when long)."""
+    return reply(outcome, situation, text)
 
-    def say(self, text: str) -> Outcome:
-        """Answer with one text (paged when long)."""
-        return reply(self.outcome, self.situation, text)
 
-    def _word(self, command: Command) -> str:
-        """The first spelling of a keyword in the person's language."""
-        return str(self.t.pgettext(CONTEXT, keyword_source(command))).split("|")[0]
+def word(situation: Situation, command: Command) -> str:
+    """The first spelling of a keyword in the person's language."""
+    return str(translate(situation).pgettext(CONTEXT, keyword_source(command))).split("|")[0]
 
-    def _leave_flow(self) -> None:
-        self.outcome.state.pop("ck", None)
-        if self.outcome.state.get("flow") == "checkin":
-            self.outcome.state["flow"] = None
 
-    def begin(self) -> Outcome:
-        """Start setting up (again)."""
-        plan = plans.plan_of(self.session, self.subscriber)
-        if plan is not None and plans.state_of(plan).escalate is not None:
-            # The duress PIN (or too many wrong ones) raised an alert the sweep has not sent
-            # yet; starting over would forget it, so it is queued now, in this turn.
-            sweep.advance(self.session, plan, self.now, sweep.SweepReport())
-        plans.begin(self.session, self.subscriber, plans.zone_for(self.session, self.subscriber))
-        return self.ask("pin")
+def leave_flow(outcome: Outcome) -> None:
+    """Forget the set-up question, if one was asked."""
+    if outcome.state.flow is not None and outcome.state.flow.setting_up:
+        outcome.state = replace(outcome.state, flow=None)
 
-    def ask(self, step: str, prefix: str = "") -> Outcome:
-        """Ask a set-up question and remember which one was asked."""
-        self.outcome.state.update(flow="checkin", ck=step)
-        return self.say(prefix + self._question(step))
 
-    def _question(self, step: str) -> str:
-        t = self.t
-        questions = {
-            "pin": t.gettext(
-                "Check-in set-up. Choose a PIN of 4 to 8 digits that only you know. "
-                "Reply 0 at any step to cancel."
+def begin(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """Start setting up (again)."""
+    port_of(situation).begin()
+    return ask(outcome, situation, Flow.PIN)
+
+
+def ask(outcome: Outcome, situation: Situation, step: Flow, prefix: str = "") -> Outcome:
+    """Ask a set-up question and remember which one was asked."""
+    outcome.state = replace(outcome.state, flow=step)
+    return say(outcome, situation, prefix + _question(situation, step))
+
+
+def _question(situation: Situation, step: Flow) -> str:
+    t = translate(situation)
+    questions: dict[Flow, Any] = {
+        Flow.PIN: t.gettext(
+            "Check-in set-up. Choose a PIN of 4 to 8 digits that only you know. "
+            "Reply 0 at any step to cancel."
+        ),
+        Flow.DURESS: t.gettext(
+            "Optional: a second, duress PIN. If you are ever forced to check in, use it: "
+            "all looks normal but your contacts are alerted. Reply it, or NO to skip."
+        ),
+        Flow.SCHEDULE: t.gettext(
+            "How often will you check in? Reply hours (1 to 168), like 12, or a daily "
+            "time, like 9:00."
+        ),
+        Flow.GRACE: t.gettext(
+            "If you miss one, how many minutes should we wait before alerting? "
+            "Reply 5 to 1440, like 60."
+        ),
+        Flow.NAME: t.gettext(
+            "What name do your contacts know you by? They will see it in texts about you."
+        ),
+        Flow.CONTACTS: t.gettext(
+            "Add up to 5 trusted contacts: ADD +number Name. Each gets one text asking "
+            "if they agree. Reply DONE when finished."
+        ),
+    }
+    return str(questions[step])
+
+
+def pin(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The PIN."""
+    chosen = valid_pin(ascii_digits(said.text))
+    if chosen is None:
+        return ask(outcome, situation, Flow.PIN, _pin_rule(situation))
+    port_of(situation).set_pin(chosen)
+    return ask(outcome, situation, Flow.DURESS)
+
+
+def _pin_rule(situation: Situation) -> str:
+    return str(translate(situation).gettext("A PIN is 4 to 8 digits.")) + " "
+
+
+def duress(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The duress PIN, or NO."""
+    port = port_of(situation)
+    if said.command is Command.NO:
+        port.set_duress(None)
+        return ask(outcome, situation, Flow.SCHEDULE)
+    chosen = valid_pin(ascii_digits(said.text))
+    if chosen is None:
+        return ask(outcome, situation, Flow.DURESS, _pin_rule(situation))
+    if not port.set_duress(chosen):
+        t = translate(situation)
+        prefix = t.gettext("The duress PIN must differ from your PIN.") + " "
+        return ask(outcome, situation, Flow.DURESS, prefix)
+    return ask(outcome, situation, Flow.SCHEDULE)
+
+
+def schedule(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """Every so many hours, or a daily time."""
+    written = ascii_digits(said.text).strip()
+    t = translate(situation)
+    if any(mark in written for mark in ":.h"):
+        at = parse_time(written)
+        if at is None:
+            return ask(outcome, situation, Flow.SCHEDULE, t.gettext("That is not a time.") + " ")
+        port_of(situation).set_schedule(24, at.strftime("%H:%M"))
+    elif written.isascii() and written.isdigit() and MIN_HOURS <= int(written) <= MAX_HOURS:
+        port_of(situation).set_schedule(int(written), None)
+    else:
+        prefix = t.gettext("That is not a number of hours.") + " "
+        return ask(outcome, situation, Flow.SCHEDULE, prefix)
+    return ask(outcome, situation, Flow.GRACE)
+
+
+def grace(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The minutes an alert waits after a missed check-in."""
+    written = ascii_digits(said.text).strip()
+    if not (written.isascii() and written.isdigit() and MIN_GRACE <= int(written) <= MAX_GRACE):
+        prefix = translate(situation).gettext("That is not a number of minutes.") + " "
+        return ask(outcome, situation, Flow.GRACE, prefix)
+    port_of(situation).set_grace(int(written))
+    return ask(outcome, situation, Flow.NAME)
+
+
+def name(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The name contacts know the person by."""
+    chosen = " ".join(said.text.split())[:MAX_NAME]
+    if not chosen:
+        return ask(outcome, situation, Flow.NAME)
+    port_of(situation).set_name(chosen)
+    return ask(outcome, situation, Flow.CONTACTS)
+
+
+def contacts(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """ADD +number Name, as often as needed, then DONE."""
+    if said.command is Command.DONE:
+        if not port_of(situation).contacts():
+            prefix = translate(situation).gettext("Add at least one contact first.") + " "
+            return ask(outcome, situation, Flow.CONTACTS, prefix)
+        return ask_later(outcome, situation)
+    if said.command is not Command.ADD:
+        return ask(outcome, situation, Flow.CONTACTS)
+    return _add(outcome, situation, said.text.split()[1:])
+
+
+def _add(outcome: Outcome, situation: Situation, words: list[str]) -> Outcome:
+    number_words = [w for w in words if any(ch.isdecimal() for ch in w) or w.startswith("+")]
+    called = " ".join(w for w in words if w not in number_words)
+    try:
+        phone = normalize_phone(ascii_digits("".join(number_words)))
+    except InvalidPhoneNumber:
+        phone = None
+    t = translate(situation)
+    if phone is None or not called:
+        return say(
+            outcome,
+            situation,
+            t.gettext(
+                "Send ADD, the number with its country code, and a name. "
+                "Like: ADD +44 7700 900123 Sara"
             ),
-            "duress": t.gettext(
-                "Optional: a second, duress PIN. If you are ever forced to check in, use it: "
-                "all looks normal but your contacts are alerted. Reply it, or NO to skip."
-            ),
-            "schedule": t.gettext(
-                "How often will you check in? Reply hours (1 to 168), like 12, or a daily "
-                "time, like 9:00."
-            ),
-            "grace": t.gettext(
-                "If you miss one, how many minutes should we wait before alerting? "
-                "Reply 5 to 1440, like 60."
-            ),
-            "name": t.gettext(
-                "What name do your contacts know you by? They will see it in texts about you."
-            ),
-            "contacts": t.gettext(
-                "Add up to 5 trusted contacts: ADD +number Name. Each gets one text asking "
-                "if they agree. Reply DONE when finished."
-            ),
-        }
-        return str(questions[step])
-
-    def answer(self, plan: CheckinPlan, step: str, text: str) -> Outcome:
-        """The answer to the set-up question last asked."""
-        handler = getattr(self, f"step_{step}")
-        result: Outcome = handler(plan, text)
-        return result
-
-    def step_pin(self, plan: CheckinPlan, text: str) -> Outcome:
-        pin = plans.valid_pin(ascii_digits(text))
-        if pin is None:
-            return self.ask("pin", self.t.gettext("A PIN is 4 to 8 digits.") + " ")
-        plans.set_pin(self.session, plan, pin)
-        return self.ask("duress")
-
-    def step_duress(self, plan: CheckinPlan, text: str) -> Outcome:
-        if recognise(text, self.situation.locale) is Command.NO:
-            plans.set_duress(self.session, plan, None)
-            return self.ask("schedule")
-        pin = plans.valid_pin(ascii_digits(text))
-        if pin is None:
-            return self.ask("duress", self.t.gettext("A PIN is 4 to 8 digits.") + " ")
-        if not plans.set_duress(self.session, plan, pin):
-            prefix = self.t.gettext("The duress PIN must differ from your PIN.") + " "
-            return self.ask("duress", prefix)
-        return self.ask("schedule")
-
-    def step_schedule(self, plan: CheckinPlan, text: str) -> Outcome:
-        written = ascii_digits(text).strip()
-        settings = plans.settings_of(plan)
-        if any(mark in written for mark in ":.h"):
-            at = parse_time(written)
-            if at is None:
-                return self.ask("schedule", self.t.gettext("That is not a time.") + " ")
-            settings.daily_at, settings.hours = at.strftime("%H:%M"), 24
-        elif written.isascii() and written.isdigit() and MIN_HOURS <= int(written) <= MAX_HOURS:
-            settings.daily_at, settings.hours = None, int(written)
-        else:
-            return self.ask("schedule", self.t.gettext("That is not a number of hours.") + " ")
-        plans.save(plan, settings)
-        return self.ask("grace")
-
-    def step_grace(self, plan: CheckinPlan, text: str) -> Outcome:
-        written = ascii_digits(text).strip()
-        if not (written.isascii() and written.isdigit() and MIN_GRACE <= int(written) <= MAX_GRACE):
-            return self.ask("grace", self.t.gettext("That is not a number of minutes.") + " ")
-        settings = plans.settings_of(plan)
-        settings.grace_minutes = int(written)
-        plans.save(plan, settings)
-        return self.ask("name")
-
-    def step_name(self, plan: CheckinPlan, text: str) -> Outcome:
-        name = " ".join(text.split())[: plans.MAX_NAME]
-        if not name:
-            return self.ask("name")
-        settings = plans.settings_of(plan)
-        settings.name = name
-        plans.save(plan, settings)
-        return self.ask("contacts")
-
-    def step_contacts(self, plan: CheckinPlan, text: str) -> Outcome:
-        command = recognise(text, self.situation.locale)
-        if command is Command.DONE:
-            if not contacts.contacts_of(plan):
-                return self.ask("contacts", self.t.gettext("Add at least one contact first.") + " ")
-            return self.ask_later(plan)
-        if command is not Command.ADD:
-            return self.ask("contacts")
-        return self._add(plan, text.split()[1:])
-
-    def _add(self, plan: CheckinPlan, words: list[str]) -> Outcome:
-        number_words = [w for w in words if any(ch.isdecimal() for ch in w) or w.startswith("+")]
-        name = " ".join(w for w in words if w not in number_words)
-        try:
-            phone = normalize_phone(ascii_digits("".join(number_words)))
-        except InvalidPhoneNumber:
-            phone = None
-        t = self.t
-        if phone is None or not name:
-            return self.say(
-                t.gettext(
-                    "Send ADD, the number with its country code, and a name. "
-                    "Like: ADD +44 7700 900123 Sara"
-                )
-            )
-        added = contacts.add_contact(self.session, plan, phone, name, self.now)
-        answers = {
-            Added.ADDED: t.gettext("%(name)s added and asked. Add another, or reply DONE."),
-            Added.FULL: t.gettext("You have 5 contacts already. Reply DONE."),
-            Added.ALREADY: t.gettext("That number is already one of your contacts."),
-            Added.REFUSED: t.gettext("That number cannot be asked. Try another, or reply DONE."),
-            Added.CAPPED: t.gettext("Too many requests today. Add more tomorrow. Reply DONE."),
-        }
-        return self.say(str(answers[added]) % {"name": name[: plans.MAX_NAME]})
-
-    def ask_later(self, plan: CheckinPlan) -> Outcome:
-        """With two contacts or more: who is alerted only at the second stage?"""
-        mine = contacts.contacts_of(plan)
-        if len(mine) < 2:
-            return self.ask_message(plan)
-        lines = [f"{n} {c.name}" for n, c in enumerate(mine, start=1)]
-        self.outcome.state.update(flow="checkin", ck="later")
-        question = self.t.gettext(
-            "Alert some contacts only 6 hours later? Reply their numbers, like 2 3, or NO:"
         )
-        return self.say(question + "\n" + "\n".join(lines))
+    added = port_of(situation).add_contact(phone, called)
+    answers = {
+        Added.ADDED: t.gettext("%(name)s added and asked. Add another, or reply DONE."),
+        Added.FULL: t.gettext("You have 5 contacts already. Reply DONE."),
+        Added.ALREADY: t.gettext("That number is already one of your contacts."),
+        Added.REFUSED: t.gettext("That number cannot be asked. Try another, or reply DONE."),
+        Added.CAPPED: t.gettext("Too many requests today. Add more tomorrow. Reply DONE."),
+    }
+    return say(outcome, situation, str(answers[added]) % {"name": called[:MAX_NAME]})
 
-    def step_later(self, plan: CheckinPlan, text: str) -> Outcome:
-        mine = contacts.contacts_of(plan)
-        picked: list[str] = []
-        if recognise(text, self.situation.locale) is not Command.NO:
-            for word in ascii_digits(text).replace(",", " ").split():
-                if not (word.isdigit() and 1 <= int(word) <= len(mine)):
-                    return self.ask_later(plan)
-                picked.append(mine[int(word) - 1].id.hex)
-            if len(set(picked)) == len(mine):
-                return self.ask_later(plan)  # somebody has to be alerted first
-        settings = plans.settings_of(plan)
-        settings.stage_two = sorted(set(picked))
-        plans.save(plan, settings)
-        return self.ask_message(plan)
 
-    def ask_message(self, plan: CheckinPlan) -> Outcome:
-        """Show the message contacts will get; YES keeps it, any other text replaces it."""
-        settings = plans.settings_of(plan)
-        shown = texts.alert(self.situation.locale, settings.name, settings.message)
-        self.outcome.state.update(flow="checkin", ck="message")
-        question = self.t.gettext(
-            'Your contacts will get: "%(text)s" Reply YES to keep it, or write your own.'
+def ask_later(outcome: Outcome, situation: Situation) -> Outcome:
+    """With two contacts or more: who is alerted only at the second stage?"""
+    mine = port_of(situation).contacts()
+    if len(mine) < 2:
+        return ask_message(outcome, situation)
+    lines = [f"{n} {c.name}" for n, c in enumerate(mine, start=1)]
+    outcome.state = replace(outcome.state, flow=Flow.LATER)
+    question = translate(situation).gettext(
+        "Alert some contacts only 6 hours later? Reply their numbers, like 2 3, or NO:"
+    )
+    return say(outcome, situation, question + "\n" + "\n".join(lines))
+
+
+def later(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The contacts alerted only at the second stage, by number, or NO."""
+    port = port_of(situation)
+    mine = port.contacts()
+    picked: list[str] = []
+    if said.command is not Command.NO:
+        for written in ascii_digits(said.text).replace(",", " ").split():
+            if not (written.isdigit() and 1 <= int(written) <= len(mine)):
+                return ask_later(outcome, situation)
+            picked.append(mine[int(written) - 1].id)
+        if len(set(picked)) == len(mine):
+            return ask_later(outcome, situation)  # somebody has to be alerted first
+    port.set_later(sorted(set(picked)))
+    return ask_message(outcome, situation)
+
+
+def ask_message(outcome: Outcome, situation: Situation) -> Outcome:
+    """Show the message contacts will get; YES keeps it, any other text replaces it."""
+    plan = port_of(situation).plan()
+    called, own = (plan.name, plan.message) if plan is not None else ("", None)
+    shown = texts.alert(situation.locale, called, own)
+    outcome.state = replace(outcome.state, flow=Flow.MESSAGE)
+    question = translate(situation).gettext(
+        'Your contacts will get: "%(text)s" Reply YES to keep it, or write your own.'
+    )
+    return say(outcome, situation, question % {"text": shown})
+
+
+def message(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """YES keeps the contacts' message; anything else is the person's own."""
+    port = port_of(situation)
+    t = translate(situation)
+    if said.command is not Command.YES:
+        own = " ".join(said.text.split())
+        if not texts.fits_one_text(own):
+            outcome.state = replace(outcome.state, flow=Flow.MESSAGE)
+            return say(outcome, situation, t.gettext("That is too long for one text. Write less."))
+        port.set_message(own or None)
+    partner = port.partner()
+    if partner is None:
+        return finish(outcome, situation)
+    outcome.state = replace(outcome.state, flow=Flow.NGO)
+    question = t.gettext("Also alert %(ngo)s, and tell them if you left a note? Reply YES or NO.")
+    return say(outcome, situation, question % {"ngo": partner})
+
+
+def ngo(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """YES or NO: alert the NGO too."""
+    if said.command not in (Command.YES, Command.NO):
+        outcome.state = replace(outcome.state, flow=Flow.NGO)
+        return say(outcome, situation, translate(situation).gettext("Reply YES or NO."))
+    if said.command is Command.YES:
+        port_of(situation).include_partner()
+    return finish(outcome, situation)
+
+
+def finish(outcome: Outcome, situation: Situation) -> Outcome:
+    """Set-up done: the schedule starts now."""
+    port = port_of(situation)
+    due = port.activate()
+    leave_flow(outcome)
+    plan = port.plan()
+    when = texts.local_time(due, plan.zone if plan else "UTC", situation.locale)
+    return say(
+        outcome,
+        situation,
+        translate(situation).gettext(
+            "Check-ins are on. Next: %(time)s. To check in, reply OK and your PIN. "
+            "CHECKIN STATUS to see them; PAUSE or STOP CHECKIN with your PIN."
         )
-        return self.say(question % {"text": shown})
-
-    def step_message(self, plan: CheckinPlan, text: str) -> Outcome:
-        if recognise(text, self.situation.locale) is not Command.YES:
-            own = " ".join(text.split())
-            if not texts.fits_one_text(own):
-                self.outcome.state.update(flow="checkin", ck="message")
-                return self.say(self.t.gettext("That is too long for one text. Write less."))
-            settings = plans.settings_of(plan)
-            settings.message = own or None
-            plans.save(plan, settings)
-        partner = contacts.partner_for(self.session, self.subscriber)
-        if partner is None:
-            return self.finish(plan)
-        self.outcome.state.update(flow="checkin", ck="ngo")
-        question = self.t.gettext(
-            "Also alert %(ngo)s, and tell them if you left a note? Reply YES or NO."
-        )
-        return self.say(question % {"ngo": partner.name})
-
-    def step_ngo(self, plan: CheckinPlan, text: str) -> Outcome:
-        command = recognise(text, self.situation.locale)
-        if command not in (Command.YES, Command.NO):
-            return self.step_message_again(plan)
-        partner = contacts.partner_for(self.session, self.subscriber)
-        if command is Command.YES and partner is not None:
-            contacts.include_ngo(self.session, plan, partner)
-        return self.finish(plan)
-
-    def step_message_again(self, plan: CheckinPlan) -> Outcome:
-        self.outcome.state.update(flow="checkin", ck="ngo")
-        return self.say(self.t.gettext("Reply YES or NO."))
-
-    def finish(self, plan: CheckinPlan) -> Outcome:
-        """Set-up done: the schedule starts now."""
-        due = plans.activate(plan, self.now)
-        self._leave_flow()
-        when = texts.local_time(due, plans.settings_of(plan).zone, self.situation.locale)
-        return self.say(
-            self.t.gettext(
-                "Check-ins are on. Next: %(time)s. To check in, reply OK and your PIN. "
-                "CHECKIN STATUS to see them; PAUSE or STOP CHECKIN with your PIN."
-            )
-            % {"time": when}
-        )
+        % {"time": when},
+    )

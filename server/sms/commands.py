@@ -1,26 +1,29 @@
-"""One small handler per command: what a person gets for each word or number they text."""
+"""One small handler per command: what a person gets for each word or number they text.
+
+Which handler answers which message is `server.sms.dispatch`'s table.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from server.content.text import fold
 from server.sms import flows
 from server.sms.engine import (
-    CHECKIN,
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
     SET_LOCALE,
     Effect,
     Outcome,
+    Said,
     Situation,
     chosen,
     reply,
     translate,
 )
-from server.sms.vocabulary import Command, number, recognise, words_of
-
-#: The main menu's numbers.
-MENU = {1: Command.FIND, 2: Command.NEWS, 3: Command.SECURE, 4: Command.CHECKIN, 5: Command.LANG}
+from server.sms.state import Flow, State
+from server.sms.vocabulary import Command, recognise
 
 
 def menu_text(situation: Situation) -> str:
@@ -34,21 +37,23 @@ def menu_text(situation: Situation) -> str:
     )
 
 
-def menu(outcome: Outcome, situation: Situation, prefix: str = "") -> Outcome:
+def menu(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """Show the main menu and forget any unfinished choice."""
-    progress = outcome.state.get("progress")
-    outcome.state = {"v": outcome.state.get("v", 1)}
-    if progress:
-        outcome.state["progress"] = progress  # checklists resume where they were left
+    return _menu(outcome, situation)
+
+
+def _menu(outcome: Outcome, situation: Situation, prefix: str = "") -> Outcome:
+    # Checklists resume where they were left: their progress outlives the menu.
+    outcome.state = State(progress=outcome.state.progress)
     return reply(outcome, situation, prefix + menu_text(situation))
 
 
-def stop(outcome: Outcome, situation: Situation) -> Outcome:
+def stop(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """Opt out: one confirmation, then silence (a second STOP gets nothing)."""
     if situation.opted_out:
         return outcome
     outcome.effects.append(Effect(OPT_OUT))
-    outcome.state = {"v": outcome.state.get("v", 1)}
+    outcome.state = State()
     t = translate(situation)
     return reply(
         outcome,
@@ -57,14 +62,14 @@ def stop(outcome: Outcome, situation: Situation) -> Outcome:
     )
 
 
-def start(outcome: Outcome, situation: Situation) -> Outcome:
+def start(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """Opt back in and show the menu."""
     if situation.opted_out:
         outcome.effects.append(Effect(OPT_IN))
-    return menu(outcome, situation, translate(situation).gettext("Welcome back.") + "\n")
+    return _menu(outcome, situation, translate(situation).gettext("Welcome back.") + "\n")
 
 
-def help_(outcome: Outcome, situation: Situation) -> Outcome:
+def help_(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """What Refuge is and the words that always work; answered even when opted out."""
     t = translate(situation)
     return reply(
@@ -77,102 +82,39 @@ def help_(outcome: Outcome, situation: Situation) -> Outcome:
     )
 
 
-def dispatch(outcome: Outcome, situation: Situation, text: str, command: Command | None) -> Outcome:
-    """Route a message by its command, or as an answer to the question last asked."""
-    flow = outcome.state.get("flow")
-    if command is Command.MENU or fold(text) in {"0", ""}:
-        return menu(outcome, situation)
-    if command is Command.MORE:
-        return more(outcome, situation)
-    if command is Command.DELETE:
-        return delete(outcome, situation, text)
-    if command is Command.CHECK:
-        return check(outcome, situation, text)
-    if flow == "delete" and command is Command.YES:
-        return _erase(outcome, situation)
-    if flow == "checkin" or command in CHECKIN_WORDS or (command is Command.OK and words_of(text)):
-        return checkin(outcome, situation, text)
-    if flow and command not in _TOP_LEVEL:
-        answered = flows.answer(outcome, situation, flow, text, command)
-        if answered is not None:
-            return answered
-    picked = number(text) if command is None and not flow else None
-    if picked is not None:
-        command = MENU.get(picked)
-    return _run(outcome, situation, command, text)
-
-
-_TOP_LEVEL = {Command.FIND, Command.NEWS, Command.SECURE, Command.CHECKIN, Command.LANG}
-#: Words the check-in flow answers wherever the conversation is (OK only with a PIN after it).
-CHECKIN_WORDS = {
-    Command.CHECKIN,
-    Command.PAUSE,
-    Command.RESUME,
-    Command.STATUS,
-    Command.NOTE,
-    Command.REMOVE,
-}
-
-
-def _run(outcome: Outcome, situation: Situation, command: Command | None, text: str) -> Outcome:
-    if command is Command.FIND:
-        return flows.find(outcome, situation, words_of(text))
-    if command is Command.NEWS:
-        return flows.news(outcome, situation)
-    if command is Command.SECURE:
-        return flows.secure(outcome, situation)
-    if command is Command.CHECKIN:
-        return checkin(outcome, situation, text)
-    if command is Command.LANG:
-        return lang(outcome, situation, words_of(text))
-    return menu(outcome, situation)
-
-
-def more(outcome: Outcome, situation: Situation) -> Outcome:
+def more(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """The next page of the last long answer."""
-    pages = list(outcome.state.get("more") or [])
+    pages = outcome.state.more
     if not pages:
         t = translate(situation)
-        return menu(outcome, situation, t.gettext("There is nothing more.") + "\n")
-    outcome.replies.append(pages.pop(0))
-    if pages:
-        outcome.state["more"] = pages
-    else:
-        outcome.state.pop("more", None)
+        return _menu(outcome, situation, t.gettext("There is nothing more.") + "\n")
+    outcome.replies.append(pages[0])
+    outcome.state = replace(outcome.state, more=pages[1:])
     return outcome
 
 
-def checkin(outcome: Outcome, situation: Situation, text: str) -> Outcome:
-    """Hand over to the check-in flow, which needs the database (PINs, plans, contacts).
-
-    The caller (`server.sms.checkin_flow`) answers instead of the engine; a caller without
-    it gets no reply rather than a wrong one.
-    """
-    outcome.effects.append(Effect(CHECKIN, text))
-    return outcome
-
-
-def lang(outcome: Outcome, situation: Situation, words: list[str]) -> Outcome:
+def lang(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """List the languages, or switch to the one named or numbered."""
     names = situation.content.language_names()
+    words = said.words
     if words:
         wanted = words[0]
         for position, (code, name) in enumerate(names, start=1):
             if wanted in {fold(code), fold(name), str(position)}:
                 return _switch(outcome, situation, code)
-    outcome.state["flow"] = "lang"
+    outcome.state = replace(outcome.state, flow=Flow.LANG)
     lines = [f"{position} {name}" for position, (_code, name) in enumerate(names, start=1)]
     t = translate(situation)
     return reply(outcome, situation, t.gettext("Reply a number:") + "\n" + "\n".join(lines))
 
 
-def choose_language(outcome: Outcome, situation: Situation, text: str) -> Outcome | None:
+def choose_language(outcome: Outcome, situation: Situation, said: Said) -> Outcome | None:
     """The answer to the language list."""
     names = situation.content.language_names()
-    picked = chosen(text, len(names))
+    picked = chosen(said.text, len(names))
     if picked is None:
         for code, name in names:
-            if fold(text) in {fold(code), fold(name)}:
+            if fold(said.text) in {fold(code), fold(name)}:
                 return _switch(outcome, situation, code)
         return None
     return _switch(outcome, situation, names[picked - 1][0])
@@ -180,16 +122,16 @@ def choose_language(outcome: Outcome, situation: Situation, text: str) -> Outcom
 
 def _switch(outcome: Outcome, situation: Situation, code: str) -> Outcome:
     outcome.effects.append(Effect(SET_LOCALE, code))
-    switched = Situation(**{**situation.__dict__, "locale": code})
+    switched = replace(situation, locale=code)
     t = translate(switched)
-    return menu(outcome, switched, t.gettext("Language saved.") + "\n")
+    return _menu(outcome, switched, t.gettext("Language saved.") + "\n")
 
 
-def delete(outcome: Outcome, situation: Situation, text: str) -> Outcome:
+def delete(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """Ask to confirm; DELETE YES (in one message or two) erases everything."""
-    if any(recognise(word, situation.locale) is Command.YES for word in words_of(text)):
+    if any(recognise(word, situation.locale) is Command.YES for word in said.words):
         return _erase(outcome, situation)
-    outcome.state["flow"] = "delete"
+    outcome.state = replace(outcome.state, flow=Flow.DELETE)
     t = translate(situation)
     return reply(
         outcome,
@@ -201,20 +143,37 @@ def delete(outcome: Outcome, situation: Situation, text: str) -> Outcome:
     )
 
 
+def confirm_delete(outcome: Outcome, situation: Situation, said: Said) -> Outcome | None:
+    """The answer to 'reply DELETE YES to confirm': a YES alone confirms too."""
+    if said.command is not Command.YES:
+        return None
+    return _erase(outcome, situation)
+
+
 def _erase(outcome: Outcome, situation: Situation) -> Outcome:
     outcome.effects.append(Effect(DELETE_ME))
-    outcome.state = {"v": outcome.state.get("v", 1)}
+    outcome.state = State()
     return reply(outcome, situation, translate(situation).gettext("Done. Nothing is kept."))
 
 
-def check(outcome: Outcome, situation: Situation, text: str) -> Outcome:
+def erase_silently(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """DELETE YES from an opted-out person: erased, without a reply (nothing else is heard)."""
+    if said.command is Command.DELETE and any(
+        recognise(word, situation.locale) is Command.YES for word in said.text.split()[1:]
+    ):
+        outcome.effects.append(Effect(DELETE_ME))
+        outcome.state = State()
+    return outcome
+
+
+def check(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """Answer a forwarded rumour with what is verified, or say that it is not."""
-    forwarded = " ".join(text.split()[1:])
+    forwarded = " ".join(said.text.split()[1:])
     t = translate(situation)
     if not forwarded:
-        outcome.state["flow"] = "check"
+        outcome.state = replace(outcome.state, flow=Flow.CHECK)
         return reply(outcome, situation, t.gettext("Send CHECK and the message you want checked."))
     return flows.check_text(outcome, situation, forwarded)
 
 
-__all__ = ["check", "dispatch", "help_", "menu", "start", "stop"]
+__all__ = ["check", "help_", "menu", "start", "stop"]

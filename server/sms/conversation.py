@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from server import people, segments
+from server.checkins import contacts
 from server.config import Settings
 from server.db import Base, vault_of
 from server.delivery import outbox
@@ -38,8 +39,10 @@ from server.models.content import Region
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms import checkin_flow, engine
+from server.sms import engine
+from server.sms.checkin_flow import PlanDesk
 from server.sms.library import Library
+from server.sms.state import State
 
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -248,10 +251,11 @@ def _converse(
             else segments.AccentPolicy.TRANSLITERATE
         ),
         budget=settings.messaging.budget(locale),
+        checkins=PlanDesk(session, subscriber, now),
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
-    outcome = engine.handle(people.load_state(subscriber), inbound, situation)
-    outcome = checkin_flow.take_over(session, subscriber, message.body, outcome, situation, now)
+    state = State.from_stored(people.load_state(subscriber))
+    outcome = engine.handle(state, inbound, situation)
     # Opting out or in always takes effect, limits or not; anything else over the limit is
     # dropped whole (no reply, no effect, no new state) so the conversation does not move on
     # without the person seeing it.
@@ -261,19 +265,22 @@ def _converse(
         return Turn([], subscriber.locale, "limited")
     erased = False
     for effect in outcome.effects:
-        erased = _apply(session, subscriber, effect, today) or erased
+        erased = _apply(session, subscriber, effect, now) or erased
     if erased:
         return Turn(outcome.replies, subscriber.locale, "erased")
-    people.save_state(subscriber, outcome.state)
+    people.save_state(subscriber, outcome.state.stored())
     if not outcome.replies:
         return Turn([], subscriber.locale, "silent")
     return Turn(outcome.replies, subscriber.locale)
 
 
-def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, today: date) -> bool:
+def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, now: datetime) -> bool:
     """Apply one effect; True when the person asked to be erased."""
+    today = now.date()
     if effect.kind == engine.OPT_OUT:
         subscriber.opted_out = True
+        # Somebody's trusted contact who says STOP refuses every request and alert for good.
+        contacts.refuse_everything(session, subscriber, now)
     elif effect.kind == engine.OPT_IN:
         subscriber.opted_out = False
     elif effect.kind == engine.SET_LOCALE and effect.value:

@@ -1,9 +1,10 @@
 """The conversation: a pure function of (state, inbound text, situation) -> replies, state, effects.
 
-No Flask and no database here: content arrives through a `ContentPort`, the clock and locale in
-the `Situation`, and everything the caller must change (opt-out, language, region, deletion)
-leaves as `Effect` data that the webhook applies in one transaction. That keeps the engine
-testable and fuzzable without a server.
+No Flask and no database here: content arrives through a `ContentPort`, the person's check-in
+plan through a `CheckinPort`, the clock and locale in the `Situation`, and everything else the
+caller must change (opt-out, language, region, deletion) leaves as `Effect` data that the
+webhook applies in one transaction. That keeps the engine testable and fuzzable without a
+server. Which handler answers is decided in one place, `server.sms.dispatch`.
 
 Order of precedence, whatever the state: STOP, then START, then HELP; an opted-out person
 gets nothing else. Every reply is prepared for SMS and paged under the segment budget.
@@ -12,20 +13,21 @@ gets nothing else. Every reply is prepared for SMS and paged under the segment b
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from server import segments
 from server.i18n.locales import catalogue
+from server.sms.checkin_port import CheckinPort
 from server.sms.port import ContentPort
-from server.sms.vocabulary import Command, number, recognise
+from server.sms.state import State
+from server.sms.vocabulary import Command, number, recognise, words_of
 
 #: Longer inbound texts are cut here before anything reads them.
 MAX_INPUT = 1600
 #: Pages kept for MORE; older content is re-fetched by asking again.
 MAX_PAGES = 8
-STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,6 @@ SET_LOCALE = "set_locale"
 SET_REGION = "set_region"
 DELETE_ME = "delete_me"
 CONTEXT_CHECKED = "context_checked"  # value: the matched note's id, or None
-CHECKIN = "checkin"  # hand-over to the check-in flow; value: the text as received
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,29 @@ class Situation:
     locales: tuple[str, ...] = ("en",)
     accents: segments.AccentPolicy = segments.AccentPolicy.TRANSLITERATE
     budget: int | None = None  # segments per reply; None: the default for its encoding
+    checkins: CheckinPort | None = None  # None: check-in words get no answer, not a wrong one
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message as the handlers read it: its cleaned text and the command it asks for."""
+
+    text: str
+    command: Command | None
+    carrier: str | None = None  # the provider's OptOutType, when it sent one
+
+    @property
+    def words(self) -> list[str]:
+        """The folded words after the first (the command's arguments)."""
+        return words_of(self.text)
 
 
 @dataclass
 class Outcome:
-    """Replies to send (in order), the new state, and effects to apply."""
+    """Replies to send (in order), the new state, and effects to apply: built up by a turn."""
 
     replies: list[str] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
+    state: State = field(default_factory=State)
     effects: list[Effect] = field(default_factory=list)
 
 
@@ -88,42 +104,13 @@ def clean_input(text: str) -> str:
     return "".join(kept).strip()
 
 
-def handle(state: dict[str, Any], inbound: Inbound, situation: Situation) -> Outcome:
+def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
     """Answer one inbound message."""
-    from server.sms import commands  # the handlers build on the engine's types
+    from server.sms import dispatch  # the handlers build on the engine's types
 
     text = clean_input(inbound.text)
-    command = _command(inbound, text, situation.locale)
-    state = dict(state) if state.get("v") == STATE_VERSION else {"v": STATE_VERSION}
-    outcome = Outcome(state=state)
-    stop_word = command is Command.STOP and not inbound.opt_out_type  # the carrier's STOP wins
-    if stop_word and _stops_checkins_only(text, situation.locale):
-        if not situation.opted_out:  # STOP CHECKIN <PIN>: the check-in flow, not an opt-out
-            outcome.effects.append(Effect(CHECKIN, text))
-        return outcome
-    if command is Command.STOP:
-        return commands.stop(outcome, situation)
-    if command is Command.START:
-        return commands.start(outcome, situation)
-    if command is Command.HELP:
-        return commands.help_(outcome, situation)
-    if situation.opted_out:
-        # Silence: they asked for it. Erasure stays their right: DELETE YES still erases,
-        # without a reply (a provider would not deliver one to an opted-out number anyway).
-        if command is Command.DELETE and _confirms(text, situation.locale):
-            outcome.effects.append(Effect(DELETE_ME))
-            outcome.state = {"v": STATE_VERSION}
-        return outcome
-    return commands.dispatch(outcome, situation, text, command)
-
-
-def _stops_checkins_only(text: str, locale: str) -> bool:
-    words = text.split()
-    return len(words) > 1 and recognise(words[1], locale) is Command.CHECKIN
-
-
-def _confirms(text: str, locale: str) -> bool:
-    return any(recognise(word, locale) is Command.YES for word in text.split()[1:])
+    said = Said(text, _command(inbound, text, situation.locale), inbound.opt_out_type)
+    return dispatch.route(Outcome(state=state), situation, said)
 
 
 def _command(inbound: Inbound, text: str, locale: str) -> Command | None:
@@ -146,10 +133,7 @@ def reply(outcome: Outcome, situation: Situation, text: str) -> Outcome:
     if not pages:
         return outcome  # nothing to say is said by saying nothing
     outcome.replies.append(pages[0])
-    if len(pages) > 1:
-        outcome.state["more"] = pages[1:MAX_PAGES]
-    else:
-        outcome.state.pop("more", None)
+    outcome.state = replace(outcome.state, more=tuple(pages[1:MAX_PAGES]))
     return outcome
 
 

@@ -1,0 +1,168 @@
+"""The words of a running check-in plan: OK <PIN>, STATUS, PAUSE, RESUME, STOP CHECKIN, NOTE,
+REMOVE. They are answered wherever the conversation is (OK only with a PIN after it).
+
+Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN.
+"""
+
+from __future__ import annotations
+
+from server.checkins import texts
+from server.sms.checkin_port import Checked, PlanView, Status
+from server.sms.checkin_setup import ascii_digits, leave_flow, port_of, say, word
+from server.sms.engine import Outcome, Said, Situation, translate
+from server.sms.vocabulary import Command
+
+
+def _pin(words: list[str]) -> str:
+    return ascii_digits("".join(words))
+
+
+def check_in(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """OK <PIN>: the same answer for the real and the duress PIN."""
+    port = port_of(situation)
+    checked = port.check_in(_pin(said.text.split()[1:]))
+    leave_flow(outcome)
+    plan = port.plan()
+    if checked is Checked.OK and plan is not None:
+        return say(outcome, situation, _thanks(situation, plan))
+    return say(outcome, situation, refusal(situation, checked))
+
+
+def _thanks(situation: Situation, plan: PlanView) -> str:
+    t = translate(situation)
+    if plan.status is Status.ACTIVE and plan.due is not None:
+        when = texts.local_time(plan.due, plan.zone, situation.locale)
+        return str(t.gettext("Thank you. Next check-in: %(time)s.") % {"time": when})
+    return str(t.gettext("Thank you."))
+
+
+def refusal(situation: Situation, checked: Checked) -> str:
+    """What a PIN that did nothing is told."""
+    t = translate(situation)
+    if checked is Checked.LIMITED:
+        return str(t.gettext("Too many tries. Try again later."))
+    if checked is Checked.NO_PLAN:
+        return str(t.gettext("You have no check-ins. Reply CHECKIN to set them up."))
+    return str(t.gettext("That PIN is not right. Try again."))
+
+
+def pause(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """PAUSE <PIN>; the duress PIN seems to work too, and alerts."""
+    leave_flow(outcome)
+    words = said.text.split()[1:]
+    t = translate(situation)
+    if not words:
+        asked = word(situation, Command.PAUSE)
+        return say(outcome, situation, t.gettext("Send %(word)s and your PIN.") % {"word": asked})
+    checked = port_of(situation).pause(_pin(words))
+    if checked is not Checked.OK:
+        return say(outcome, situation, refusal(situation, checked))
+    return say(outcome, situation, t.gettext("Check-ins paused. Reply RESUME to start again."))
+
+
+def stop(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """STOP CHECKIN <PIN>; the duress PIN seems to work too, and alerts."""
+    leave_flow(outcome)
+    words = said.text.split()[2:]
+    t = translate(situation)
+    if not words:
+        asked = f"{word(situation, Command.STOP)} {word(situation, Command.CHECKIN)}"
+        return say(outcome, situation, t.gettext("Send %(word)s and your PIN.") % {"word": asked})
+    checked = port_of(situation).stop(_pin(words))
+    if checked is not Checked.OK:
+        return say(outcome, situation, refusal(situation, checked))
+    return say(
+        outcome, situation, t.gettext("Check-ins stopped. Reply CHECKIN to set them up again.")
+    )
+
+
+def resume(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """RESUME: a paused plan starts a new period now."""
+    leave_flow(outcome)
+    port = port_of(situation)
+    plan = port.plan()
+    due = port.resume() if plan is not None else None
+    if plan is None or due is None:
+        return status(outcome, situation, said)
+    when = texts.local_time(due, plan.zone, situation.locale)
+    t = translate(situation)
+    return say(outcome, situation, t.gettext("Check-ins resumed. Next: %(time)s.") % {"time": when})
+
+
+def status(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """CHECKIN STATUS: on, paused or stopped, the next due time, contacts' answers."""
+    leave_flow(outcome)
+    port = port_of(situation)
+    plan = port.plan()
+    if plan is None or plan.status is Status.SETUP:
+        return say(outcome, situation, refusal(situation, Checked.NO_PLAN))
+    mine = port.shown_contacts()
+    agreed = sum(1 for c in mine if c.agreed)
+    waiting = sum(1 for c in mine if c.waiting)
+    t = translate(situation)
+    names = {
+        Status.ACTIVE: t.gettext("on"),
+        Status.PAUSED: t.gettext("paused"),
+        Status.STOPPED: t.gettext("stopped"),
+    }
+    when = (
+        texts.local_time(plan.due, plan.zone, situation.locale)
+        if plan.due is not None and plan.status is Status.ACTIVE
+        else "-"
+    )
+    return say(
+        outcome,
+        situation,
+        t.gettext(
+            "Check-ins: %(state)s. Next: %(time)s. Contacts: %(agreed)d agreed, "
+            "%(waiting)d waiting. OK and your PIN to check in."
+        )
+        % {"state": names[plan.status], "time": when, "agreed": agreed, "waiting": waiting},
+    )
+
+
+def remove(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """REMOVE <name or number> <PIN>; with the duress PIN it only seems to."""
+    leave_flow(outcome)
+    words = said.text.split()[1:]
+    t = translate(situation)
+    if len(words) < 2:
+        return say(
+            outcome,
+            situation,
+            t.gettext("Send %(word)s, the contact's name or number, and your PIN.")
+            % {"word": word(situation, Command.REMOVE)},
+        )
+    port = port_of(situation)
+    # The PIN first, so that nobody without it learns whose names are on the list.
+    checked, duress = port.confirm(_pin(words[-1:]))
+    if checked is not Checked.OK:
+        return say(outcome, situation, refusal(situation, checked))
+    who = " ".join(words[:-1])
+    contact = port.find_contact(ascii_digits(who))
+    if contact is None:
+        return say(outcome, situation, t.gettext("No contact by that name or number."))
+    answer = t.gettext("%(name)s removed. Refuge will not text them again.") % {
+        "name": contact.name or who
+    }
+    port.remove_contact(contact, seeming=duress)
+    return say(outcome, situation, answer)
+
+
+def note(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """NOTE <text>: sealed to the NGO's key at once; the text is never kept readable."""
+    leave_flow(outcome)
+    parts = said.text.split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    t = translate(situation)
+    if not text.strip():
+        return say(outcome, situation, t.gettext("Send NOTE and your message."))
+    if not port_of(situation).leave_note(text.strip()):
+        return say(
+            outcome, situation, t.gettext("No caseworker takes notes here yet. Nothing was kept.")
+        )
+    return say(
+        outcome,
+        situation,
+        t.gettext("Your note is sealed for your caseworker. Only they can read it."),
+    )
