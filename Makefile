@@ -22,8 +22,9 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 	touch $@ $(RUN_STAMP)
 
 # Compiled catalogues are built, never committed; rebuilt whenever a .po or the .pot changes.
-MO_STAMP := locales/.compiled
-$(MO_STAMP): $(RUN_STAMP) $(wildcard locales/messages.pot locales/*/LC_MESSAGES/messages.po)
+LOCALES := server/locales
+MO_STAMP := $(LOCALES)/.compiled
+$(MO_STAMP): $(RUN_STAMP) $(wildcard $(LOCALES)/messages.pot $(LOCALES)/*/LC_MESSAGES/messages.po)
 	$(PY) -m server.i18n_tools compile
 	touch $@
 
@@ -40,8 +41,8 @@ test: $(DEV_STAMP) $(MO_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
-	$(VENV)/bin/ruff check server tests bench migrations
-	$(VENV)/bin/ruff format --check server tests bench migrations
+	$(VENV)/bin/ruff check server tests bench
+	$(VENV)/bin/ruff format --check server tests bench
 	$(VENV)/bin/mypy
 	$(PY) -m server.i18n_tools check
 
@@ -50,11 +51,11 @@ i18n-extract: $(DEV_STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --width=100 \
 	    --add-comments=Translators: --project=Refuge --copyright-holder="Refuge contributors" \
 	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ \
-	    -o locales/messages.pot .
+	    -o $(LOCALES)/messages.pot .
 	$(PY) -m server.i18n_tools normalise-pot
 
 i18n-update: i18n-extract
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --width=100 \
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100 \
 	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 i18n-compile: $(RUN_STAMP)

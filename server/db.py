@@ -92,6 +92,7 @@ def _create_private_file(path: str | None) -> None:
         return
     # When this fails, the connection attempt reports the problem with its own clear error.
     with suppress(OSError):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
@@ -25,12 +24,13 @@ from flask_babel import Babel
 from markupsafe import Markup, escape
 
 from server.config import app_settings
+from server.resources import shipped
 
 DEFAULT_LOCALE = "en"
 #: The pseudo-locale tests use to find untranslated or truncated text (development only).
 #: Babel knows no "en-XA", so the never-requested CLDR locale en_US_POSIX carries it.
 PSEUDO_LOCALE = "en_US_POSIX"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = shipped("locales")
 LANGUAGE_COOKIE = "lang"
 MAX_TAG_LENGTH = 35
 

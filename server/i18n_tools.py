@@ -18,7 +18,8 @@ from babel.messages.pofile import read_po, write_po
 from server.i18n import LOCALES_DIR, PSEUDO_LOCALE
 
 POT = LOCALES_DIR / "messages.pot"
-ROOT = LOCALES_DIR.parent
+#: The checkout the tools run in: babel.cfg and the sources that extraction reads.
+ROOT = LOCALES_DIR.parents[1]
 #: Placeholders and markup that must survive translation unchanged.
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}|<[^>]+>|&\w+;")
 _ACCENTED = str.maketrans(
