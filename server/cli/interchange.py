@@ -31,7 +31,7 @@ def _regions(session: object, slugs: tuple[str, ...]) -> list[Region]:
     for slug in slugs:
         region = session.scalar(select(Region).where(Region.slug == slug))  # type: ignore[attr-defined]
         if region is None:
-            raise click.ClickException(f"no region '{slug}' (see content/regions/)")
+            raise click.ClickException(f"no region '{slug}' (see regions/ in the content)")
         found.append(region)
     return found
 
