@@ -12,12 +12,12 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(RUN_STAMP): pyproject.toml | $(PY)
+# Reinstall only when pyproject.toml or setup.py changed since the last install.
+$(RUN_STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(PY)
+$(DEV_STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
@@ -41,8 +41,8 @@ test: $(DEV_STAMP) $(MO_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
-	$(VENV)/bin/ruff check server tests bench
-	$(VENV)/bin/ruff format --check server tests bench
+	$(VENV)/bin/ruff check server tests bench setup.py
+	$(VENV)/bin/ruff format --check server tests bench setup.py
 	$(VENV)/bin/mypy
 	$(PY) -m server.i18n_tools check
 

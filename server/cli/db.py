@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from server import schema
-from server.db import Database, get_database
+from server.db import Database, create_sqlite_file, get_database
 
 
 @contextmanager
@@ -36,6 +36,7 @@ def db_group() -> None:
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
     database = get_database()
+    create_sqlite_file(database.engine.url)
     with database_errors(database):
         schema.upgrade(database.engine, revision)
         click.echo(f"database at revision {schema.current_revision(database.engine)}")

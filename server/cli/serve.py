@@ -15,7 +15,7 @@ from server.cli.db import database_errors
 from server.cli.loading import serving_app
 from server.config import app_settings
 from server.content.schema import ContentError
-from server.db import get_database
+from server.db import create_sqlite_file, get_database
 from server.sms import channels
 
 
@@ -37,6 +37,7 @@ def demo(host: str, port: int) -> None:
         if settings.production:
             raise click.ClickException("`refuge demo` is for development; serve with gunicorn")
         database = get_database()
+        create_sqlite_file(database.engine.url)
         with database_errors(database):
             schema.upgrade(database.engine)
             _load_demo_content()
