@@ -12,18 +12,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml changed since the last install.
-$(RUN_STAMP): pyproject.toml | $(PY)
+# Reinstall only when pyproject.toml or setup.py changed since the last install.
+$(RUN_STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(PY)
+$(DEV_STAMP): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
 # Compiled catalogues are built, never committed; rebuilt whenever a .po or the .pot changes.
-MO_STAMP := locales/.compiled
-$(MO_STAMP): $(RUN_STAMP) $(wildcard locales/messages.pot locales/*/LC_MESSAGES/messages.po)
+LOCALES := server/locales
+MO_STAMP := $(LOCALES)/.compiled
+$(MO_STAMP): $(RUN_STAMP) $(wildcard $(LOCALES)/messages.pot $(LOCALES)/*/LC_MESSAGES/messages.po)
 	$(PY) -m server.i18n.tools compile
 	touch $@
 
@@ -40,22 +41,22 @@ test: $(DEV_STAMP) $(MO_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
-	$(VENV)/bin/ruff check server tests bench migrations
-	$(VENV)/bin/ruff format --check server tests bench migrations
+	$(VENV)/bin/ruff check server tests bench setup.py
+	$(VENV)/bin/ruff format --check server tests bench setup.py
 	$(VENV)/bin/mypy
 	$(PY) -m server.i18n.tools check
-	@dir=$$(mktemp -d) && REFUGE_ENV=development REFUGE_LOG_LEVEL=WARNING REFUGE_INSTANCE_PATH=$$dir REFUGE_DATABASE_URL=sqlite:///$$dir/check.sqlite3 $(VENV)/bin/refuge db check; status=$$?; rm -rf "$$dir"; exit $$status
+	@dir=$$(mktemp -d) && env $$($(VENV)/bin/refuge keys generate) REFUGE_ENV=development REFUGE_LOG_LEVEL=WARNING REFUGE_INSTANCE_PATH=$$dir REFUGE_DATABASE_URL=sqlite:///$$dir/check.sqlite3 $(VENV)/bin/refuge db check; status=$$?; rm -rf "$$dir"; exit $$status
 
 # Translators: see docs/translating.md.
 i18n-extract: $(DEV_STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --width=100 \
 	    --add-comments=Translators: --project=Refuge --copyright-holder="Refuge contributors" \
 	    --msgid-bugs-address=translators@refuge.invalid -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ \
-	    -o locales/messages.pot .
+	    -o $(LOCALES)/messages.pot .
 	$(PY) -m server.i18n.tools normalise-pot
 
 i18n-update: i18n-extract
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales --width=100 \
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100 \
 	    --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
 
 i18n-compile: $(RUN_STAMP)

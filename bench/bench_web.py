@@ -18,7 +18,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.harness import (
-    REPO_ROOT,
     Result,
     clean_env,
     interleave,
@@ -28,6 +27,7 @@ from bench.harness import (
     serve_gunicorn,
     sqlite_refuge_env,
 )
+from server.resources import shipped
 
 WORKERS = 2
 CONCURRENCY = 4
@@ -97,7 +97,7 @@ def run() -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="refuge-bench-") as tmp, ExitStack() as stack:
         env = sqlite_refuge_env(Path(tmp))
         content = Path(tmp) / "content"
-        shutil.copytree(REPO_ROOT / "content", content)
+        shutil.copytree(shipped("demo"), content)
         run_refuge(env, "db", "upgrade")
         run_refuge(env, "content", "load", str(content))
         ours = stack.enter_context(

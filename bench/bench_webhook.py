@@ -96,10 +96,13 @@ LOAD_SEQUENCE = (
 
 def refuge_env(instance: Path, token: str) -> dict[str, str]:
     """A clean environment for a Refuge instance in `instance`, unthrottled, signing with token."""
+    from server import vault
+
     return clean_env(
         {
             "REFUGE_INSTANCE_PATH": str(instance),
             "REFUGE_DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}",
+            **vault.new_key_settings(),
             "REFUGE_TWILIO_AUTH_TOKEN": token,
             "REFUGE_PUBLIC_URL": PUBLIC_URL,
             "REFUGE_SMS_REPLIES_PER_HOUR": "10000",

@@ -183,10 +183,13 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 def sqlite_refuge_env(instance: Path) -> dict[str, str]:
     """A clean environment for Refuge with its instance and SQLite database in `instance`."""
+    from server import vault  # only its key generator; the benchmarks run Refuge as processes
+
     return clean_env(
         {
             "REFUGE_INSTANCE_PATH": str(instance),
             "REFUGE_DATABASE_URL": f"sqlite:///{instance / 'bench.sqlite3'}",
+            **vault.new_key_settings(),
         }
     )
 

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-import click
 from flask import Flask
-from flask.cli import FlaskGroup, routes_command, shell_command
 from flask_wtf.csrf import CSRFProtect
 
 from server import cli, db, logs, portal, vault
-from server.config import SETTINGS_EXTENSION, ConfigError, Settings, from_environment
+from server.cli.loading import RefugeScript
+from server.config import SETTINGS_EXTENSION, Settings, from_environment
 from server.delivery import channels, worker
 from server.i18n import web as i18n
 from server.sms import webhook
@@ -64,24 +63,5 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
-    """Entry point of the `refuge` console script."""
-    try:
-        settings = from_environment()
-    except ConfigError as exc:
-        click.echo(f"refuge: {exc}", err=True)
-        raise SystemExit(2) from None
-
-    group = FlaskGroup(
-        name="refuge",
-        help="Refuge: verified crisis resources, credible information and check-ins over SMS "
-        "and the web. Settings come from REFUGE_* environment variables (see README).",
-        create_app=lambda: create_app(settings),
-        add_default_commands=False,
-        load_dotenv=False,
-        set_debug_flag=False,
-    )
-    # Flask's --app/--env-file/--debug have no place here: the app and its settings are fixed.
-    group.params = [p for p in group.params if p.name not in {"app", "env_file", "debug"}]
-    group.add_command(shell_command)
-    group.add_command(routes_command)
-    return group.main(args=argv, prog_name="refuge")
+    """Entry point of the `refuge` console script: the commands build this app when they need it."""
+    return cli.refuge.main(args=argv, prog_name="refuge", obj=RefugeScript(create_app))

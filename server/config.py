@@ -3,6 +3,8 @@
 `load_config` is the only reader of the environment; everything else receives a `Settings`.
 Each setting has a small loader that raises `ConfigError` naming the variable, so a
 misconfigured server refuses to start with one clear line instead of failing later.
+`load_config` writes nothing: a development instance's keys file is made by
+`ensure_development_keys`, which only the commands that serve call (`refuge demo`).
 """
 
 from __future__ import annotations
@@ -252,14 +254,10 @@ class Settings:
 def load_config(env: Mapping[str, str]) -> Settings:
     """Build validated Settings from a mapping of REFUGE_* variables."""
     _refuse_unknown(env)
-
-    def get(name: str) -> str | None:
-        value = env.get(name)
-        return value.strip() if value is not None and value.strip() else None
-
-    environment = parse_enum(Environment, "REFUGE_ENV", get("REFUGE_ENV") or "development")
+    get = _reader(env)
+    environment = _environment(get)
     production = environment is Environment.PRODUCTION
-    instance = Path(get("REFUGE_INSTANCE_PATH") or "instance").expanduser().absolute()
+    instance = _instance(get)
 
     database_url = _database_url(get("REFUGE_DATABASE_URL"), instance, production)
     allow_sqlite = parse_bool("REFUGE_ALLOW_SQLITE", get("REFUGE_ALLOW_SQLITE") or "")
@@ -277,9 +275,16 @@ def load_config(env: Mapping[str, str]) -> Settings:
         )
     webhook_token = get(WEBHOOK_TOKEN_VARIABLE)
     if not production and (missing or webhook_token is None):
-        generated = _development_keys(instance)
-        keys = {name: value or generated[name] for name, value in keys.items()}
-        webhook_token = webhook_token or generated[WEBHOOK_TOKEN_VARIABLE]
+        stored = _read_development_keys(instance)
+        keys = {name: value or stored.get(name) for name, value in keys.items()}
+        webhook_token = webhook_token or stored.get(WEBHOOK_TOKEN_VARIABLE)
+        missing = [name for name, value in keys.items() if value is None]
+        if missing:
+            raise ConfigError(
+                f"{missing[0]} is not set and {instance / DEV_KEYS_FILE} does not exist: "
+                "`refuge demo` makes development keys there, or set the keys that "
+                "`refuge keys generate` prints"
+            )
 
     sms_backend = parse_enum(
         SmsBackend, "REFUGE_SMS_BACKEND", get("REFUGE_SMS_BACKEND") or "console"
@@ -344,6 +349,41 @@ def from_environment() -> Settings:
     return load_config(os.environ)
 
 
+def ensure_development_keys(env: Mapping[str, str] | None = None) -> None:
+    """In development, write the keys the environment does not set into instance/keys.json.
+
+    Made once (0600) and never replaced; production and fully configured instances are left
+    alone. Only commands that serve call this, before `load_config` reads the file.
+    """
+    env = os.environ if env is None else env
+    _refuse_unknown(env)
+    get = _reader(env)
+    if _environment(get) is Environment.PRODUCTION:
+        return
+    instance = _instance(get)
+    unset = [name for name in (*KEY_VARIABLES, WEBHOOK_TOKEN_VARIABLE) if get(name) is None]
+    stored = _read_development_keys(instance)
+    if all(name in stored for name in unset):
+        return
+    _write_development_keys(instance, stored)
+
+
+def _reader(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    return get
+
+
+def _environment(get: Callable[[str], str | None]) -> Environment:
+    return parse_enum(Environment, "REFUGE_ENV", get("REFUGE_ENV") or "development")
+
+
+def _instance(get: Callable[[str], str | None]) -> Path:
+    return Path(get("REFUGE_INSTANCE_PATH") or "instance").expanduser().absolute()
+
+
 T = TypeVar("T")
 
 
@@ -366,7 +406,7 @@ def _database_url(raw: str | None, instance: Path, production: bool) -> URL:
     if raw is None:
         if production:
             raise ConfigError("REFUGE_DATABASE_URL is required in production")
-        _ensure_writable(instance)
+        _check_writable(instance)
         return make_url(f"sqlite:///{instance / 'refuge.sqlite3'}")
     try:
         url = make_url(raw)
@@ -381,11 +421,25 @@ def _database_url(raw: str | None, instance: Path, production: bool) -> URL:
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if url.database and url.database != ":memory:":
-            _ensure_writable(Path(url.database).expanduser().absolute().parent)
+            _check_writable(Path(url.database).expanduser().absolute().parent)
         return url
     raise ConfigError(
         f"REFUGE_DATABASE_URL uses {backend!r}; Refuge supports postgresql and sqlite"
     )
+
+
+def _check_writable(directory: Path) -> None:
+    """Refuse a directory that cannot be made or written to, without writing anything."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        reason = "Not a directory"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = "Permission denied"
+    else:
+        return
+    raise ConfigError(f"REFUGE_INSTANCE_PATH: cannot write to {directory} ({reason})")
 
 
 def _ensure_writable(directory: Path) -> None:
@@ -400,25 +454,26 @@ def _ensure_writable(directory: Path) -> None:
         ) from None
 
 
-def _development_keys(instance: Path) -> dict[str, str]:
-    """Keys for a development instance, generated once into instance/keys.json (0600)."""
+def _read_development_keys(instance: Path) -> dict[str, str]:
+    """The keys a development instance keeps in instance/keys.json; none when it has no file."""
     path = instance / DEV_KEYS_FILE
+    if not path.exists():
+        return {}
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} is unreadable or not JSON") from None
+    if not isinstance(loaded, dict) or not all(
+        isinstance(loaded.get(k), str) for k in KEY_VARIABLES
+    ):
+        raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} lacks one of {', '.join(KEY_VARIABLES)}")
     wanted = (*KEY_VARIABLES, WEBHOOK_TOKEN_VARIABLE)
-    stored: dict[str, str] = {}
-    if path.exists():
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise ConfigError(f"REFUGE_INSTANCE_PATH: {path} is unreadable or not JSON") from None
-        if not isinstance(loaded, dict) or not all(
-            isinstance(loaded.get(k), str) for k in KEY_VARIABLES
-        ):
-            raise ConfigError(
-                f"REFUGE_INSTANCE_PATH: {path} lacks one of {', '.join(KEY_VARIABLES)}"
-            )
-        stored = {k: v for k, v in loaded.items() if k in wanted and isinstance(v, str)}
-        if all(k in stored for k in wanted):
-            return stored
+    return {k: v for k, v in loaded.items() if k in wanted and isinstance(v, str)}
+
+
+def _write_development_keys(instance: Path, stored: Mapping[str, str]) -> None:
+    """Generate the keys a development instance lacks into instance/keys.json (0600)."""
+    path = instance / DEV_KEYS_FILE
     _ensure_writable(instance)
     generated = {**vault.new_key_settings(), WEBHOOK_TOKEN_VARIABLE: vault.new_webhook_token()}
     keys = {**generated, **stored}  # keys already in use are never replaced
@@ -433,7 +488,6 @@ def _development_keys(instance: Path) -> dict[str, str]:
             "Production reads keys from REFUGE_* variables (`refuge keys generate`).",
             path,
         )
-    return keys
 
 
 def _http_url(name: str, raw: str) -> str:

@@ -98,6 +98,19 @@ def make_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def create_sqlite_file(url: URL) -> None:
+    """Make a new SQLite database's folder (0700) and file (0600): migrating a new instance does.
+
+    Only `refuge db upgrade` and `refuge demo` call this; an app whose database folder is gone
+    (an unmounted volume) reports it unreachable rather than starting an empty one.
+    """
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    with suppress(OSError):  # the connection attempt then reports the problem clearly
+        os.makedirs(os.path.dirname(os.path.abspath(url.database)), mode=0o700, exist_ok=True)
+    _create_private_file(url.database)
+
+
 def _create_private_file(path: str | None) -> None:
     """Create the SQLite file readable by its owner only; its -wal and -shm files inherit this."""
     if not path or path == ":memory:" or path.startswith("file:"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -12,7 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from server.resources import shipped
+
+MIGRATIONS_DIR = shipped("migrations")
 
 
 def include_object(

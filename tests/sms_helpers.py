@@ -42,11 +42,12 @@ from server.models.content import Category, Region
 from server.models.people import Subscriber
 from server.models.versions import ContentVersion, new_token
 from server.phones import normalize_phone
+from server.resources import shipped
 from server.sms.engine import MAX_PAGES
 from server.sms.state import State
 from server.sms.vocabulary import CONTEXT
 
-CONTENT = Path(__file__).resolve().parent.parent / "content"
+CONTENT = shipped("demo")
 WEBHOOK = "/sms/twilio"
 STATUS = "/sms/twilio/status"
 SIGNATURE_HEADER = "X-Twilio-Signature"

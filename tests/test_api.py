@@ -18,8 +18,9 @@ from tests.web_world import NOW, SECRETS, demo, world
 
 __all__ = ["demo", "world"]
 
-HSDS = Path("/work/shared/interop/hsds-3.0/schema/compiled/service_with_definitions.json")
-HSDS_PAGE = Path("/work/shared/interop/hsds-3.0/schema/openapi.json")
+HSDS_FIXTURES = Path(__file__).parent / "fixtures" / "hsds"
+HSDS = HSDS_FIXTURES / "schema" / "compiled" / "service_with_definitions.json"
+HSDS_PAGE = HSDS_FIXTURES / "schema" / "openapi.json"
 needs_hsds = pytest.mark.skipif(not HSDS.is_file(), reason="HSDS 3.0 schemas not present")
 
 #: Every documented GET, with arguments that exercise its parameters.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import importlib.metadata
+import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -12,16 +16,29 @@ from pathlib import Path
 
 import pytest
 
+from server import vault
 from tests.conftest import refuge_env
 
 REFUGE = str(Path(sys.executable).parent / "refuge")
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("REFUGE_")}
     return subprocess.run(
-        [REFUGE, *args], env={**clean, **env}, capture_output=True, text=True, timeout=60
+        [REFUGE, *args],
+        env={**clean, **env},
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
 def test_help_lists_the_operator_commands(tmp_path: Path) -> None:
@@ -31,15 +48,59 @@ def test_help_lists_the_operator_commands(tmp_path: Path) -> None:
         assert f"  {command} " in result.stdout
 
 
+def test_version_is_refuges_own(tmp_path: Path) -> None:
+    result = run({}, "--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"refuge, version {importlib.metadata.version('refuge')}"
+
+
+@pytest.mark.parametrize("env", [{}, {"REFUGE_ENV": "production"}])
+@pytest.mark.parametrize("args", [("--help",), ("keys", "--help"), ("keys", "generate")])
+def test_help_and_key_generation_need_no_settings_and_write_nothing(
+    tmp_path: Path, env: dict[str, str], args: tuple[str, ...]
+) -> None:
+    result = run(env, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("env", [{}, {"REFUGE_ENV": "production"}])
+def test_notes_keygen_and_open_work_offline_writing_only_the_key(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    made = run(env, "notes", "keygen", "--out", "ngo.pem", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert files_in(tmp_path) == ["ngo.pem"]
+    assert stat.S_IMODE((tmp_path / "ngo.pem").stat().st_mode) == 0o600
+    public = base64.b64decode(made.stdout.split("public key:")[1].split()[0])
+    sealed = vault.seal(public, "Met at the clinic; follow up Monday.", "note:7")
+    line = json.dumps({"id": 7, "sealed": sealed.hex(), "context": "note:7"})
+    opened = run(env, "notes", "open", "--key", "ngo.pem", cwd=tmp_path, stdin=line + "\n")
+    assert opened.returncode == 0, opened.stderr
+    assert "Met at the clinic; follow up Monday." in opened.stdout
+    assert files_in(tmp_path) == ["ngo.pem"]
+
+
 def test_db_upgrade_migrates_a_fresh_instance(tmp_path: Path) -> None:
-    result = run({"REFUGE_INSTANCE_PATH": str(tmp_path / "instance")}, "db", "upgrade")
+    result = run(refuge_env(tmp_path), "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "database at revision" in result.stdout
-    assert (tmp_path / "instance" / "refuge.sqlite3").exists()
-    assert "DEVELOPMENT KEYS" in result.stderr
-    again = run({"REFUGE_INSTANCE_PATH": str(tmp_path / "instance")}, "db", "current")
+    assert files_in(tmp_path / "instance") == ["refuge.sqlite3"]
+    assert stat.S_IMODE((tmp_path / "instance").stat().st_mode) == 0o700
+    assert "DEVELOPMENT KEYS" not in result.stderr
+    again = run(refuge_env(tmp_path), "db", "current")
     assert "database: 0001" in again.stdout or "database: " in again.stdout
-    assert "DEVELOPMENT KEYS" not in again.stderr
+
+
+def test_a_command_without_keys_names_where_they_come_from_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    result = run({"REFUGE_INSTANCE_PATH": str(tmp_path / "instance")}, "db", "upgrade")
+    assert result.returncode == 2
+    assert result.stderr.startswith("refuge: REFUGE_SECRET_KEY is not set")
+    assert "`refuge demo`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert files_in(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -115,6 +176,9 @@ def test_demo_serves_health_without_logging_addresses(tmp_path: Path) -> None:
         demo.terminate()
         output, _ = demo.communicate(timeout=10)
     assert f"Refuge is running at http://127.0.0.1:{port}/" in output
+    assert output.count("DEVELOPMENT KEYS") == 1
+    keys_file = tmp_path / "instance" / "keys.json"
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
     access = [line for line in output.splitlines() if "GET /healthz" in line]
     assert access
     assert all("127.0.0.1" not in line for line in access)

@@ -21,7 +21,7 @@ from server.models.content import Resource
 
 CAP_FIXTURES = Path(__file__).parent / "fixtures" / "cap"
 CONTENT = Path(__file__).parent / "fixtures" / "content"
-HSDS_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "interop" / "hsds-3.0" / "examples"
+HSDS_EXAMPLES = Path(__file__).parent / "fixtures" / "hsds" / "examples"
 
 
 def invoke(app: Flask, *args: str) -> Result:

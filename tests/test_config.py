@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from server import vault
-from server.config import ConfigError, Environment, SmsBackend, load_config
+from server.config import (
+    ConfigError,
+    Environment,
+    SmsBackend,
+    ensure_development_keys,
+    load_config,
+)
 from tests.conftest import refuge_env
 
 PRODUCTION = {
@@ -28,21 +34,33 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 def test_development_defaults_need_no_configuration(tmp_path: Path) -> None:
-    settings = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path / "inst")})
+    settings = load_config(refuge_env(tmp_path, REFUGE_INSTANCE_PATH=str(tmp_path / "inst")))
     assert settings.env is Environment.DEVELOPMENT
     assert settings.sms_backend is SmsBackend.CONSOLE
     assert settings.uses_sqlite
     assert settings.database_url.database == str(tmp_path / "inst" / "refuge.sqlite3")
 
 
+def test_loading_the_configuration_writes_nothing(tmp_path: Path) -> None:
+    load_config(refuge_env(tmp_path, REFUGE_INSTANCE_PATH=str(tmp_path / "a" / "b")))
+    env = {"REFUGE_INSTANCE_PATH": str(tmp_path / "c")}
+    with pytest.raises(ConfigError, match=r"REFUGE_SECRET_KEY is not set .*`refuge demo`"):
+        load_config(env)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_development_keys_are_generated_once_and_private(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = {"REFUGE_INSTANCE_PATH": str(tmp_path / "inst")}
-    first = load_config(env)
+    ensure_development_keys(env)
     assert "DEVELOPMENT KEYS" in caplog.text
     keys_file = tmp_path / "inst" / "keys.json"
     assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    first = load_config(env)
+    caplog.clear()
+    ensure_development_keys(env)
+    assert "DEVELOPMENT KEYS" not in caplog.text
     second = load_config(env)
     assert first.master_keys.keys == second.master_keys.keys
     assert first.index_key == second.index_key
@@ -60,8 +78,11 @@ def test_explicit_keys_win_over_the_development_file(tmp_path: Path) -> None:
 
 def test_development_generates_a_webhook_token_for_the_simulator(tmp_path: Path) -> None:
     explicit = vault.new_key_settings(master_key_id="k7")
-    first = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
-    again = load_config({"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit})
+    env = {"REFUGE_INSTANCE_PATH": str(tmp_path), **explicit}
+    assert load_config(env).twilio_auth_token is None  # its webhook refuses every request
+    ensure_development_keys(env)
+    first = load_config(env)
+    again = load_config(env)
     assert first.twilio_auth_token
     assert first.twilio_auth_token == again.twilio_auth_token
     assert first.master_keys.current_id == "k7"  # explicit keys still win
@@ -77,6 +98,7 @@ def test_a_valid_production_configuration_loads(tmp_path: Path) -> None:
 def test_production_refuses_to_start_without_a_key(tmp_path: Path, missing: str) -> None:
     with pytest.raises(ConfigError, match=missing):
         load_config(production_env(tmp_path, **{missing: ""}))
+    ensure_development_keys(production_env(tmp_path, **{missing: ""}))
     assert not (tmp_path / "instance" / "keys.json").exists()
 
 

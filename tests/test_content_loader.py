@@ -218,7 +218,7 @@ def test_a_changed_source_makes_its_translation_stale(database: db.Database, con
 
 
 def test_the_shipped_content_loads_and_is_idempotent(database: db.Database) -> None:
-    from server.cli_content import CONTENT_DIR
+    from server.cli.content import CONTENT_DIR
 
     first = load(database, CONTENT_DIR)
     assert first.total("created") > 0

@@ -37,7 +37,7 @@ from server.models.content import (
 )
 from server.models.search import SearchDocument
 
-HSDS = Path("/work/shared/interop/hsds-3.0")
+HSDS = Path(__file__).parent / "fixtures" / "hsds"
 EXAMPLES = HSDS / "examples"
 SCHEMA = HSDS / "schema" / "compiled" / "service_with_definitions.json"
 EXAMPLE_NAMES = (

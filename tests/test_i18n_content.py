@@ -14,7 +14,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import func, select
 
-from server import cli_i18n, db
+from server import db
 from server.config import Settings
 from server.content import loader
 from server.content.translation_files import (
@@ -44,10 +44,9 @@ UPDATES_SMS = "checklist_step:test-phone/updates:sms"
 
 @pytest.fixture
 def loaded(app: Flask) -> Flask:
-    """The app with the test content loaded and the i18n commands registered."""
+    """The app with the test content loaded."""
     with db.get_database(app).session() as session:
         loader.load(session, FIXTURES)
-    cli_i18n.init_app(app)
     return app
 
 

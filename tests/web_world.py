@@ -33,8 +33,9 @@ from server.models.content import (
     ResourceCategory,
 )
 from server.models.translations import Translation, source_digest
+from server.resources import shipped
 
-DEMO_CONTENT = Path(__file__).resolve().parent.parent / "content"
+DEMO_CONTENT = shipped("demo")
 #: Where the safe house is; none of these may ever leave the server.
 SECRETS = ("House 14, Lane 9", "Kolatoli", "21.4567", "92.0123")
 NOW = datetime.now(UTC)

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
 
+from server.resources import shipped
+
 DEFAULT_LOCALE = "en"
 #: The pseudo-locale tests use to find untranslated or truncated text (development only).
 #: Babel knows no "en-XA", so the never-requested CLDR locale en_US_POSIX carries it.
 PSEUDO_LOCALE = "en_US_POSIX"
-LOCALES_DIR = Path(__file__).resolve().parent.parent.parent / "locales"
+LOCALES_DIR = shipped("locales")
 MAX_TAG_LENGTH = 35
 
 

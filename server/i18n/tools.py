@@ -18,7 +18,8 @@ from server.i18n.locales import LOCALES_DIR, PSEUDO_LOCALE
 from server.placeholders import PLACEHOLDER, placeholder_problems
 
 POT = LOCALES_DIR / "messages.pot"
-ROOT = LOCALES_DIR.parent
+#: The checkout the tools run in: babel.cfg and the sources that extraction reads.
+ROOT = LOCALES_DIR.parents[1]
 _ACCENTED = str.maketrans(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
     "àƀçđéƒĝĥîĵķĺɱñöþǫŕšţûṽŵẋýžÀƁÇĐÉƑĜĤÎĴĶĹṀÑÖÞǪŔŠŢÛṼŴẊÝŽ",

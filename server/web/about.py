@@ -1,5 +1,5 @@
 """The about page's facts: who runs this instance, who keeps its content, and the privacy
-document (docs/privacy.md) itself, so the page can never drift from what the code stores."""
+document (server/privacy.md) itself, so the page can never drift from what the code stores."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.models.content import Organization
+from server.resources import shipped
 
-PRIVACY_DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "privacy.md"
+PRIVACY_DOCUMENT = shipped("privacy.md")
 #: The privacy document is a few tables and lists: nothing in it loads or runs.
 TAGS = frozenset(
     {"h1", "h2", "h3", "p", "ul", "ol", "li", "strong", "em", "code", "br"}

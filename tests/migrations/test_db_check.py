@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table
 from sqlalchemy.engine import make_url
 
-from server import db, schema
+from server import db, schema, vault
 from server.app import create_app
 from server.config import Settings
 
@@ -39,7 +39,11 @@ def models_with_a_table_no_migration_makes() -> Iterator[None]:
 
 def test_db_check_passes_on_an_empty_database_with_the_real_models(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'check.sqlite3'}"
-    env = {"REFUGE_INSTANCE_PATH": str(tmp_path), "REFUGE_DATABASE_URL": url}
+    env = {
+        "REFUGE_INSTANCE_PATH": str(tmp_path),
+        "REFUGE_DATABASE_URL": url,
+        **vault.new_key_settings(),
+    }
     result = run(env, "db", "check")
     assert result.returncode == 0, result.stderr
     assert (

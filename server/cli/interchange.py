@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -32,7 +31,7 @@ def _regions(session: object, slugs: tuple[str, ...]) -> list[Region]:
     for slug in slugs:
         region = session.scalar(select(Region).where(Region.slug == slug))  # type: ignore[attr-defined]
         if region is None:
-            raise click.ClickException(f"no region '{slug}' (see content/regions/)")
+            raise click.ClickException(f"no region '{slug}' (see regions/ in the content)")
         found.append(region)
     return found
 
@@ -146,7 +145,4 @@ def cap_export_command(directory: Path, sender: str) -> None:
     click.echo(f"{len(documents)} CAP alerts written to {directory}")
 
 
-def init_app(app: Flask) -> None:
-    """Register the interchange commands."""
-    app.cli.add_command(hsds_group)
-    app.cli.add_command(cap_group)
+COMMANDS: tuple[click.Command, ...] = (hsds_group, cap_group)

@@ -10,7 +10,6 @@ import base64
 import binascii
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -66,6 +65,4 @@ def partners() -> None:
             click.echo(f"{found.region_slug}\t{found.name}\t{line}\t{key}")
 
 
-def init_app(app: Flask) -> None:
-    """Register the check-in commands."""
-    app.cli.add_command(checkins_group)
+COMMANDS: tuple[click.Command, ...] = (checkins_group,)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from server import people, vault
@@ -23,7 +22,7 @@ def keys_group() -> None:
     """Generate and rotate the keys that protect people's data."""
 
 
-@keys_group.command("generate")
+@keys_group.command("generate", with_appcontext=False)
 @click.option("--key-id", default="k1", show_default=True, help="Id of the new master key.")
 def keys_generate(key_id: str) -> None:
     """Print a fresh set of key settings for production (put them in a secret store)."""
@@ -60,7 +59,7 @@ def notes_group() -> None:
     """Sealed notes for NGO caseworkers: key pairs, export and offline opening."""
 
 
-@notes_group.command("keygen")
+@notes_group.command("keygen", with_appcontext=False)
 @click.option(
     "--out",
     required=True,
@@ -92,7 +91,7 @@ def notes_export(recipient: str | None) -> None:
             click.echo(line)
 
 
-@notes_group.command("open")
+@notes_group.command("open", with_appcontext=False)
 @click.option(
     "--key",
     "key_file",
@@ -137,8 +136,4 @@ def purge_command() -> None:
         click.echo(f"{kind}: {count} deleted")
 
 
-def init_app(app: Flask) -> None:
-    """Register the key, note and purge commands."""
-    app.cli.add_command(keys_group)
-    app.cli.add_command(notes_group)
-    app.cli.add_command(purge_command)
+COMMANDS: tuple[click.Command, ...] = (keys_group, notes_group, purge_command)

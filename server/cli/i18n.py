@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from server.config import app_settings
@@ -124,6 +123,4 @@ def import_content(file: Path, locale: str | None, strict: bool) -> None:
         raise SystemExit(1)
 
 
-def init_app(app: Flask) -> None:
-    """Register the translation commands."""
-    app.cli.add_command(i18n_group)
+COMMANDS: tuple[click.Command, ...] = (i18n_group,)

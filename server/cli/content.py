@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from server.content import loader
 from server.content.schema import ContentError
 from server.db import get_database
+from server.resources import shipped
 
 #: The content shipped with Refuge: the demo regions, resources, bulletins and checklists.
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+CONTENT_DIR = shipped("demo")
 
 
 @click.group("content", cls=AppGroup)
@@ -32,7 +32,7 @@ def load_content(path: Path) -> loader.LoadReport:
     "path", required=False, type=click.Path(file_okay=False, path_type=Path), default=CONTENT_DIR
 )
 def content_load(path: Path) -> None:
-    """Check every file under PATH (default: the shipped content/), then load them all or none."""
+    """Check every file under PATH (default: the demo content), then load them all or none."""
     try:
         report = load_content(path)
     except ContentError as exc:
@@ -55,6 +55,4 @@ def content_export(path: Path) -> None:
     click.echo(f"{written} files written to {path}")
 
 
-def init_app(app: Flask) -> None:
-    """Register the content commands."""
-    app.cli.add_command(content_group)
+COMMANDS: tuple[click.Command, ...] = (content_group,)

@@ -6,7 +6,6 @@ import json
 import sys
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from server import audit, staff, vault
@@ -75,7 +74,4 @@ def audit_export() -> None:
             click.echo(json.dumps(event, sort_keys=True))
 
 
-def init_app(app: Flask) -> None:
-    """Register the portal's operator commands."""
-    app.cli.add_command(user_group)
-    app.cli.add_command(audit_group)
+COMMANDS: tuple[click.Command, ...] = (user_group, audit_group)
