@@ -64,7 +64,7 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: the newest)."""
     database = get_database()
     with _database_errors(database):
-        schema.upgrade(database.engine, revision)
+        schema.upgrade(database.engine, revision, database.vault)
         click.echo(f"database at revision {schema.current_revision(database.engine)}")
 
 
@@ -74,7 +74,7 @@ def db_downgrade(revision: str) -> None:
     """Revert the database to REVISION ('base' removes every table)."""
     database = get_database()
     with _database_errors(database):
-        schema.downgrade(database.engine, revision)
+        schema.downgrade(database.engine, revision, database.vault)
         click.echo(f"database at revision {schema.current_revision(database.engine)}")
 
 
@@ -107,7 +107,7 @@ def demo(host: str, port: int) -> None:
         raise click.ClickException("`refuge demo` is for development; serve with gunicorn")
     database = get_database()
     with _database_errors(database):
-        schema.upgrade(database.engine)
+        schema.upgrade(database.engine, keys=database.vault)
         _load_demo_content()
     base = f"http://{host}:{port}"
     click.echo(f"Refuge is running at {base}/  (health: {base}/healthz)")

@@ -19,7 +19,6 @@ from sqlalchemy import Table, bindparam, delete, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from server import vault
 from server.config import Settings
 from server.db import vault_of
 from server.models.content import Region
@@ -108,13 +107,7 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "priority": PRIORITY[message.kind],
         "status": OutboxStatus.PENDING,
         "dedupe_key": message.cause,
-        "body": vault.encrypt_field(
-            message.subscriber.data_key(),
-            message.body,
-            Outbox.__tablename__,
-            "body",
-            row_id.hex,
-        ),
+        "body": Outbox.body.seal(message.subscriber.data_key(), row_id.hex, message.body),
         "not_before": message.not_before,
         "next_attempt_at": message.not_before,
         "expires_at": message.expires_at,
@@ -621,9 +614,7 @@ def record_sent(session: Session, taken: list[tuple[Job, SentMessage]], now: dat
             {
                 "b_id": job.row_id,
                 "b_started": job.attempt_started_at,
-                "b_sid": vault.encrypt_field(
-                    job.data_key, sent.provider_id, table.name, "provider_sid", job.row_id.hex
-                ),
+                "b_sid": Outbox.provider_sid.seal(job.data_key, job.row_id.hex, sent.provider_id),
                 "b_digest": keys.keyed_digest("outbound-sid", sent.provider_id),
                 "b_status": sent.status if sent.status in PROVIDER_RANK else None,
             }
@@ -890,7 +881,6 @@ def hand_over_provider_copies(
     """Before a person (or one of their contacts) is erased: move the provider ids of their
     messages to deletion rows of their own (the outbox rows, and the person's data key, are
     about to go)."""
-    keys = vault_of(session)
     statement = select(Outbox).where(
         Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
     )
@@ -901,22 +891,10 @@ def hand_over_provider_copies(
         provider_id = row.provider_sid
         if not provider_id:
             continue
-        deletion_id = uuid.uuid4()
-        data_key, wrapped = keys.new_data_key(ProviderDeletion.__tablename__, deletion_id.hex)
-        session.add(
-            ProviderDeletion(
-                id=deletion_id,
-                wrapped_data_key=wrapped,
-                provider_sid_ct=vault.encrypt_field(
-                    data_key,
-                    provider_id,
-                    ProviderDeletion.__tablename__,
-                    "provider_sid",
-                    deletion_id.hex,
-                ),
-                due_at=now,
-            )
-        )
+        deletion = ProviderDeletion(id=uuid.uuid4(), due_at=now)
+        session.add(deletion)
+        deletion.issue_data_key()  # its own: the person's data key is about to go
+        deletion.provider_sid = provider_id
     return len(rows)
 
 
@@ -933,7 +911,6 @@ class PendingDeletion:
 
 def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDeletion]:
     """Provider deletions due now, each put an hour ahead so another worker leaves it alone."""
-    keys = vault_of(session)
     rows = session.scalars(
         select(ProviderDeletion)
         .where(ProviderDeletion.due_at <= now)
@@ -945,10 +922,8 @@ def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDe
     for row in rows:
         row.due_at = now + CLEANUP_RETRY
         row.attempts += 1
-        data_key = keys.unwrap_data_key(row.wrapped_data_key, row.__tablename__, row.id.hex)
-        provider_id = vault.decrypt_field(
-            data_key, row.provider_sid_ct, row.__tablename__, "provider_sid", row.id.hex
-        )
+        provider_id = row.provider_sid
+        assert provider_id is not None  # the column is not nullable
         due.append(PendingDeletion(row.id, provider_id))
         if row.attempts >= MAX_DELETION_ATTEMPTS:
             session.delete(row)  # this was the last try
