@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from server import vault
@@ -97,3 +100,19 @@ def test_the_chain_hash_covers_the_previous_hash_and_the_content() -> None:
     assert first == vault.chain_hash(vault.CHAIN_GENESIS, b'{"seq":1}')
     assert first != vault.chain_hash(vault.CHAIN_GENESIS, b'{"seq":2}')
     assert vault.chain_hash(first, b"x") != vault.chain_hash(vault.CHAIN_GENESIS, b"x")
+
+
+def test_importing_the_vault_hashes_nothing() -> None:
+    # The decoy PIN and password hashes cost real argon2 work: made on first need only.
+    script = (
+        "import argon2\n"
+        "calls = []\n"
+        "real = argon2.PasswordHasher.hash\n"
+        "def counting(self, *args, **kwargs):\n"
+        "    calls.append(1)\n"
+        "    return real(self, *args, **kwargs)\n"
+        "argon2.PasswordHasher.hash = counting\n"
+        "import server.vault\n"
+        "assert not calls, 'argon2 ran at import'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
