@@ -13,6 +13,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+import server.models  # noqa: F401  (every model registers its sealed columns for rotation)
 from server import people, vault
 from server.config import app_settings
 from server.db import get_database

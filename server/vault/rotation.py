@@ -4,6 +4,9 @@ Rows holding a wrapped data key get it re-wrapped (their fields are untouched); 
 directly under the master keyring are re-sealed. Each batch commits on its own, so a run that
 stops resumes where it left off. A row that cannot be moved (its master key already retired)
 is counted and named in the report, never skipped silently.
+
+The registry holds the models imported so far: callers import `server.models` first (the CLI
+does), and every registered model has a uuid `id` to page through.
 """
 
 from __future__ import annotations
