@@ -104,9 +104,7 @@ def _subscriber_rows(keys: vault.Vault, numbers: list[str]) -> Iterator[dict[str
         yield {
             "id": row_id,
             "phone_index": keys.blind_index(e164),
-            "phone": vault.encrypt_field(
-                data_key, e164, Subscriber.__tablename__, "phone", row_id.hex
-            ),
+            "phone": Subscriber.phone.seal(data_key, row_id.hex, e164),
             "wrapped_data_key": wrapped,
             "data_key_id": keys.current_key_id,
         }

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from server import vault
 from server.models.staff import AuditAction, AuditEvent
+from server.vault.chain import CHAIN_GENESIS, chain_hash
 
 #: The PostgreSQL advisory lock that makes appending one writer at a time.
 _APPEND_LOCK = 0x52_45_46_55_47_45  # "REFUGE"
@@ -53,7 +53,7 @@ def record(
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.digest).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    seq, previous = (last[0] + 1, last[1]) if last else (1, vault.CHAIN_GENESIS)
+    seq, previous = (last[0] + 1, last[1]) if last else (1, CHAIN_GENESIS)
     event = AuditEvent(
         id=uuid.uuid4(),
         seq=seq,
@@ -62,7 +62,7 @@ def record(
         action=action.value,
         detail=dict(detail or {}),
     )
-    event.digest = vault.chain_hash(previous, canonical(event))
+    event.digest = chain_hash(previous, canonical(event))
     session.add(event)
     session.flush()
     return event
@@ -70,9 +70,9 @@ def record(
 
 def first_broken(session: Session) -> int | None:
     """The seq of the first row whose digest or place in the chain is wrong; None if sound."""
-    previous, expected = vault.CHAIN_GENESIS, 1
+    previous, expected = CHAIN_GENESIS, 1
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
-        if event.seq != expected or event.digest != vault.chain_hash(previous, canonical(event)):
+        if event.seq != expected or event.digest != chain_hash(previous, canonical(event)):
             return event.seq
         previous, expected = event.digest, expected + 1
     return None

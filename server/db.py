@@ -28,6 +28,10 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from server.vault import Vault
 
+# The vault's accessors, re-exported: sessions are where encrypted fields reach their keys.
+from server.vault.fields import VaultUnavailable as VaultUnavailable
+from server.vault.fields import vault_of as vault_of
+
 #: Stable constraint names, so Alembic migrations name the same thing on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,18 +44,6 @@ NAMING_CONVENTION = {
 EXTENSION = "refuge.db"
 #: How much of an SQLite file is read through a memory map (the rest, if any, through reads).
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
-
-
-class VaultUnavailable(RuntimeError):
-    """A personal field was read or written outside a session that carries the vault."""
-
-
-def vault_of(session: Session) -> Vault:
-    """The vault a session of a `Database` carries: every encrypted field reaches keys here."""
-    found = session.info.get("vault")
-    if not isinstance(found, Vault):
-        raise VaultUnavailable("this session was not opened by a Database with a Vault")
-    return found
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from server import vault
 from server.config import Retention
-from server.db import Database, VaultUnavailable, vault_of
+from server.db import Database, vault_of
 from server.delivery import provider_copies
 from server.models.checkins import SealedNote
 from server.models.messaging import InboundReceipt
 from server.models.people import Channel, Subscriber, TrustedContact
 from server.phones import PhoneNumber
+from server.vault import rotation
 
 
 class ContactAlreadyTrusted(ValueError):
@@ -184,50 +185,19 @@ def purge(session: Session, retention: Retention, today: date | None = None) -> 
 def rotate_data_keys(
     database: Database, batch_size: int = 500, on_batch: Callable[[int], None] | None = None
 ) -> int:
-    """Re-wrap every data key under the current master key, a committed batch at a time.
+    """Move every wrapped key and master-sealed field under the current master key.
 
-    Field ciphertexts are untouched. Each batch commits on its own, so an interrupted run
-    resumes where it stopped: rows already under the current key are not selected again.
+    The whole registry is walked (`server.vault.rotation`), not only people's keys; each batch
+    commits on its own, so an interrupted run resumes where it stopped. Raises the first
+    failure, if any, once every row that could be moved has been.
     """
-    keys = database.vault
-    if keys is None:
-        raise VaultUnavailable("key rotation needs a Database with a Vault")
-    rotated = 0
-    while True:
-        with database.session() as session:
-            batch = session.scalars(
-                select(Subscriber)
-                .where(Subscriber.data_key_id != keys.current_key_id)
-                .where(Subscriber.wrapped_data_key.is_not(None))
-                .order_by(Subscriber.id)
-                .limit(batch_size)
-            ).all()
-            for subscriber in batch:
-                assert subscriber.wrapped_data_key is not None
-                rewrapped = keys.rewrap_data_key(
-                    subscriber.wrapped_data_key,
-                    Subscriber.__tablename__,
-                    subscriber.envelope_row_id,
-                )
-                if rewrapped is not None:
-                    subscriber.wrapped_data_key = rewrapped
-                subscriber.data_key_id = keys.current_key_id
-        if not batch:
-            return rotated
-        rotated += len(batch)
-        if on_batch:
-            on_batch(len(batch))
+    report = rotation.rotate(database, batch_size, on_batch)
+    for kind in report.kinds:
+        if kind.error is not None:
+            raise kind.error
+    return report.moved
 
 
 def count_keys_to_rotate(database: Database) -> int:
-    """How many data keys are not yet wrapped by the current master key."""
-    keys = database.vault
-    if keys is None:
-        raise VaultUnavailable("key rotation needs a Database with a Vault")
-    with database.session() as session:
-        waiting = session.scalar(
-            select(func.count())
-            .select_from(Subscriber)
-            .where(Subscriber.data_key_id != keys.current_key_id)
-        )
-    return int(waiting or 0)
+    """How many rows are not yet under the current master key, every kind together."""
+    return sum(rotation.pending(database).values())

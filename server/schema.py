@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,6 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
 from server.resources import shipped
+
+if TYPE_CHECKING:
+    from server.vault import Vault
 
 MIGRATIONS_DIR = shipped("migrations")
 
@@ -36,20 +39,42 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply every migration up to `revision` in one transaction."""
+def upgrade(engine: Engine, revision: str = "head", keys: Vault | None = None) -> None:
+    """Apply every migration up to `revision` in one transaction.
+
+    `keys` reaches the data migrations that re-seal fields (`vault_for_migration`); one that
+    finds rows to re-seal without it stops with a clear error.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["vault"] = keys
         command.upgrade(config, revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str, keys: Vault | None = None) -> None:
     """Revert migrations down to `revision` ('base' for an empty database)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["vault"] = keys
         command.downgrade(config, revision)
+
+
+class MigrationNeedsKeys(RuntimeError):
+    """A data migration must re-seal rows and was run without the instance's keys."""
+
+
+def vault_for_migration(config: Config, revision: str) -> Vault:
+    """The vault handed to a data migration, or a clear error naming the migration."""
+    keys = config.attributes.get("vault")
+    if keys is None:
+        raise MigrationNeedsKeys(
+            f"migration {revision} re-seals encrypted fields and needs the keys: run it with "
+            "`refuge db upgrade` (or `downgrade`) under the instance's REFUGE_* key settings"
+        )
+    found: Vault = keys
+    return found
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -74,10 +74,8 @@ def create_user(
         session_epoch=0,
         created_on=date.today(),
     )
-    user.totp_secret_ct = keys.seal_staff_field(
-        secret, User.__tablename__, "totp_secret", user.id.hex
-    )
     session.add(user)
+    user.totp_secret = secret
     session.flush()
     audit.record(
         session,
@@ -91,9 +89,10 @@ def create_user(
 
 def totp_secret(session: Session, user: User) -> bytes:
     """An account's TOTP seed, unsealed."""
-    return vault_of(session).open_staff_field(
-        user.totp_secret_ct, User.__tablename__, "totp_secret", user.id.hex
-    )
+    secret = user.totp_secret
+    if secret is None:
+        raise vault.DecryptionFailed("this account has no TOTP seed")
+    return secret
 
 
 def log_in(session: Session, username: str, password: str, code: str, now: datetime) -> User | None:

@@ -9,9 +9,10 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 
-from server import segments, vault
+from server import segments
 from server.checkins import contacts
 from server.i18n.locales import catalogue
+from server.vault import credentials
 from tests.checkin_helpers import (
     Clock,
     Phone,
@@ -155,7 +156,7 @@ def test_the_duress_pin_answers_like_the_real_one_and_alerts_at_once(
             return super().verify(hash, password)
 
     monkeypatch.setattr(
-        vault, "PIN_HASHER", Counting(time_cost=2, memory_cost=19456, parallelism=1)
+        credentials, "PIN_HASHER", Counting(time_cost=2, memory_cost=19456, parallelism=1)
     )
     clock.now = START + timedelta(hours=3)
     real = check_in(amina, "en", PIN)

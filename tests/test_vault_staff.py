@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from server import vault
@@ -72,17 +75,23 @@ def test_a_password_hash_needs_the_index_key_pepper(keys: vault.Vault) -> None:
 
 
 def test_a_sealed_totp_seed_opens_only_in_its_own_row(keys: vault.Vault) -> None:
-    sealed = keys.seal_staff_field(RFC_SEED, "portal_users", "totp_secret", "row1")
+    sealed = keys.seal_master_field(RFC_SEED, "portal_users", "totp_secret", "row1")
     assert RFC_SEED not in sealed
-    assert keys.open_staff_field(sealed, "portal_users", "totp_secret", "row1") == RFC_SEED
+    assert keys.open_master_field(sealed, "portal_users", "totp_secret", "row1") == RFC_SEED
     with pytest.raises(vault.DecryptionFailed):
-        keys.open_staff_field(sealed, "portal_users", "totp_secret", "row2")
+        keys.open_master_field(sealed, "portal_users", "totp_secret", "row2")
 
 
-def test_a_staff_seed_does_not_open_under_the_partner_key(keys: vault.Vault) -> None:
-    sealed = keys.seal_staff_field(RFC_SEED, "t", "c", "r")
+def test_a_master_sealed_field_follows_the_keyring_not_the_index_key() -> None:
+    settings = vault.new_key_settings()
+    index_key = vault.decode_key(settings["REFUGE_INDEX_KEY"])
+    keys = vault.Vault(vault.parse_keyring(settings["REFUGE_MASTER_KEYS"]), index_key)
+    sealed = keys.seal_master_field(RFC_SEED, "t", "c", "r")
+    assert vault.envelopes.envelope_key_id(sealed) == keys.current_key_id
+    new_ring = vault.new_key_settings(master_key_id="k2")["REFUGE_MASTER_KEYS"]
+    same_index_other_ring = vault.Vault(vault.parse_keyring(new_ring), index_key)
     with pytest.raises(vault.UnknownKeyId):
-        keys.open_partner_field(sealed, "t", "c", "r")
+        same_index_other_ring.open_master_field(sealed, "t", "c", "r")
 
 
 def test_the_chain_hash_covers_the_previous_hash_and_the_content() -> None:
@@ -91,3 +100,19 @@ def test_the_chain_hash_covers_the_previous_hash_and_the_content() -> None:
     assert first == vault.chain_hash(vault.CHAIN_GENESIS, b'{"seq":1}')
     assert first != vault.chain_hash(vault.CHAIN_GENESIS, b'{"seq":2}')
     assert vault.chain_hash(first, b"x") != vault.chain_hash(vault.CHAIN_GENESIS, b"x")
+
+
+def test_importing_the_vault_hashes_nothing() -> None:
+    # The decoy PIN and password hashes cost real argon2 work: made on first need only.
+    script = (
+        "import argon2\n"
+        "calls = []\n"
+        "real = argon2.PasswordHasher.hash\n"
+        "def counting(self, *args, **kwargs):\n"
+        "    calls.append(1)\n"
+        "    return real(self, *args, **kwargs)\n"
+        "argon2.PasswordHasher.hash = counting\n"
+        "import server.vault\n"
+        "assert not calls, 'argon2 ran at import'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)

@@ -183,23 +183,13 @@ def set_partner(
         session.add(partner)
     partner.name = name
     partner.note_key = note_key
-    partner.alert_phone_ct = (
-        vault_of(session).seal_partner_field(
-            line, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
-        )
-        if line
-        else None
-    )
+    partner.alert_phone = line or None
     return partner
 
 
 def partner_line(session: Session, partner: CheckinPartner) -> str | None:
     """The NGO's alert line, unsealed."""
-    if partner.alert_phone_ct is None:
-        return None
-    return vault_of(session).open_partner_field(
-        partner.alert_phone_ct, CheckinPartner.__tablename__, "alert_phone", partner.id.hex
-    )
+    return partner.alert_phone
 
 
 def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) -> None:

@@ -39,7 +39,7 @@ def db_upgrade(revision: str) -> None:
     database = get_database()
     create_sqlite_file(database.engine.url)
     with database_errors(database):
-        schema.upgrade(database.engine, revision)
+        schema.upgrade(database.engine, revision, database.vault)
         click.echo(f"database at revision {schema.current_revision(database.engine)}")
 
 
@@ -49,7 +49,7 @@ def db_downgrade(revision: str) -> None:
     """Revert the database to REVISION ('base' removes every table)."""
     database = get_database()
     with database_errors(database):
-        schema.downgrade(database.engine, revision)
+        schema.downgrade(database.engine, revision, database.vault)
         click.echo(f"database at revision {schema.current_revision(database.engine)}")
 
 

@@ -40,7 +40,7 @@ def demo(host: str, port: int) -> None:
         database = get_database()
         create_sqlite_file(database.engine.url)
         with database_errors(database):
-            schema.upgrade(database.engine)
+            schema.upgrade(database.engine, keys=database.vault)
             _load_demo_content()
         base = f"http://{host}:{port}"
         click.echo(f"Refuge is running at {base}/  (health: {base}/healthz)")

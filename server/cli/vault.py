@@ -12,9 +12,11 @@ from typing import TextIO
 import click
 from flask.cli import AppGroup, with_appcontext
 
+import server.models  # noqa: F401  (every model registers its sealed columns for rotation)
 from server import people, vault
 from server.config import app_settings
 from server.db import get_database
+from server.vault import rotation
 
 
 @click.group("keys", cls=AppGroup)
@@ -33,25 +35,43 @@ def keys_generate(key_id: str) -> None:
 @keys_group.command("rotate")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
 def keys_rotate(batch_size: int) -> None:
-    """Re-wrap every data key under the newest master key (the first in REFUGE_MASTER_KEYS).
+    """Move everything under the newest master key (the first in REFUGE_MASTER_KEYS).
 
-    Resumable: run it again after an interruption and it carries on. Field ciphertexts are not
-    touched. When it reports nothing left, the older master keys can be removed from the ring.
+    Re-wraps the data key of every row that holds one (people, provider deletions) and
+    re-seals the fields under the master keyring (NGO alert lines, TOTP seeds); field
+    ciphertexts under data keys are not touched. Resumable: run it again after an
+    interruption and it carries on. When it reports nothing left, the older master keys can
+    be removed from the ring; it exits with status 1 when a row could not be moved.
     """
     database = get_database()
-    assert database.vault is not None
-    total = people.count_keys_to_rotate(database)
-    current = database.vault.current_key_id
+    waiting = rotation.pending(database)
+    total = sum(waiting.values())
+    current = rotation.current_key_id(database)
     if total == 0:
         click.echo(f"every data key is already wrapped by {current}")
         return
-    try:
-        with click.progressbar(length=total, label=f"re-wrapping under {current}") as bar:
-            people.rotate_data_keys(database, batch_size, on_batch=bar.update)
-    except vault.VaultError as exc:
-        message = f"{exc}; batches finished before this one are kept"
-        raise click.ClickException(message) from None
-    click.echo(f"{total} data keys now wrapped by {current}; older master keys can be retired")
+    with click.progressbar(length=total, label=f"re-wrapping under {current}") as bar:
+        report = rotation.rotate(database, batch_size, on_batch=bar.update)
+    keys = fields = 0
+    for kind in report.kinds:
+        if kind.moved or kind.failed:
+            click.echo(f"{kind.kind}: {kind.moved} moved to {current}, {kind.failed} failed")
+        if kind.kind.endswith(rotation.DATA_KEYS):
+            keys += kind.moved
+        else:
+            fields += kind.moved
+    for kind in report.kinds:
+        if kind.error is not None:
+            click.echo(f"{kind.kind}: {kind.error}", err=True)
+    if report.failed:
+        raise click.ClickException(
+            f"{report.failed} rows could not be moved; keep the older master keys until "
+            "they are (rows moved before are kept)"
+        )
+    sealed = f", {fields} fields sealed under it" if fields else ""
+    click.echo(
+        f"{keys} data keys now wrapped by {current}{sealed}; older master keys can be retired"
+    )
 
 
 @click.group("notes", cls=AppGroup)

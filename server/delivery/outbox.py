@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 
-from server import vault
 from server.db import insert_for
 from server.models.messaging import (
     DEDUPE_KEY_LENGTH,
@@ -92,13 +91,7 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "priority": PRIORITY[message.kind],
         "status": OutboxStatus.PENDING,
         "dedupe_key": message.cause,
-        "body": vault.encrypt_field(
-            message.subscriber.data_key(),
-            message.body,
-            Outbox.__tablename__,
-            "body",
-            row_id.hex,
-        ),
+        "body": Outbox.body.seal(message.subscriber.data_key(), row_id.hex, message.body),
         "not_before": message.not_before,
         "next_attempt_at": message.not_before,
         "expires_at": message.expires_at,

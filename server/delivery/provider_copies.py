@@ -11,8 +11,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from server import vault
-from server.db import vault_of
 from server.delivery.channels import ProviderMessage
 from server.delivery.records import STATUS_CHECK_AFTER, apply_provider_status
 from server.models.messaging import FINAL_STATUSES, Outbox, ProviderDeletion
@@ -106,7 +104,6 @@ def hand_over_provider_copies(
     """Before a person (or one of their contacts) is erased: move the provider ids of their
     messages to deletion rows of their own (the outbox rows, and the person's data key, are
     about to go)."""
-    keys = vault_of(session)
     statement = select(Outbox).where(
         Outbox.subscriber_id == subscriber.id, Outbox.provider_sid_ct.is_not(None)
     )
@@ -117,22 +114,10 @@ def hand_over_provider_copies(
         provider_id = row.provider_sid
         if not provider_id:
             continue
-        deletion_id = uuid.uuid4()
-        data_key, wrapped = keys.new_data_key(ProviderDeletion.__tablename__, deletion_id.hex)
-        session.add(
-            ProviderDeletion(
-                id=deletion_id,
-                wrapped_data_key=wrapped,
-                provider_sid_ct=vault.encrypt_field(
-                    data_key,
-                    provider_id,
-                    ProviderDeletion.__tablename__,
-                    "provider_sid",
-                    deletion_id.hex,
-                ),
-                due_at=now,
-            )
-        )
+        deletion = ProviderDeletion(id=uuid.uuid4(), due_at=now)
+        session.add(deletion)
+        deletion.issue_data_key()  # its own: the person's data key is about to go
+        deletion.provider_sid = provider_id
     return len(rows)
 
 
@@ -149,7 +134,6 @@ class PendingDeletion:
 
 def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDeletion]:
     """Provider deletions due now, each put an hour ahead so another worker leaves it alone."""
-    keys = vault_of(session)
     rows = session.scalars(
         select(ProviderDeletion)
         .where(ProviderDeletion.due_at <= now)
@@ -161,10 +145,8 @@ def deletions_due(session: Session, now: datetime, limit: int) -> list[PendingDe
     for row in rows:
         row.due_at = now + CLEANUP_RETRY
         row.attempts += 1
-        data_key = keys.unwrap_data_key(row.wrapped_data_key, row.__tablename__, row.id.hex)
-        provider_id = vault.decrypt_field(
-            data_key, row.provider_sid_ct, row.__tablename__, "provider_sid", row.id.hex
-        )
+        provider_id = row.provider_sid
+        assert provider_id is not None  # the column is not nullable
         due.append(PendingDeletion(row.id, provider_id))
         if row.attempts >= MAX_DELETION_ATTEMPTS:
             session.delete(row)  # this was the last try

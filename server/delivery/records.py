@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from server import vault
 from server.config import Settings
 from server.db import vault_of
 from server.delivery.channels import (
@@ -104,9 +103,7 @@ def record_sent(session: Session, taken: list[tuple[Job, SentMessage]], now: dat
             {
                 "b_id": job.row_id,
                 "b_started": job.attempt_started_at,
-                "b_sid": vault.encrypt_field(
-                    job.data_key, sent.provider_id, table.name, "provider_sid", job.row_id.hex
-                ),
+                "b_sid": Outbox.provider_sid.seal(job.data_key, job.row_id.hex, sent.provider_id),
                 "b_digest": keys.keyed_digest("outbound-sid", sent.provider_id),
                 "b_status": sent.status if sent.status in PROVIDER_RANK else None,
             }

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server import vault
 from server.db import Base, UTCDateTime
 from server.models.people import Enveloped
+from server.vault import Ciphertext
 
 if TYPE_CHECKING:
     from server.models.people import Subscriber
@@ -38,10 +39,10 @@ class CheckinPlan(Enveloped, Base):
     # When the sweep must next look at the plan (a reminder, an alert, a second stage);
     # NULL while the plan is being set up, paused or stopped.
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    pin_ct: Mapped[bytes | None] = mapped_column("pin", LargeBinary)
-    duress_ct: Mapped[bytes | None] = mapped_column("duress", LargeBinary)
-    settings_ct: Mapped[bytes | None] = mapped_column("settings", LargeBinary)
-    state_ct: Mapped[bytes | None] = mapped_column("state", LargeBinary)
+    pin_ct: Mapped[bytes | None] = mapped_column("pin", Ciphertext)
+    duress_ct: Mapped[bytes | None] = mapped_column("duress", Ciphertext)
+    settings_ct: Mapped[bytes | None] = mapped_column("settings", Ciphertext)
+    state_ct: Mapped[bytes | None] = mapped_column("state", Ciphertext)
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
 
     subscriber: Mapped[Subscriber] = relationship()
@@ -69,7 +70,7 @@ class CheckinEvent(Enveloped, Base):
         ForeignKey("checkin_plans.id", ondelete="CASCADE"), index=True
     )
     happened_on: Mapped[date] = mapped_column(Date)
-    detail_ct: Mapped[bytes] = mapped_column("detail", LargeBinary)
+    detail_ct: Mapped[bytes] = mapped_column("detail", Ciphertext)
 
     plan: Mapped[CheckinPlan] = relationship()
 
@@ -80,7 +81,7 @@ class CheckinEvent(Enveloped, Base):
         return self.plan.subscriber.data_key()
 
 
-class CheckinPartner(Base):
+class CheckinPartner(Enveloped, Base):
     """The NGO that takes check-in escalations and sealed notes for a country or area.
 
     What the organisation gives: its alert line (an office number, never a person's; sealed,
@@ -89,13 +90,14 @@ class CheckinPartner(Base):
 
     __tablename__ = "checkin_partners"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     region_slug: Mapped[str] = mapped_column(String(REGION_SLUG_LENGTH), unique=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    # The office line, sealed under a key derived from the index key (it is no person's,
-    # but a copied database should not say which NGO answers escalations on which number).
-    alert_phone_ct: Mapped[bytes | None] = mapped_column("alert_phone", LargeBinary)
+    # The office line, sealed under the master keyring (it is no person's, but a copied
+    # database should not say which NGO answers escalations on which number).
+    alert_phone_ct: Mapped[bytes | None] = mapped_column("alert_phone", Ciphertext)
     note_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+    alert_phone = vault.EncryptedField("alert_phone_ct", under=vault.Under.MASTER)
 
 
 class SealedNote(Base):

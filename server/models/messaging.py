@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server import vault
 from server.db import Base, UTCDateTime, enum_column
 from server.models.people import Enveloped, Subscriber, TrustedContact
+from server.vault import Ciphertext, WrappedKey
 
 DIGEST_BYTES = 32
 DEDUPE_KEY_LENGTH = 200
@@ -44,7 +45,7 @@ class InboundReceipt(Enveloped, Base):
     subscriber_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
-    reply_ct: Mapped[bytes | None] = mapped_column("reply", LargeBinary)
+    reply_ct: Mapped[bytes | None] = mapped_column("reply", Ciphertext)
     # How it ended, for a replay: answered, silent (opted out, limited), erased (DELETE).
     outcome: Mapped[str] = mapped_column(String(16), server_default="answered")
     locale: Mapped[str] = mapped_column(String(16), server_default="en")
@@ -150,7 +151,7 @@ class Outbox(Enveloped, Base):
     )
     # One row per cause (a plan, a due time, a stage, a recipient): a second is never written.
     dedupe_key: Mapped[str] = mapped_column(String(DEDUPE_KEY_LENGTH), unique=True)
-    body_ct: Mapped[bytes | None] = mapped_column("body", LargeBinary)
+    body_ct: Mapped[bytes | None] = mapped_column("body", Ciphertext)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -161,7 +162,7 @@ class Outbox(Enveloped, Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Which sender paces it: "sms" or "whatsapp" (the numbers themselves are settings).
     sender: Mapped[str] = mapped_column(String(SENDER_KEY_LENGTH))
-    provider_sid_ct: Mapped[bytes | None] = mapped_column("provider_sid", LargeBinary)
+    provider_sid_ct: Mapped[bytes | None] = mapped_column("provider_sid", Ciphertext)
     provider_sid_digest: Mapped[bytes | None] = mapped_column(
         LargeBinary(DIGEST_BYTES), unique=True
     )
@@ -207,7 +208,7 @@ class OutboundCount(Base):
     count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-class ProviderDeletion(Base):
+class ProviderDeletion(Enveloped, vault.OwnsDataKey, Base):
     """A message record to delete at the provider after its owner was erased.
 
     The outbox rows that held the provider's ids go with the person; their ids are moved here
@@ -217,8 +218,9 @@ class ProviderDeletion(Base):
 
     __tablename__ = "provider_deletions"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    wrapped_data_key: Mapped[bytes] = mapped_column(LargeBinary)
-    provider_sid_ct: Mapped[bytes] = mapped_column("provider_sid", LargeBinary)
+    wrapped_data_key: Mapped[bytes] = mapped_column(WrappedKey)
+    provider_sid_ct: Mapped[bytes] = mapped_column("provider_sid", Ciphertext)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    provider_sid = vault.EncryptedField("provider_sid_ct")

@@ -22,10 +22,12 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime, VaultUnavailable, enum_column, vault_of
+from server.db import Base, UTCDateTime, enum_column
+from server.vault import Ciphertext, WrappedKey
+from server.vault.fields import VaultUnavailable as VaultUnavailable
 
 if TYPE_CHECKING:
     from server.models.checkins import SealedNote
@@ -52,13 +54,6 @@ class Consent(enum.Enum):
     REVOKED = "revoked"
 
 
-def _vault_for(row: object) -> vault.Vault:
-    session = object_session(row)
-    if session is None:
-        raise VaultUnavailable("add the row to a session of a Database built with a Vault first")
-    return vault_of(session)
-
-
 class Enveloped:
     """A row whose id is bound into its envelopes, so the id exists before the first write."""
 
@@ -72,15 +67,17 @@ class Enveloped:
         return self.id.hex
 
 
-class Subscriber(Enveloped, Base):
+class Subscriber(Enveloped, vault.OwnsDataKey, Base):
     """A person who texted Refuge or opened a check-in; found by blind index only."""
 
     __tablename__ = "subscribers"
+    key_id_attribute = "data_key_id"
+    destroyed_message = "this person's data key has been destroyed"
 
     phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), unique=True)
-    phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
+    phone_ct: Mapped[bytes] = mapped_column("phone", Ciphertext)
     # The person's data key wrapped by a master key; NULL once shredded.
-    wrapped_data_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    wrapped_data_key: Mapped[bytes | None] = mapped_column(WrappedKey)
     data_key_id: Mapped[str] = mapped_column(String(KEY_ID_LENGTH), index=True)
     locale: Mapped[str] = mapped_column(String(LOCALE_LENGTH), server_default="en")
     region_slug: Mapped[str | None] = mapped_column(String(REGION_SLUG_LENGTH))
@@ -89,7 +86,7 @@ class Subscriber(Enveloped, Base):
         server_default=Channel.SMS.value,
     )
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    state_ct: Mapped[bytes | None] = mapped_column("state", LargeBinary)
+    state_ct: Mapped[bytes | None] = mapped_column("state", Ciphertext)
     # Dates, not times: when someone was last active serves retention; the hour serves no one.
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     last_seen_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)
@@ -111,31 +108,6 @@ class Subscriber(Enveloped, Base):
     phone = vault.EncryptedField("phone_ct")
     state = vault.EncryptedField("state_ct")
 
-    def data_key(self) -> bytes:
-        """This person's data key, unwrapped once per loaded row and kept only in memory."""
-        cached: bytes | None = self.__dict__.get("_data_key")
-        if cached is None:
-            if self.wrapped_data_key is None:
-                raise vault.DecryptionFailed("this person's data key has been destroyed")
-            cached = _vault_for(self).unwrap_data_key(
-                self.wrapped_data_key, self.__tablename__, self.envelope_row_id
-            )
-            self.__dict__["_data_key"] = cached
-        return cached
-
-    def issue_data_key(self) -> None:
-        """Give a new row its own random data key, wrapped by the current master key."""
-        keys = _vault_for(self)
-        data_key, wrapped = keys.new_data_key(self.__tablename__, self.envelope_row_id)
-        self.wrapped_data_key = wrapped
-        self.data_key_id = keys.current_key_id
-        self.__dict__["_data_key"] = data_key
-
-    def forget_data_key(self) -> None:
-        """Destroy the wrapped data key and drop the unwrapped one from memory."""
-        self.wrapped_data_key = None
-        self.__dict__.pop("_data_key", None)
-
 
 class TrustedContact(Enveloped, Base):
     """Someone a subscriber trusts to be alerted; encrypted under the subscriber's data key."""
@@ -147,8 +119,8 @@ class TrustedContact(Enveloped, Base):
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
     phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), index=True)
-    phone_ct: Mapped[bytes] = mapped_column("phone", LargeBinary)
-    name_ct: Mapped[bytes | None] = mapped_column("name", LargeBinary)
+    phone_ct: Mapped[bytes] = mapped_column("phone", Ciphertext)
+    name_ct: Mapped[bytes | None] = mapped_column("name", Ciphertext)
     consent: Mapped[Consent] = mapped_column(
         enum_column(Consent, 16),
         server_default=Consent.PENDING.value,

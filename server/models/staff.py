@@ -3,7 +3,7 @@
 The organisation an account belongs to is the `CheckinPartner` that takes a region's
 escalations and sealed notes: one NGO, one row. `PartnerOrg` names it for the portal's side.
 A password is kept only as an argon2id hash over a keyed HMAC, the TOTP seed only sealed
-(`vault.seal_staff_field`); the audit table is append-only, each row hash-chained to the last.
+under the master keyring; the audit table is append-only, each row hash-chained to the last.
 """
 
 from __future__ import annotations
@@ -13,11 +13,14 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, LargeBinary, String, Uuid, func
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import vault
 from server.db import Base, UTCDateTime, enum_column
 from server.models.checkins import CheckinPartner
+from server.models.people import Enveloped
+from server.vault import Ciphertext
 
 #: The NGO a portal account belongs to (the partner that holds the note key).
 PartnerOrg = CheckinPartner
@@ -51,15 +54,14 @@ class AuditAction(enum.Enum):
     USER_CREATED = "user_created"
 
 
-class User(Base):
+class User(Enveloped, Base):
     """A portal account: username, argon2id password hash, sealed TOTP seed, role, NGO."""
 
     __tablename__ = "portal_users"
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
-    totp_secret_ct: Mapped[bytes] = mapped_column("totp_secret", LargeBinary)
+    totp_secret_ct: Mapped[bytes] = mapped_column("totp_secret", Ciphertext)
     role: Mapped[Role] = mapped_column(
         enum_column(Role, 16),
         server_default=Role.PARTNER.value,
@@ -76,6 +78,8 @@ class User(Base):
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
 
     organisation: Mapped[PartnerOrg] = relationship()
+
+    totp_secret = vault.EncryptedField("totp_secret_ct", under=vault.Under.MASTER, binary=True)
 
 
 class AuditEvent(Base):

@@ -1,0 +1,121 @@
+"""Keys and keyrings: parse them from settings, derive one key per purpose, generate new ones.
+
+Nothing here encrypts anything; it turns settings into key material and makes fresh settings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+#: Length in bytes of every symmetric root key Refuge accepts.
+KEY_BYTES = 32
+
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+class KeyFormatError(ValueError):
+    """A key given in settings is malformed, too short or ambiguous."""
+
+
+@dataclass(frozen=True, repr=False)
+class Keyring:
+    """Master keys by id; the first one is current and wraps new data keys."""
+
+    keys: tuple[tuple[str, bytes], ...]
+
+    @property
+    def current_id(self) -> str:
+        """The id of the key that wraps new data keys."""
+        return self.keys[0][0]
+
+    def get(self, key_id: str) -> bytes | None:
+        """The key with this id, or None when it has been retired."""
+        for kid, key in self.keys:
+            if kid == key_id:
+                return key
+        return None
+
+    def ids(self) -> tuple[str, ...]:
+        """Every key id in the ring, current first."""
+        return tuple(kid for kid, _ in self.keys)
+
+    def __repr__(self) -> str:
+        # Never let a key reach a log line or a traceback through repr().
+        return f"Keyring(ids={self.ids()!r})"
+
+
+def decode_key(text: str) -> bytes:
+    """Decode one base64 (standard or URL-safe) key of at least KEY_BYTES bytes."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise KeyFormatError("is empty")
+    try:
+        standard = cleaned.replace("-", "+").replace("_", "/").rstrip("=")
+        raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFormatError("is not valid base64") from None
+    if len(raw) < KEY_BYTES:
+        raise KeyFormatError(f"is {len(raw)} bytes long; at least {KEY_BYTES} are needed")
+    return raw
+
+
+def parse_keyring(text: str) -> Keyring:
+    """Parse ``k2:<base64>,k1:<base64>`` into a Keyring, newest first."""
+    entries: list[tuple[str, bytes]] = []
+    for position, item in enumerate(text.split(","), start=1):
+        kid, sep, encoded = item.strip().partition(":")
+        if not sep or not _KEY_ID.fullmatch(kid):
+            raise KeyFormatError(
+                f"entry {position} must look like <id>:<base64 key>, "
+                "with an id of letters, digits, '-' or '_'"
+            )
+        try:
+            key = decode_key(encoded)
+        except KeyFormatError as exc:
+            raise KeyFormatError(f"key {kid!r} {exc}") from None
+        if len(key) != KEY_BYTES:
+            raise KeyFormatError(f"key {kid!r} must be exactly {KEY_BYTES} bytes")
+        if any(existing == kid for existing, _ in entries):
+            raise KeyFormatError(f"key id {kid!r} appears twice")
+        entries.append((kid, key))
+    return Keyring(tuple(entries))
+
+
+def derive_key(root: bytes, purpose: str, length: int = KEY_BYTES) -> bytes:
+    """Derive an independent key for one purpose from a root secret (HKDF-SHA256)."""
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=length,
+        salt=None,
+        info=b"refuge/v1/" + purpose.encode("ascii"),
+    ).derive(root)
+
+
+def _new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode("ascii").rstrip("=")
+
+
+def new_data_key() -> bytes:
+    """A fresh random data key for one row (wrapped by the vault before it is stored)."""
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def new_webhook_token() -> str:
+    """A random token for signing webhooks in development (Twilio issues the real one)."""
+    return secrets.token_hex(16)
+
+
+def new_key_settings(master_key_id: str = "k1") -> dict[str, str]:
+    """A fresh set of REFUGE_* key settings, for production or a development instance."""
+    return {
+        "REFUGE_SECRET_KEY": _new_key(),
+        "REFUGE_MASTER_KEYS": f"{master_key_id}:{_new_key()}",
+        "REFUGE_INDEX_KEY": _new_key(),
+    }
