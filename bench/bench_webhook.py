@@ -332,7 +332,7 @@ def corpus_segments(env: dict[str, str], token: str) -> list[LocaleSegments]:
     from server import db, segments
     from server.app import create_app
     from server.config import Settings, load_config
-    from server.sms.library import Library
+    from server.conversation.library import Library
     from tests.sms_helpers import OWN_LANGUAGE, corpus, localise
 
     app = create_app(load_config(env))

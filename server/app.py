@@ -13,9 +13,9 @@ from flask_wtf.csrf import CSRFProtect
 from server import cli, db, logs, portal, vault
 from server.cli.loading import RefugeScript
 from server.config import SETTINGS_EXTENSION, Settings, from_environment
+from server.conversation import webhook
 from server.delivery import channels, worker
 from server.i18n import web as i18n
-from server.sms import webhook
 from server.web import api, checkin, errors, hardening, health, pages, simulator
 
 csrf = CSRFProtect()

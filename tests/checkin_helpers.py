@@ -1,6 +1,6 @@
 """Helpers for the check-in tests: phones on a test clock, set-up in any locale, the outbox.
 
-A `Phone` hands each text to the real conversation (`server.sms.conversation.receive`, what the
+A `Phone` hands each text to the real conversation (`server.conversation.turn.receive`, what the
 webhook calls after checking the signature) at the clock's time, so a test moves time without
 sleeping. `sent(app)` reads back what the outbox holds: for whom, of what kind, and the text.
 """
@@ -16,10 +16,10 @@ from sqlalchemy import select
 from server import db, people
 from server.checkins import contacts, plans
 from server.checkins.sweep import SweepReport, sweep
+from server.conversation.turn import IncomingMessage, receive
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox
 from server.phones import normalize_phone
-from server.sms.conversation import IncomingMessage, receive
 from tests.sms_helpers import digits, keyword, new_sid, settings_of
 
 

@@ -10,8 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from server.content.text import fold
+from server.conversation.checkin_port import (
+    Added,
+    Checked,
+    CheckinPort,
+    ContactLine,
+    PlanView,
+    Status,
+)
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms.checkin_port import Added, Checked, CheckinPort, ContactLine, PlanView, Status
 
 PIN = "4821"
 DURESS = "1111"

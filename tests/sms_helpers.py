@@ -36,6 +36,9 @@ from server import db, people, segments
 from server.config import DEFAULT_LOCALES, Settings
 from server.content import loader
 from server.content.labels import CATEGORY_NAMES
+from server.conversation.engine import MAX_PAGES
+from server.conversation.state import State
+from server.conversation.vocabulary import CONTEXT
 from server.i18n.locales import catalogue
 from server.models.checklists import Checklist
 from server.models.content import Category, Region
@@ -43,9 +46,6 @@ from server.models.people import Subscriber
 from server.models.versions import ContentVersion, new_token
 from server.phones import normalize_phone
 from server.resources import shipped
-from server.sms.engine import MAX_PAGES
-from server.sms.state import State
-from server.sms.vocabulary import CONTEXT
 
 CONTENT = shipped("demo")
 WEBHOOK = "/sms/twilio"

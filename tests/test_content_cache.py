@@ -13,10 +13,10 @@ from sqlalchemy.engine import make_url
 
 from server import db
 from server.content import loader
+from server.conversation import library
 from server.models.content import Region
 from server.models.people import Subscriber
 from server.models.versions import current
-from server.sms import library
 from tests.sms_helpers import Handset, settings_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "content"

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from server import segments
-from server.sms.vocabulary import Command
+from server.conversation.vocabulary import Command
 from tests.sms_helpers import CONVERSATIONS, Exchange, keyword, localise, over_budget, run_corpus
 
 

@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 
 from server import segments
 from server.content.text import fold
-from server.i18n.locales import catalogue
-from server.sms.checkin_port import Status
-from server.sms.engine import (
+from server.conversation.checkin_port import Status
+from server.conversation.engine import (
     CONTEXT_CHECKED,
     DELETE_ME,
     OPT_IN,
@@ -33,7 +32,7 @@ from server.sms.engine import (
     clean_input,
     handle,
 )
-from server.sms.port import (
+from server.conversation.port import (
     BulletinLine,
     ChecklistLine,
     ContextLine,
@@ -41,8 +40,9 @@ from server.sms.port import (
     ResourceLine,
     StepLine,
 )
-from server.sms.state import Flow, State, Then
-from server.sms.vocabulary import Command, recognise
+from server.conversation.state import Flow, State, Then
+from server.conversation.vocabulary import Command, recognise
+from server.i18n.locales import catalogue
 from tests.fake_checkins import FakeCheckins
 from tests.sms_helpers import ALL_LOCALES
 

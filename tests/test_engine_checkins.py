@@ -13,9 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.sms.checkin_port import Checked, Status
-from server.sms.engine import DELETE_ME, OPT_OUT, Effect, Inbound, Outcome, Situation, handle
-from server.sms.state import Flow, State
+from server.conversation.checkin_port import Checked, Status
+from server.conversation.engine import (
+    DELETE_ME,
+    OPT_OUT,
+    Effect,
+    Inbound,
+    Outcome,
+    Situation,
+    handle,
+)
+from server.conversation.state import Flow, State
 from tests.fake_checkins import DURESS, PIN, FakeCheckins
 from tests.test_engine import MENU, NOW, situation, talk
 

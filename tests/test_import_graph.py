@@ -1,8 +1,8 @@
 """Arrows one way: no import cycle between server's packages, and a pure SMS engine.
 
-The graph joins the top-level packages and modules of `server` (`sms`, `delivery`, `config`...):
-an arrow for every `import` and `from ... import`, at module level or inside a function; only
-imports under `if TYPE_CHECKING:` are left out, since they never run.
+The graph joins the top-level packages and modules of `server` (`conversation`, `delivery`,
+`config`...): an arrow for every `import` and `from ... import`, at module level or inside a
+function; only imports under `if TYPE_CHECKING:` are left out, since they never run.
 """
 
 from __future__ import annotations
@@ -160,9 +160,9 @@ def test_the_graph_counts_imports_inside_functions_but_not_type_checking_ones(
 
 @pytest.fixture(scope="module")
 def loaded_by_engine() -> set[str]:
-    """The top-level packages loaded by `import server.sms.engine` in a fresh interpreter."""
+    """Top-level packages that `import server.conversation.engine` loads in a new interpreter."""
     program = (
-        "import json, sys\nimport server.sms.engine\n"
+        "import json, sys\nimport server.conversation.engine\n"
         "print(json.dumps(sorted({name.partition('.')[0] for name in sys.modules})))"
     )
     result = subprocess.run(

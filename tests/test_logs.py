@@ -82,7 +82,7 @@ def test_the_application_logger_masks_through_the_root_handler(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("INFO")
-    logging.getLogger("server.sms").warning("reply to %s failed", "+44 7700 900123")
+    logging.getLogger("server.conversation").warning("reply to %s failed", "+44 7700 900123")
     logging.getLogger("werkzeug").info('203.0.113.77 - - "GET / HTTP/1.1" 200')
     err = capfd.readouterr().err
     assert "900123" not in err

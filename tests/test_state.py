@@ -1,6 +1,6 @@
 """The conversation state: every shape ever stored is read, and a person keeps their place.
 
-Version 1 (`"v": 1`) is what `server.sms.conversation` wrote before the state was typed: the
+Version 1 (`"v": 1`) is what `server.conversation.turn` wrote before the state was typed: the
 flow by name, the check-in set-up's question apart in `ck`. A state that cannot be read starts
 the conversation afresh; it never fails a message.
 """
@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server import db, people
+from server.conversation.state import VERSION, Flow, State, Then
 from server.phones import normalize_phone
-from server.sms.state import VERSION, Flow, State, Then
 from tests.checkin_helpers import Clock, Phone, plan_facts, register
 from tests.sms_helpers import load_demo_content
 

@@ -6,8 +6,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from server.config import DEFAULT_LOCALES
+from server.conversation.vocabulary import CONTEXT, Command, keywords, number, recognise
 from server.i18n.locales import LOCALES_DIR, catalogue
-from server.sms.vocabulary import CONTEXT, Command, keywords, number, recognise
 from server.web import text
 
 TRANSLATED = [locale for locale in DEFAULT_LOCALES if locale != "en"]

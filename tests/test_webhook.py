@@ -20,16 +20,16 @@ from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-import server.sms.conversation
-import server.sms.webhook
+import server.conversation.turn
+import server.conversation.webhook
 from server import db, people, segments
 from server.app import create_app
 from server.config import DEFAULT_LOCALES, Settings
+from server.conversation.state import Flow, State
 from server.i18n.locales import catalogue
 from server.models.messaging import InboundReceipt, Tally
 from server.models.people import Subscriber
 from server.phones import normalize_phone
-from server.sms.state import Flow, State
 from tests.browser import live_server
 from tests.seizure import seize
 from tests.sms_helpers import (
@@ -650,8 +650,8 @@ def test_an_internal_error_answers_an_apology_and_logs_no_phone_number(
         raise RuntimeError(f"cannot handle {phone.number} (+447700900570, 07700 900570)")
 
     # The webhook calls `receive` by the name it imported; patch both to be sure.
-    monkeypatch.setattr(server.sms.conversation, "receive", broken)
-    monkeypatch.setattr(server.sms.webhook, "receive", broken)
+    monkeypatch.setattr(server.conversation.turn, "receive", broken)
+    monkeypatch.setattr(server.conversation.webhook, "receive", broken)
     caplog.set_level(logging.DEBUG)
     reply = phone.send("hi")
     assert reply.status == 200

@@ -1,6 +1,6 @@
 """What check-in operations answer, and what a PIN looks like: plain values, no database.
 
-The conversation engine reads these without loading the models (`server.sms.checkin_port`);
+The conversation engine reads these without loading the models (`server.conversation.checkin_port`);
 `plans` and `contacts` return them.
 """
 

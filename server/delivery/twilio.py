@@ -45,7 +45,7 @@ UNSUBSCRIBED = 21610
 WHATSAPP_PREFIX = "whatsapp:"
 #: Twilio keeps trying a queued message for at most this long (its ValidityPeriod maximum).
 MAX_VALIDITY_SECONDS = 14_400
-#: Where status callbacks arrive (`server.sms.webhook`), and the query parameter that names
+#: Where status callbacks arrive (`server.conversation.webhook`), and the query parameter that names
 #: the outbox row (covered by Twilio's signature, so a callback that beats the worker's own
 #: record still finds its row).
 STATUS_CALLBACK_PATH = "/sms/twilio/status"

@@ -17,10 +17,10 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from server import staff
+from server.conversation.checkin_setup import ascii_digits
 from server.db import request_session
 from server.models.staff import USERNAME_LENGTH
 from server.portal.session import begin, blueprint, end, signed_in
-from server.sms.checkin_setup import ascii_digits
 from server.web.ratelimit import RateLimiter
 
 LIMITER_EXTENSION = "refuge.portal.limiter"

@@ -22,10 +22,10 @@ from twilio.request_validator import RequestValidator
 
 from server import segments
 from server.config import Environment, Settings, SmsBackend, app_settings
+from server.conversation.webhook import SIGNATURE_HEADER
 from server.delivery import twilio
 from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel, ConsoleMessage
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, normalize_phone
-from server.sms.webhook import SIGNATURE_HEADER
 
 blueprint = Blueprint("simulator", __name__, url_prefix="/dev")
 

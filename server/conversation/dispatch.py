@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.content.text import fold
-from server.sms import checkin_commands, checkin_setup, commands, flows
-from server.sms.checkin_port import Status
-from server.sms.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
-from server.sms.state import Flow
-from server.sms.vocabulary import Command, number, recognise
+from server.conversation import checkin_commands, checkin_setup, commands, flows
+from server.conversation.checkin_port import Status
+from server.conversation.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
+from server.conversation.state import Flow
+from server.conversation.vocabulary import Command, number, recognise
 
 Handler = Callable[[Outcome, Situation, Said], Outcome]
 Answer = Callable[[Outcome, Situation, Said], Outcome | None]

@@ -7,7 +7,7 @@ from dataclasses import replace
 from babel.dates import format_date
 
 from server.content.text import fold
-from server.sms.engine import (
+from server.conversation.engine import (
     CONTEXT_CHECKED,
     SET_REGION,
     Effect,
@@ -18,9 +18,9 @@ from server.sms.engine import (
     reply,
     translate,
 )
-from server.sms.port import ResourceLine
-from server.sms.state import Flow, Then
-from server.sms.vocabulary import Command
+from server.conversation.port import ResourceLine
+from server.conversation.state import Flow, Then
+from server.conversation.vocabulary import Command
 
 RESOURCES_PER_ANSWER = 12
 

@@ -20,11 +20,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from server import people
 from server.config import app_settings
+from server.conversation.turn import IncomingMessage, Turn, receive, sender_of
 from server.db import get_database
 from server.delivery import records, twilio
 from server.i18n.locales import catalogue
 from server.i18n.web import without_locale
-from server.sms.conversation import IncomingMessage, Turn, receive, sender_of
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("sms", __name__)

@@ -19,14 +19,8 @@ from server.content.labels import CATEGORY_NAMES
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.search import ResourceQuery, search_resources
-from server.i18n.locales import catalogue, parse_tag
-from server.models.bulletins import Bulletin, in_force
-from server.models.checklists import Checklist, ChecklistStep
-from server.models.content import Category, PhoneKind, Region, Resource
-from server.models.translations import Translation
-from server.models.versions import current as current_version
-from server.sms.answers import SHARED
-from server.sms.port import (
+from server.conversation.answers import SHARED
+from server.conversation.port import (
     BulletinLine,
     ChecklistLine,
     ContextLine,
@@ -34,6 +28,12 @@ from server.sms.port import (
     ResourceLine,
     StepLine,
 )
+from server.i18n.locales import catalogue, parse_tag
+from server.models.bulletins import Bulletin, in_force
+from server.models.checklists import Checklist, ChecklistStep
+from server.models.content import Category, PhoneKind, Region, Resource
+from server.models.translations import Translation
+from server.models.versions import current as current_version
 
 SUMMARY_CHARACTERS = 220
 

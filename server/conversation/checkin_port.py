@@ -2,7 +2,7 @@
 
 The engine parses every check-in word and set-up answer itself and reaches PIN hashes, the
 plan and contacts only through a `CheckinPort` for one person and one moment:
-`server.sms.checkin_flow` implements it on the database, tests with a fake. Whatever PIN a
+`server.conversation.checkin_desk` implements it on the database, tests with a fake. Whatever PIN a
 call carries, what it answers never tells a right PIN from the duress PIN, except `confirm`,
 whose caller must pretend to obey (and never tells anyone).
 """

@@ -1,8 +1,8 @@
 """The check-in port on the database: one person's plan, PINs and contacts, for one turn.
 
-The engine parses the check-in conversation (`server.sms.dispatch`, `checkin_commands`,
+The engine parses the check-in conversation (`server.conversation.dispatch`, `checkin_commands`,
 `checkin_setup`) and reaches the database only through this `CheckinPort`, built by
-`server.sms.conversation` for each message and working in its transaction. The plan is read,
+`server.conversation.turn` for each message and working in its transaction. The plan is read,
 and locked for the turn on PostgreSQL, the first time the engine asks for it.
 """
 
@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from server.checkins import contacts, plans, sweep
 from server.checkins.kinds import Added, Checked, Status
+from server.conversation.checkin_port import ContactLine, PlanView
 from server.models.checkins import CheckinPlan
 from server.models.people import Consent, Subscriber, TrustedContact
 from server.phones import PhoneNumber
-from server.sms.checkin_port import ContactLine, PlanView
 
 
 class PlanDesk:

@@ -1,6 +1,6 @@
 """One small handler per command: what a person gets for each word or number they text.
 
-Which handler answers which message is `server.sms.dispatch`'s table.
+Which handler answers which message is `server.conversation.dispatch`'s table.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from server.content.text import fold
-from server.sms import flows
-from server.sms.engine import (
+from server.conversation import flows
+from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
@@ -22,8 +22,8 @@ from server.sms.engine import (
     reply,
     translate,
 )
-from server.sms.state import Flow, State
-from server.sms.vocabulary import Command, recognise
+from server.conversation.state import Flow, State
+from server.conversation.vocabulary import Command, recognise
 
 
 def menu_text(situation: Situation) -> str:

@@ -2,7 +2,7 @@
 contacts, who is alerted later, the contacts' message, the NGO. Every step is cancelled with
 0 or MENU (the dispatcher's), and STOP still opts out.
 
-Each question is a `Flow`; each answer is a handler in `server.sms.dispatch`'s table, which
+Each question is a `Flow`; each answer is a handler in `server.conversation.dispatch`'s table, which
 reaches the plan through the situation's `CheckinPort`. The helpers here (`say`, `ask`,
 `leave_flow`) serve `checkin_commands` too.
 """
@@ -16,11 +16,11 @@ from typing import Any
 from server.checkins import texts
 from server.checkins.kinds import MAX_NAME, valid_pin
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
+from server.conversation.checkin_port import Added, CheckinPort
+from server.conversation.engine import Outcome, Said, Situation, reply, translate
+from server.conversation.state import Flow
+from server.conversation.vocabulary import CONTEXT, Command, keyword_source
 from server.phones import InvalidPhoneNumber, normalize_phone
-from server.sms.checkin_port import Added, CheckinPort
-from server.sms.engine import Outcome, Said, Situation, reply, translate
-from server.sms.state import Flow
-from server.sms.vocabulary import CONTEXT, Command, keyword_source
 
 MIN_GRACE, MAX_GRACE = 5, 1440
 

@@ -4,7 +4,7 @@ No Flask and no database here: content arrives through a `ContentPort`, the pers
 plan through a `CheckinPort`, the clock and locale in the `Situation`, and everything else the
 caller must change (opt-out, language, region, deletion) leaves as `Effect` data that the
 webhook applies in one transaction. That keeps the engine testable and fuzzable without a
-server. Which handler answers is decided in one place, `server.sms.dispatch`.
+server. Which handler answers is decided in one place, `server.conversation.dispatch`.
 
 Order of precedence, whatever the state: STOP, then START, then HELP; an opted-out person
 gets nothing else. Every reply is prepared for SMS and paged under the segment budget.
@@ -18,11 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from server import segments
+from server.conversation.checkin_port import CheckinPort
+from server.conversation.port import ContentPort
+from server.conversation.state import State
+from server.conversation.vocabulary import Command, number, recognise, words_of
 from server.i18n.locales import catalogue
-from server.sms.checkin_port import CheckinPort
-from server.sms.port import ContentPort
-from server.sms.state import State
-from server.sms.vocabulary import Command, number, recognise, words_of
 
 #: Longer inbound texts are cut here before anything reads them.
 MAX_INPUT = 1600
@@ -106,7 +106,7 @@ def clean_input(text: str) -> str:
 
 def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
     """Answer one inbound message."""
-    from server.sms import dispatch  # the handlers build on the engine's types
+    from server.conversation import dispatch  # the handlers build on the engine's types
 
     text = clean_input(inbound.text)
     said = Said(text, _command(inbound, text, situation.locale), inbound.opt_out_type)

@@ -1,7 +1,7 @@
 """What the conversation needs to know about content, as plain data (no ORM objects).
 
 The engine reads content only through a `ContentPort`, so it stays a pure function that tests
-and fuzzers drive with a fake; `server.sms.library` implements the port on the database.
+and fuzzers drive with a fake; `server.conversation.library` implements the port on the database.
 """
 
 from __future__ import annotations

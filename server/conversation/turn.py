@@ -32,6 +32,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from server import people, segments
 from server.checkins import contacts
 from server.config import Settings
+from server.conversation import engine
+from server.conversation.checkin_desk import PlanDesk
+from server.conversation.library import Library
+from server.conversation.state import State
 from server.db import Base, vault_of
 from server.delivery import outbox
 from server.i18n.locales import catalogue
@@ -39,10 +43,6 @@ from server.models.content import Region
 from server.models.messaging import InboundReceipt
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
-from server.sms import engine
-from server.sms.checkin_flow import PlanDesk
-from server.sms.library import Library
-from server.sms.state import State
 
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)

@@ -7,10 +7,10 @@ Whatever PIN a message carries, the reply never tells a right PIN from the dures
 from __future__ import annotations
 
 from server.checkins import texts
-from server.sms.checkin_port import Checked, PlanView, Status
-from server.sms.checkin_setup import ascii_digits, leave_flow, port_of, say, word
-from server.sms.engine import Outcome, Said, Situation, translate
-from server.sms.vocabulary import Command
+from server.conversation.checkin_port import Checked, PlanView, Status
+from server.conversation.checkin_setup import ascii_digits, leave_flow, port_of, say, word
+from server.conversation.engine import Outcome, Said, Situation, translate
+from server.conversation.vocabulary import Command
 
 
 def _pin(words: list[str]) -> str:
