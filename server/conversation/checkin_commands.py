@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from server.checkins import texts
 from server.conversation.checkin_port import Checked, PlanView, Status
-from server.conversation.checkin_setup import ascii_digits, leave_flow, port_of, say, word
+from server.conversation.checkin_setup import leave_flow, port_of, say, word
 from server.conversation.engine import Outcome, Said, Situation, translate
 from server.conversation.vocabulary import Command
+from server.i18n.locales import ascii_digits
 
 
 def _pin(words: list[str]) -> str:

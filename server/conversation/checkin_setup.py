@@ -9,7 +9,6 @@ reaches the plan through the situation's `CheckinPort`. The helpers here (`say`,
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -20,16 +19,10 @@ from server.conversation.checkin_port import Added, CheckinPort
 from server.conversation.engine import Outcome, Said, Situation, reply, translate
 from server.conversation.state import Flow
 from server.conversation.vocabulary import CONTEXT, Command, keyword_source
+from server.i18n.locales import ascii_digits
 from server.phones import InvalidPhoneNumber, normalize_phone
 
 MIN_GRACE, MAX_GRACE = 5, 1440
-
-
-def ascii_digits(text: str) -> str:
-    """The text with digits of every script written as ASCII digits, nothing else changed."""
-    return "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
-    )
 
 
 def port_of(situation: Situation) -> CheckinPort:

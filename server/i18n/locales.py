@@ -14,6 +14,7 @@ A tag that is unknown or malformed at any step is skipped, never an error.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from babel import Locale, UnknownLocaleError
@@ -118,3 +119,10 @@ def url_tag(locale: str) -> str:
 def catalogue(locale: str) -> NullTranslations:
     """The compiled UI catalogue of a locale (empty for English), for use outside requests."""
     return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+
+
+def ascii_digits(text: str) -> str:
+    """The text with digits of every script written as ASCII digits, nothing else changed."""
+    return "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text
+    )

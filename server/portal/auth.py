@@ -17,8 +17,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from server import staff
-from server.conversation.checkin_setup import ascii_digits
 from server.db import request_session
+from server.i18n.locales import ascii_digits
 from server.models.staff import USERNAME_LENGTH
 from server.portal.session import begin, blueprint, end, signed_in
 from server.web.ratelimit import RateLimiter

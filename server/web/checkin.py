@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from server import db, people
 from server.checkins import plans, texts
 from server.checkins.plans import Checked, Status
-from server.conversation.checkin_setup import ascii_digits
+from server.i18n.locales import ascii_digits
 from server.i18n.web import available_locales
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, PhoneNumber, normalize_phone
 
