@@ -132,7 +132,9 @@ class Worker:
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
-        if now is None and drill is None:  # a drill must never purge people as if inactive
+        # Purges follow the worker's own clock only: a drill, or a time a caller chose, must
+        # never purge people as if inactive.
+        if now is None and drill is None:
             self.purge(clock(), report)
         return report
 
