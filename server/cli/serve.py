@@ -63,18 +63,21 @@ def demo(host: str, port: int) -> None:
     "--now",
     "now_text",
     metavar="ISO-8601",
-    help="Run the pass as if it were this time (with --once): rehearse an escalation.",
+    help=(
+        "A drill (with --once): sweep check-ins as if it were this time, to rehearse an "
+        "escalation. What it queues leaves now; pace, caps and expiry keep the real time."
+    ),
 )
 def worker_command(once: bool, now_text: str | None) -> None:
     """Send the outbox, settle lost attempts, sweep check-ins and purge, until stopped."""
-    now = _moment(now_text) if now_text else None
-    if now is not None and not once:
+    drill = _moment(now_text) if now_text else None
+    if drill is not None and not once:
         raise click.UsageError("--now runs one pass as if at that time; add --once")
     settings = app_settings()
     database = get_database()
     runner = upkeep.worker(database, settings, worker.make_channel(settings))
     with database_errors(database):
-        report = worker.run(runner, once=once, now=now)
+        report = worker.run(runner, once=once, drill=drill)
     if report is not None:
         for outcome, count in report.as_dict().items():
             click.echo(f"{outcome}: {count}")

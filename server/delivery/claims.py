@@ -4,6 +4,10 @@ A claim is two transactions: `claim` marks due rows `sending` under a claim id w
 sender's pace row is locked; `admission.admit` then decides which of them may really go. A
 worker that dies in between leaves rows `sending` until their lease runs out, when
 `reconciliation` looks them up at the provider before anything is sent again.
+
+Everything here is shared by every worker and follows the real clock, drills included: a
+drill's messages are brought to the real time (`bring_drill_forward`) rather than the pace,
+leases and expiry moved to the drill's.
 """
 
 from __future__ import annotations
@@ -126,6 +130,44 @@ def expire(session: Session, now: datetime) -> None:
     ).scalars()
     for kind in expired:
         tally(session, "outbound_expired", kind.value, now.date())
+
+
+def queued_for(session: Session, moment: datetime) -> set[uuid.UUID]:
+    """The pending messages that may first leave at `moment` (before a drill's sweep runs)."""
+    return set(
+        session.scalars(
+            select(Outbox.id).where(
+                Outbox.status == OutboxStatus.PENDING, Outbox.not_before == moment
+            )
+        )
+    )
+
+
+def bring_drill_forward(
+    session: Session, moment: datetime, now: datetime, earlier: set[uuid.UUID]
+) -> int:
+    """Messages a drill's sweep queued as if at `moment` leave at `now` instead, each keeping
+    its lifetime; how many.
+
+    A sweep stamps what it queues with the time it runs as: the drill's messages are the
+    pending rows, never tried, that may first leave at `moment` and were not there before the
+    sweep (`earlier`, from `queued_for`). The people rehearsing watch for them now: left at
+    `moment`, a drill ahead would keep them for a day, and one behind would let them expire.
+    """
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.attempts == 0,
+            Outbox.not_before == moment,
+            Outbox.next_attempt_at == moment,
+        )
+    ).all()
+    drilled = [row for row in rows if row.id not in earlier]
+    for row in drilled:
+        row.expires_at += now - moment
+        row.not_before = row.next_attempt_at = now
+        row.created_on = now.date()
+    return len(drilled)
 
 
 def release(session: Session, jobs: list[Job]) -> None:

@@ -1,7 +1,12 @@
 """The worker: one loop that sends the outbox, settles lost attempts, deletes the provider's
 copies, and runs the sweeps and purges it is given (`server.upkeep` gives the check-in sweep
 and the retention purge). `refuge worker` runs it; `--once` runs one pass (for cron and
-tests); `--now T` runs that pass as if the time were T (drills).
+tests); `--now T` makes that pass a drill at T.
+
+A drill rehearses an escalation: the sweeps run as if the time were T, and what they queue
+leaves now, each message keeping its lifetime. Nothing else in a drill happens at T: the
+sender's pace, leases, daily caps, expiry, retries and the provider's clean-ups follow the real
+clock, and no purge runs, so real messages never wait for, or expire at, a drill's time.
 
 One pass, in order: rows left `sending` by a worker that died are looked up at the provider
 (sent if it has them, due again if not); sweeps queue what is owed (check-in reminders,
@@ -111,19 +116,25 @@ class Worker:
     stopping: threading.Event = field(default_factory=threading.Event)
     _last_purge: datetime | None = None
 
-    def run_once(self, now: datetime | None = None) -> PassReport:
-        """One pass; with `now`, everything in it happens as if at that time."""
+    def run_once(self, now: datetime | None = None, *, drill: datetime | None = None) -> PassReport:
+        """One pass at `now` (by default the worker's clock; tests move it).
+
+        With `drill`, the sweeps run as if at that moment and what they queue leaves now;
+        everything else follows `now`, the real time, so a drill changes nothing real time sees.
+        """
         report = PassReport()
         clock = self.clock if now is None else _fixed(now)
         self.reconcile(clock(), report)
         # Sweeps first, so that what falls due now (an alert, a reminder) leaves in this pass.
-        self.sweep(clock(), report)
+        self.sweep(clock(), report, drill=drill)
         with self.database.session() as session:
             claims.expire(session, clock())
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
-        if now is None:  # a drill at another time must never purge people as if inactive
+        # Purges follow the worker's own clock only: a drill, or a time a caller chose, must
+        # never purge people as if inactive.
+        if now is None and drill is None:
             self.purge(clock(), report)
         return report
 
@@ -307,11 +318,17 @@ class Worker:
 
     # --- Sweeps and purges ---------------------------------------------------------------
 
-    def sweep(self, now: datetime, report: PassReport) -> None:
-        """Let each sweep queue what is owed at `now`."""
+    def sweep(self, now: datetime, report: PassReport, *, drill: datetime | None = None) -> None:
+        """Let each sweep queue what is owed at `now`, or in a drill at its moment (what the
+        drill queues is then moved to `now`, in the same transaction)."""
         for sweep in self.sweeps:
             with self.database.session() as session:
-                result = sweep(session, self.settings, now)
+                if drill is None:
+                    result = sweep(session, self.settings, now)
+                else:
+                    earlier = claims.queued_for(session, drill)
+                    result = sweep(session, self.settings, drill)
+                    claims.bring_drill_forward(session, drill, now, earlier)
             report.swept += int(getattr(result, "queued", 0) or 0)
 
     def purge(self, now: datetime, report: PassReport) -> None:
@@ -331,11 +348,11 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
     return clock
 
 
-def run(worker: Worker, *, once: bool, now: datetime | None) -> PassReport | None:
-    """Run one pass (returning its report) or until stopped."""
+def run(worker: Worker, *, once: bool, drill: datetime | None = None) -> PassReport | None:
+    """Run one pass (a drill at `drill`, if given; returning its report) or until stopped."""
     if once:
         started = time.monotonic()
-        report = worker.run_once(now)
+        report = worker.run_once(drill=drill)
         log.info("worker pass done in %.2f s: %s", time.monotonic() - started, report.as_dict())
         return report
     worker.run_forever()
