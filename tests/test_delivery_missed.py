@@ -198,12 +198,23 @@ def test_an_alert_that_expired_over_a_day_ago_no_longer_fails_health(delivery: D
     assert status(delivery).exit_code == 0
 
 
-def test_an_alert_refused_for_a_contact_who_agreed_fails_deep_health(delivery: Delivery) -> None:
+def test_an_alert_dropped_for_its_country_fails_deep_health(delivery: Delivery) -> None:
     alert_for(delivery, ABROAD, not_before=datetime.now(UTC))
     delivery.worker().run_once()
     code, body = deep_health(delivery)
     assert code == 503
     assert body["missed"] == [{"kind": "alert", "reason": "country", "count": 1}]
+
+
+@pytest.mark.parametrize(("code", "health"), [("21211", 503), ("21610", 200)])
+def test_an_alert_the_provider_refused_fails_deep_health_unless_the_contact_said_stop(
+    delivery: Delivery, code: str, health: int
+) -> None:
+    alert_for(delivery, not_before=datetime.now(UTC))
+    delivery.fake.fail_next(code)  # type: ignore[arg-type]
+    delivery.worker().run_once()
+    assert delivery.row("alert").status is OutboxStatus.FAILED
+    assert deep_health(delivery)[0] == health
 
 
 def test_deep_health_is_ok_when_every_alert_left_in_time(
