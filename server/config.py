@@ -66,6 +66,7 @@ KNOWN = frozenset(
         "REFUGE_SMS_CAP_PER_REGION",
         "REFUGE_SMS_CAP_PER_DAY",
         "REFUGE_SMS_COUNTRIES",
+        "REFUGE_ALERT_LATE_MINUTES",
         "REFUGE_TWILIO_TIMEOUT_SECONDS",
         "REFUGE_TWILIO_WHATSAPP_FROM",
         "REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID",
@@ -172,6 +173,8 @@ class Delivery:
     whatsapp_from: str | None = None
     #: An approved WhatsApp template (Content SID) for messages outside the 24-hour window.
     whatsapp_template_sid: str | None = None
+    #: Minutes an alert or all-clear may wait past its time before operators are told.
+    alert_late_minutes: int = 15
 
 
 class Environment(enum.Enum):
@@ -657,6 +660,9 @@ def _delivery(get: Callable[[str], str | None]) -> Delivery:
         ),
         whatsapp_from=get("REFUGE_TWILIO_WHATSAPP_FROM"),
         whatsapp_template_sid=get("REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID"),
+        alert_late_minutes=_count(
+            "REFUGE_ALERT_LATE_MINUTES", get("REFUGE_ALERT_LATE_MINUTES"), 15, 1_440
+        ),
     )
 
 

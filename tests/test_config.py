@@ -151,6 +151,7 @@ def test_a_misspelt_variable_is_named_with_a_suggestion(tmp_path: Path) -> None:
         ("REFUGE_LOCALE_SCRIPTS", "rhg=Latin", "REFUGE_LOCALE_SCRIPTS: 'Latin' is not an ISO"),
         ("REFUGE_STALE_TRANSLATIONS", "ar=hide", "ar='hide' is not one of: mark, fallback"),
         ("REFUGE_RETAIN_INACTIVE_DAYS", "forever", "REFUGE_RETAIN_INACTIVE_DAYS='forever' must"),
+        ("REFUGE_ALERT_LATE_MINUTES", "0", "REFUGE_ALERT_LATE_MINUTES='0' must be between 1"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(

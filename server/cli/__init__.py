@@ -13,7 +13,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, routes_command, shell_command
 
-from server.cli import checkins, content, db, i18n, interchange, serve, staff, vault
+from server.cli import checkins, content, db, i18n, interchange, serve, staff, status, vault
 
 #: The distribution `pip install` knows Refuge by (pyproject.toml's project name).
 DISTRIBUTION = "refuge"
@@ -27,6 +27,7 @@ COMMANDS: tuple[click.Command, ...] = (
     *i18n.COMMANDS,
     *checkins.COMMANDS,
     *staff.COMMANDS,
+    *status.COMMANDS,
 )
 
 

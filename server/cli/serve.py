@@ -79,8 +79,8 @@ def worker_command(once: bool, now_text: str | None) -> None:
     with database_errors(database):
         report = worker.run(runner, once=once, drill=drill)
     if report is not None:
-        for outcome, count in report.as_dict().items():
-            click.echo(f"{outcome}: {count}")
+        for line in report.lines():
+            click.echo(line)
 
 
 def _moment(text: str) -> datetime:

@@ -19,7 +19,7 @@ from server.config import Settings
 from server.db import insert_for, vault_of
 from server.delivery import twilio
 from server.delivery.claims import Job
-from server.delivery.outbox import WHATSAPP_SENDER, tally
+from server.delivery.outbox import WHATSAPP_SENDER, Reason, Setbacks, tally
 from server.models.content import Region
 from server.models.messaging import (
     WAITS_WHEN_CAPPED,
@@ -34,6 +34,21 @@ from server.models.people import Consent
 WHATSAPP_HOLD = timedelta(hours=1)
 #: The digits of a number that make its prefix for the per-prefix cap (after the country code).
 PREFIX_DIGITS = 4
+#: What each daily cap's scope (`_Caps.SCOPES`) is called when a message is over it.
+CAP_REASONS: dict[str, Reason] = {
+    "number": Reason.CAP_NUMBER,
+    "prefix": Reason.CAP_PREFIX,
+    "region": Reason.CAP_REGION,
+    "total": Reason.CAP_DAY,
+}
+#: The partners' daily tally each reason is counted in.
+TALLIED_AS: dict[Reason, str] = {
+    Reason.NO_CONSENT: "outbound_no_consent",
+    Reason.OPTED_OUT: "outbound_opted_out",
+    Reason.COUNTRY: "outbound_country",
+    Reason.WHATSAPP_WINDOW: "outbound_held_whatsapp",
+    **dict.fromkeys(CAP_REASONS.values(), "outbound_capped"),
+}
 
 
 def served_countries(session: Session) -> frozenset[str]:
@@ -68,10 +83,12 @@ def admit(
     claim_id: uuid.UUID,
     now: datetime,
     allowed: frozenset[str] | None,
+    setbacks: Setbacks,
 ) -> list[Job]:
     """The jobs for the rows this worker just claimed; rows that may not go are settled here
     (dropped: no consent, opted out, outside the allow-list, over a cap that drops) or put
-    back (held WhatsApp, over a cap that waits) and never reach the channel."""
+    back (held WhatsApp, over a cap that waits), counted in `setbacks`, and never reach the
+    channel."""
     rows = session.scalars(
         select(Outbox)
         .where(Outbox.claim_id == claim_id, Outbox.status == OutboxStatus.SENDING)
@@ -83,7 +100,7 @@ def admit(
     caps.prepare(rows)
     jobs = []
     for row in rows:
-        job = _admit(session, settings, caps, row, now, allowed)
+        job = _admit(session, settings, caps, row, now, allowed, setbacks)
         if job is not None:
             jobs.append(job)
     caps.write()
@@ -97,18 +114,19 @@ def _admit(
     row: Outbox,
     now: datetime,
     allowed: frozenset[str] | None,
+    setbacks: Setbacks,
 ) -> Job | None:
     """The job for a claimed row, or None when the row was settled or put back."""
     subscriber, contact = row.subscriber, row.contact
     if contact is not None:
         wanted = Consent.PENDING if row.kind is OutboxKind.OPT_IN else Consent.CONFIRMED
         if contact.consent is not wanted:
-            return _drop(session, row, now, "outbound_no_consent")
+            return _drop(session, setbacks, row, now, Reason.NO_CONSENT)
     elif subscriber.opted_out:
-        return _drop(session, row, now, "outbound_opted_out")
+        return _drop(session, setbacks, row, now, Reason.OPTED_OUT)
     address = caps.address(row)
     if not destination_allowed(allowed, address):
-        return _drop(session, row, now, "outbound_country")
+        return _drop(session, setbacks, row, now, Reason.COUNTRY)
     whatsapp = row.sender == WHATSAPP_SENDER
     template_sid = None
     if whatsapp:
@@ -116,15 +134,18 @@ def _admit(
         if window is None or window <= now:
             template_sid = settings.delivery.whatsapp_template_sid
             if template_sid is None:  # never attempted free-form outside the window
-                tally(session, "outbound_held_whatsapp", row.kind.value, now.date())
+                tally(session, TALLIED_AS[Reason.WHATSAPP_WINDOW], row.kind.value, now.date())
+                setbacks.held[(row.kind, Reason.WHATSAPP_WINDOW)] += 1
                 return _put_back(row, now + WHATSAPP_HOLD)
             row.template = True
-    if not caps.allow(row):
+    full = caps.take(row)
+    if full is not None:
         if row.kind in WAITS_WHEN_CAPPED:
             tally(session, "outbound_capped_waiting", row.kind.value, now.date())
+            setbacks.held[(row.kind, full)] += 1
             tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
             return _put_back(row, tomorrow)
-        return _drop(session, row, now, "outbound_capped")
+        return _drop(session, setbacks, row, now, full)
     message = twilio.outbound(
         settings,
         address,
@@ -137,13 +158,16 @@ def _admit(
     return Job(row.id, now, message, row.kind, row.data_key())
 
 
-def _drop(session: Session, row: Outbox, now: datetime, reason: str) -> Job | None:
+def _drop(
+    session: Session, setbacks: Setbacks, row: Outbox, now: datetime, reason: Reason
+) -> Job | None:
     """Settle a row that will never go, and count why (always None: nothing to send)."""
     row.status = OutboxStatus.DROPPED
     row.final_on = now.date()
     row.body_ct = None
     row.lease_until = None
-    tally(session, reason, row.kind.value, now.date())
+    tally(session, TALLIED_AS[reason], row.kind.value, now.date())
+    setbacks.dropped[(row.kind, reason)] += 1
     return None
 
 
@@ -206,15 +230,17 @@ class _Caps:
         """The number a prepared row goes to."""
         return self.addresses[row.id]
 
-    def allow(self, row: Outbox) -> bool:
-        """Count one message against every cap; False (and nothing counted) when over one."""
+    def take(self, row: Outbox) -> Reason | None:
+        """Count one message against every cap; the first cap it is over (and nothing
+        counted), or None."""
         subjects = self.subjects[row.id]
-        if any(self.counts[subject] >= self.limits[subject[0]] for subject in subjects):
-            return False
+        for subject in subjects:
+            if self.counts[subject] >= self.limits[subject[0]]:
+                return CAP_REASONS[subject[0]]
         for subject in subjects:
             self.counts[subject] += 1
             self.added[subject] = self.added.get(subject, 0) + 1
-        return True
+        return None
 
     def _load(self, subjects: list[tuple[str, bytes]]) -> None:
         for key in subjects:

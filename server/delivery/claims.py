@@ -119,8 +119,9 @@ def _lock_pace(session: Session, sender: str, now: datetime) -> SenderPace:
     return pace
 
 
-def expire(session: Session, now: datetime) -> None:
-    """Settle pending messages that are past their use: counted by kind, never sent."""
+def expire(session: Session, now: datetime) -> list[OutboxKind]:
+    """Settle pending messages that are past their use: counted by kind, never sent. The
+    kind of each one expired."""
     expired = session.execute(
         update(Outbox)
         .where(Outbox.status == OutboxStatus.PENDING, Outbox.expires_at <= now)
@@ -128,8 +129,10 @@ def expire(session: Session, now: datetime) -> None:
         .returning(Outbox.kind)
         .execution_options(synchronize_session=False)
     ).scalars()
-    for kind in expired:
+    kinds = list(expired)
+    for kind in kinds:
         tally(session, "outbound_expired", kind.value, now.date())
+    return kinds
 
 
 def queued_for(session: Session, moment: datetime) -> set[uuid.UUID]:

@@ -10,8 +10,10 @@ caps), `records` (what the provider said), `reconciliation` (attempts whose outc
 
 from __future__ import annotations
 
+import enum
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +34,53 @@ from server.models.people import Channel, Subscriber, TrustedContact
 #: Pacing keys: one per sender number Refuge has.
 SMS_SENDER = "sms"
 WHATSAPP_SENDER = "whatsapp"
+
+
+class Reason(enum.StrEnum):
+    """Why a message did not leave when due (what operators read in the worker's report)."""
+
+    NO_CONSENT = "no_consent"  # the contact has not agreed, or no longer does
+    OPTED_OUT = "opted_out"  # the person said STOP
+    COUNTRY = "country"  # the number is outside the country allow-list
+    CAP_NUMBER = "cap_number"  # a daily cap: per number, per number prefix, per region, in all
+    CAP_PREFIX = "cap_prefix"
+    CAP_REGION = "cap_region"
+    CAP_DAY = "cap_day"
+    WHATSAPP_WINDOW = "whatsapp_window"  # outside WhatsApp's 24-hour window, with no template
+    EXPIRED = "expired"  # still unsent when it stopped being of use
+    REFUSED = "refused"  # the provider refused it for good
+    GAVE_UP = "gave_up"  # temporary errors until the attempt limit
+    UNSUBSCRIBED = "unsubscribed"  # the number told the provider STOP
+
+
+@dataclass
+class Setbacks:
+    """Messages that could not leave, counted by kind and reason: never by person.
+
+    `held` ones are due again later (a cap that waits, the WhatsApp window); `dropped` ones
+    will never go.
+    """
+
+    held: Counter[tuple[OutboxKind, Reason]] = field(default_factory=Counter)
+    dropped: Counter[tuple[OutboxKind, Reason]] = field(default_factory=Counter)
+
+    def __bool__(self) -> bool:
+        return bool(self.held or self.dropped)
+
+    def lines(self) -> list[str]:
+        """One line for each, as in `dropped: alert/country 2, reminder/cap_number 1`."""
+        return [f"held: {_listed(self.held)}", f"dropped: {_listed(self.dropped)}"]
+
+
+def _listed(counts: Counter[tuple[OutboxKind, Reason]]) -> str:
+    if not counts:
+        return "none"
+    return ", ".join(
+        f"{kind.value}/{reason.value} {count}"
+        for (kind, reason), count in sorted(
+            counts.items(), key=lambda item: (PRIORITY[item[0][0]], item[0][0].value, item[0][1])
+        )
+    )
 
 
 class CauseTooLong(ValueError):

@@ -23,7 +23,7 @@ from server.delivery.channels import (
     Unsubscribed,
 )
 from server.delivery.claims import Job
-from server.delivery.outbox import tally
+from server.delivery.outbox import Reason, tally
 from server.models.messaging import Outbox, OutboxStatus
 from server.models.people import Consent
 
@@ -123,26 +123,32 @@ def remember_provider_id(session: Session, row: Outbox, provider_id: str, now: d
 
 def record_failure(
     session: Session, settings: Settings, job: Job, error: ChannelError, now: datetime
-) -> None:
-    """The provider did not take the message: retry later, stop, or look it up first."""
+) -> Reason | None:
+    """The provider did not take the message: retry later, stop, or look it up first. Why
+    it stopped, when it did (refused, given up, unsubscribed)."""
     row = session.get(Outbox, job.row_id, with_for_update=True)
     if row is None or row.status is not OutboxStatus.SENDING:
-        return
+        return None
     if row.attempt_started_at != job.attempt_started_at:
-        return  # reconciled and claimed again meanwhile: that attempt owns the row
+        return None  # reconciled and claimed again meanwhile: that attempt owns the row
     if isinstance(error, UncertainOutcome):
         row.lease_until = now  # looked up at the provider by the next reconciliation
-        return
+        return None
     row.error_code = error.code
     row.lease_until = None
-    if isinstance(error, TemporaryFailure) and row.attempts < settings.delivery.max_attempts:
-        row.status = OutboxStatus.PENDING
-        row.next_attempt_at = now + backoff(row.attempts)
-        return
+    if isinstance(error, TemporaryFailure):
+        if row.attempts < settings.delivery.max_attempts:
+            row.status = OutboxStatus.PENDING
+            row.next_attempt_at = now + backoff(row.attempts)
+            return None
+        reason = Reason.GAVE_UP
+    else:
+        reason = Reason.UNSUBSCRIBED if isinstance(error, Unsubscribed) else Reason.REFUSED
     finish(row, OutboxStatus.FAILED, now)
     tally(session, "outbound_failed", str(error.code or "unknown"), now.date())
     if isinstance(error, Unsubscribed):
         _unsubscribed(row)
+    return reason
 
 
 def _unsubscribed(row: Outbox) -> None:

@@ -14,7 +14,10 @@ alerts, all-clears); due rows are claimed by priority at the sender's pace and h
 channel, the answers of each batch recorded together; provider records of settled messages
 are deleted; old rows are purged.
 
-Nothing here logs a number or a text: messages are named by row id and kind.
+What could not leave is counted by kind and reason in the pass's report and logged (a
+WARNING line per pass; an ERROR line for an alert or all-clear that was dropped, held, or
+became late, see `missed`). Nothing here logs a number or a text: messages are named by row
+id and kind.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from types import FrameType
 from typing import Any
@@ -37,6 +40,7 @@ from server.db import Database
 from server.delivery import (
     admission,
     claims,
+    missed,
     outbox,
     provider_copies,
     reconciliation,
@@ -52,6 +56,7 @@ from server.delivery.channels import (
     TemporaryFailure,
     UncertainOutcome,
 )
+from server.delivery.outbox import Reason, Setbacks
 from server.models.messaging import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -81,7 +86,8 @@ def utcnow() -> datetime:
 
 @dataclass
 class PassReport:
-    """What one pass did, by outcome (counts only)."""
+    """What one pass did, by outcome, and what could not leave, by kind and reason (counts
+    only)."""
 
     sent: int = 0
     retrying: int = 0
@@ -92,15 +98,25 @@ class PassReport:
     deleted_at_provider: int = 0
     swept: int = 0
     purged: int = 0
+    #: Alerts and all-clears that became late in this pass (unsent past their time).
+    late: int = 0
+    setbacks: Setbacks = field(default_factory=Setbacks)
 
     @property
     def busy(self) -> bool:
         """True when the pass did something (so the next one should not wait)."""
-        return any(vars(self).values())
+        return any(self.as_dict().values())
 
     def as_dict(self) -> dict[str, int]:
         """The counts by outcome."""
-        return dict(vars(self))
+        counts = {each.name: getattr(self, each.name) for each in fields(self)}
+        return {name: count for name, count in counts.items() if isinstance(count, int)}
+
+    def lines(self) -> list[str]:
+        """`sent: 3` for each outcome, then `held: ...` and `dropped: ...` by kind/reason."""
+        return [f"{name}: {count}" for name, count in self.as_dict().items()] + (
+            self.setbacks.lines()
+        )
 
 
 @dataclass
@@ -115,6 +131,7 @@ class Worker:
     clock: Callable[[], datetime] = utcnow
     stopping: threading.Event = field(default_factory=threading.Event)
     _last_purge: datetime | None = None
+    _late_checked: datetime | None = None
 
     def run_once(self, now: datetime | None = None, *, drill: datetime | None = None) -> PassReport:
         """One pass at `now` (by default the worker's clock; tests move it).
@@ -128,7 +145,10 @@ class Worker:
         # Sweeps first, so that what falls due now (an alert, a reminder) leaves in this pass.
         self.sweep(clock(), report, drill=drill)
         with self.database.session() as session:
-            claims.expire(session, clock())
+            for kind in claims.expire(session, clock()):
+                report.setbacks.dropped[(kind, Reason.EXPIRED)] += 1
+        if now is None:  # before sending: an alert that leaves late was still late
+            self.watch_late(clock(), report)
         for sender in SENDERS:
             self.send_due(sender, clock, report)
         self.clean_up(clock(), report)
@@ -136,6 +156,7 @@ class Worker:
         # never purge people as if inactive.
         if now is None and drill is None:
             self.purge(clock(), report)
+        _log_setbacks(report.setbacks)
         return report
 
     def run_forever(self) -> None:
@@ -198,7 +219,9 @@ class Worker:
             # If the worker dies between these two, the claimed rows wait out their lease and
             # are then reconciled like any other interrupted attempt.
             with self.database.session() as session:
-                jobs = admission.admit(session, self.settings, claim_id, now, allowed)
+                jobs = admission.admit(
+                    session, self.settings, claim_id, now, allowed, report.setbacks
+                )
             self._send_all(jobs, clock, report)
 
     def _send_all(
@@ -231,7 +254,9 @@ class Worker:
             now = clock()
             records.record_sent(session, taken, now)
             for job, problem in refused:
-                records.record_failure(session, self.settings, job, problem, now)
+                reason = records.record_failure(session, self.settings, job, problem, now)
+                if reason is not None:
+                    report.setbacks.dropped[(job.kind, reason)] += 1
         report.sent += len(taken)
         for _, problem in refused:
             if isinstance(problem, UncertainOutcome):
@@ -316,6 +341,22 @@ class Worker:
     def _delete_at_provider(self, cleanup: provider_copies.Cleanup) -> None:
         self.channel.delete(cleanup.provider_id)
 
+    # --- Late alerts ---------------------------------------------------------------------
+
+    def watch_late(self, now: datetime, report: PassReport) -> None:
+        """Log, once, each alert or all-clear that has waited unsent too long past its time."""
+        with self.database.session() as session:
+            late = missed.newly_late(session, self.settings, self._late_checked, now)
+        self._late_checked = now
+        for kind, count in sorted(late.items(), key=lambda item: item[0].value):
+            log.error(
+                "%d %s message(s) unsent more than %d minutes past their time",
+                count,
+                kind.value,
+                self.settings.delivery.alert_late_minutes,
+            )
+            report.late += count
+
     # --- Sweeps and purges ---------------------------------------------------------------
 
     def sweep(self, now: datetime, report: PassReport, *, drill: datetime | None = None) -> None:
@@ -339,6 +380,21 @@ class Worker:
         for purge in self.purges:
             with self.database.session() as session:
                 report.purged += purge(session, self.settings, now.date())
+
+
+#: Reasons that are a person's own choice: an alert not sent for them is not a failure.
+CHOSEN = frozenset({Reason.NO_CONSENT, Reason.OPTED_OUT, Reason.UNSUBSCRIBED})
+
+
+def _log_setbacks(setbacks: Setbacks) -> None:
+    """A WARNING line for what could not leave; an ERROR line per alert kind and reason."""
+    if not setbacks:
+        return
+    log.warning("could not leave: %s", "; ".join(setbacks.lines()))
+    for outcome, counts in (("held", setbacks.held), ("dropped", setbacks.dropped)):
+        for (kind, reason), count in counts.items():
+            if kind in missed.URGENT and reason not in CHOSEN:
+                log.error("%d %s message(s) %s: %s", count, kind.value, outcome, reason.value)
 
 
 def _fixed(moment: datetime) -> Callable[[], datetime]:
