@@ -31,6 +31,8 @@ def check_in(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 def _thanks(situation: Situation, plan: PlanView) -> str:
     t = translate(situation)
+    if plan.status is Status.STOPPED:
+        return str(t.gettext("Check-ins stopped. Reply CHECKIN to set them up again."))
     if plan.status is Status.ACTIVE and plan.due is not None:
         when = texts.local_time(plan.due, plan.zone, situation.locale)
         return str(t.gettext("Thank you. Next check-in: %(time)s.") % {"time": when})
