@@ -24,7 +24,7 @@ PERSON = "+44 7700 900621"
 SARA = "+44 7700 900622"
 LINA = "+44 7700 900623"
 PIN, DURESS = 4821, 9173
-REMOVED_EN = "%(name)s removed. Refuge will not text them again."
+REMOVED_EN = "Contact removed: %(name)s. Refuge will send them no more alerts."
 
 
 @pytest.fixture

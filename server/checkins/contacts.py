@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from server import vault
 from server.checkins import texts
 from server.checkins.kinds import MAX_NAME, Added
 from server.checkins.plans import ALERT_LIFETIME, PlanState, plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
 from server.delivery import outbox, provider_copies
-from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
+from server.models.checkins import CheckinPartner, CheckinPlan, PartnerNoteKey, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.models.people import Consent, Subscriber, TrustedContact
@@ -265,6 +266,17 @@ def set_partner(
     partner.name = name
     partner.note_key = note_key
     partner.alert_phone = line or None
+    if note_key is not None:
+        # Remember every key it had: notes sealed to an earlier one stay the NGO's.
+        fingerprint = vault.key_fingerprint(note_key)
+        known = session.scalar(
+            select(PartnerNoteKey.id).where(
+                PartnerNoteKey.partner_id == partner.id, PartnerNoteKey.fingerprint == fingerprint
+            )
+        )
+        if known is None:
+            session.flush()  # the partner's row first
+            session.add(PartnerNoteKey(partner_id=partner.id, fingerprint=fingerprint))
     return partner
 
 

@@ -145,7 +145,7 @@ def remove(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     contact = port.find_contact(ascii_digits(who))
     if contact is None:
         return say(outcome, situation, t.gettext("No contact by that name or number."))
-    answer = t.gettext("%(name)s removed. Refuge will not text them again.") % {
+    answer = t.gettext("Contact removed: %(name)s. Refuge will send them no more alerts.") % {
         "name": contact.name or who
     }
     port.remove_contact(contact, seeming=duress)
