@@ -329,7 +329,7 @@ def test_the_ngo_alert_names_every_note_of_the_incident_and_no_earlier_one(
     old = [i for i in ids if i in first[0]]
     new = [i for i in ids if i in second[0]]
     assert len(old) == 1
-    assert f"Their sealed note {old[0]} waits for you." in first[0]
+    assert f"Their 1 sealed note waits for you: {old[0]}." in first[0]
     assert len(new) == 2
     assert old[0] not in new
     assert "Their 2 sealed notes wait for you: " in second[0]

@@ -104,7 +104,7 @@ def partner_alert(locale: str, name: str, phone: str, notes: Sequence[str]) -> s
         # Translators: added to the NGO's alert; %(notes)s lists short note ids, as the
         # partner portal shows them ("3fa2b9c1, 7d01e5aa"); %(num)d counts every note.
         more = t.ngettext(
-            "Their sealed note %(notes)s waits for you.",
+            "Their %(num)d sealed note waits for you: %(notes)s.",
             "Their %(num)d sealed notes wait for you: %(notes)s.",
             len(ids),
         ) % {"num": len(ids), "notes": listed}
