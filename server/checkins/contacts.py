@@ -74,7 +74,7 @@ def remove_contact(
     message kept for them, the provider's copies handed to the worker to delete first.
     """
     gone = contact.id.hex
-    owed = _owes_an_end(session, contact)
+    owed = _unended(session, contact)
     session.execute(
         delete(Outbox).where(
             Outbox.contact_id == contact.id,
@@ -97,7 +97,8 @@ def remove_contact(
                 contact=contact,
                 body=texts.closing(plan.subscriber.locale),
                 kind=OutboxKind.ALL_CLEAR,
-                cause=f"closing:{plan.id.hex}:{gone}",
+                # Read as that incident's end should the contact be added and removed again.
+                cause=f"closing:{plan.id.hex}:{min(owed)}:{gone}",
                 not_before=now,
                 expires_at=now + ALERT_LIFETIME,
             ),
@@ -108,10 +109,10 @@ def remove_contact(
     _forget(session, plan, contact, now)
 
 
-def _owes_an_end(session: Session, contact: TrustedContact) -> bool:
-    """Whether an alert may have reached the contact in an incident whose end has not."""
+def _unended(session: Session, contact: TrustedContact) -> set[str]:
+    """The incidents whose alert may have reached the contact and whose end has not."""
     if contact.consent is not Consent.CONFIRMED:
-        return False  # they asked to hear nothing more
+        return set()  # they asked to hear nothing more
     left = session.execute(
         select(Outbox.kind, Outbox.dedupe_key).where(
             Outbox.contact_id == contact.id,
@@ -119,10 +120,11 @@ def _owes_an_end(session: Session, contact: TrustedContact) -> bool:
             Outbox.status.not_in(NEVER_LEFT),
         )
     ).all()
-    # The sweep's causes: "alert:<plan>:<incident>:<stage>:<who>", "clear:<plan>:<incident>:<who>".
+    # The causes: "alert:<plan>:<incident>:<stage>:<who>", "clear:<plan>:<incident>:<who>"
+    # (the sweep's), "closing:<plan>:<incident>:<who>" (below).
     alerted = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALERT}
     ended = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALL_CLEAR}
-    return bool(alerted - ended)
+    return alerted - ended
 
 
 def _sooner(when: datetime | None, other: datetime) -> datetime:
