@@ -132,7 +132,7 @@ class FakeCheckins:
         if self.attempts > ATTEMPTS:
             return Checked.LIMITED, False
         duress = pin == self.duress
-        if not (pin == self.pin or duress) or self.status in (Status.SETUP, Status.STOPPED):
+        if not (pin == self.pin or duress) or self.status is Status.SETUP:
             return Checked.WRONG, False
         if duress:
             self.alerts += 1

@@ -31,7 +31,8 @@ def test_every_outbound_check_in_text_fits_its_budget(locale: str, name: str) ->
         texts.reminder(locale, DUE, "Europe/Kyiv"),
         texts.consent_told(locale, name, agreed=True),
         texts.consent_told(locale, name, agreed=False),
-        texts.partner_alert(locale, name, "+447700900801", "3fa2b9c1"),
+        texts.partner_alert(locale, name, "+447700900801", ["3fa2b9c1"]),
+        texts.partner_alert(locale, name, "+447700900801", [f"{n:08x}" for n in range(30)]),
     ]
     assert [text for text in sent if not _within_budget(text)] == []
 

@@ -77,6 +77,15 @@ def test_the_duress_pin_gets_the_same_page_and_alerts(planned: Flask) -> None:
     assert [m.to for m in sent(planned) if m.kind == "alert"] == ["Sara"]
 
 
+def test_a_right_pin_on_a_stopped_plan_is_told_it_is_stopped(planned: Flask) -> None:
+    Phone(planned, PERSON, Clock(datetime.now(UTC))).ask(f"STOP CHECKIN {PIN}")
+    client = planned.test_client()
+    stopped = (200, "ok", "Check-ins stopped. Reply CHECKIN to set them up again.")
+    assert _post(client, "en", PERSON, str(PIN)) == stopped
+    assert _post(client, "en", PERSON, str(DURESS)) == stopped  # whatever the PIN
+    assert _post(client, "en", PERSON, "1111")[0] == 400  # without it, nothing is learnt
+
+
 def test_wrong_pins_and_unknown_numbers_look_alike_and_confirm_nothing(
     planned: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -242,3 +242,46 @@ def test_starting_over_right_after_the_duress_pin_still_sends_its_alert(loaded: 
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
     assert plan_facts(loaded, PERSON)[1].status == "setup"
+
+
+@pytest.mark.parametrize("locale", ["en", "ar", "rhg"])
+def test_a_right_pin_on_a_stopped_plan_says_it_is_stopped_and_how_to_start_again(
+    loaded: Flask, locale: str
+) -> None:
+    clock = Clock(START)
+    person, sara, _omar, _lina = _people(loaded, locale, clock)
+    set_up(person, locale, contacts=(("+447700900602", "Sara"),))
+    sara.ask(keyword(locale, "YES"))
+    stopped = person.ask(
+        f"{keyword(locale, 'STOP')} {keyword(locale, 'CHECKIN')} {digits(PIN, locale)}"
+    )
+    t = catalogue(locale)
+    expected = t.gettext("Check-ins stopped. Reply CHECKIN to set them up again.")
+    assert stopped == segments.prepare(expected, segments.AccentPolicy.TRANSLITERATE)
+    ok = keyword(locale, "OK")
+    assert person.ask(f"{ok} {digits(PIN, locale)}") == stopped
+    assert person.ask(f"{ok} {digits(DURESS, locale)}") == stopped  # the same, whatever PIN
+    wrong = t.gettext("That PIN is not right. Try again.")
+    assert person.ask(f"{ok} {digits(1111, locale)}") == segments.prepare(
+        wrong, segments.AccentPolicy.TRANSLITERATE
+    )  # without the PIN, nothing is learnt
+
+
+def test_a_plan_stopped_under_duress_ends_its_alert_at_the_next_real_pin(loaded: Flask) -> None:
+    clock = Clock(START)
+    person, sara, _omar, _lina = _people(loaded, "en", clock)
+    set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    sara.ask("YES")
+    clock.now = START + timedelta(hours=1)
+    forced = person.ask(f"STOP CHECKIN {DURESS}")
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    clock.now = START + timedelta(hours=2)
+    assert person.ask(f"OK {DURESS}") == forced  # made to again: nothing new goes out
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind in ("alert", "all_clear")] == ["Sara"]
+    clock.now = START + timedelta(hours=3)
+    assert person.ask(f"OK {PIN}") == forced  # safe: still stopped, and Sara hears the end
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
+    assert plan_facts(loaded, PERSON)[1].status == "stopped"

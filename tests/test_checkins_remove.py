@@ -12,7 +12,7 @@ from server import db, people, segments
 from server.checkins import contacts
 from server.i18n.locales import catalogue
 from server.models.checkins import CheckinPlan
-from server.models.messaging import Outbox, ProviderDeletion
+from server.models.messaging import Outbox, OutboxKind, OutboxStatus, ProviderDeletion
 from server.models.people import TrustedContact
 from server.phones import normalize_phone
 from tests.checkin_helpers import Clock, Phone, check_in, plan_facts, register, run_sweep, sent
@@ -24,7 +24,7 @@ PERSON = "+44 7700 900621"
 SARA = "+44 7700 900622"
 LINA = "+44 7700 900623"
 PIN, DURESS = 4821, 9173
-REMOVED_EN = "%(name)s removed. Refuge will not text them again."
+REMOVED_EN = "Contact removed: %(name)s. Refuge will send them no more alerts."
 
 
 @pytest.fixture
@@ -160,3 +160,78 @@ def test_a_contact_removed_under_duress_seems_added_anew_in_a_new_set_up(loaded:
     assert "That number is already one of your contacts." in replies  # Lina, never hidden
     assert [m.to for m in sent(loaded) if m.kind == "opt_in"].count("Sara") == 1  # asked once
     assert _shown(loaded) == ["Lina", "Sara"]
+
+
+def _as_if_sent(app: Flask, kind: str) -> None:
+    """The worker's part: every queued message of a kind left."""
+    with db.get_database(app).session() as session:
+        for row in session.scalars(select(Outbox).where(Outbox.kind == OutboxKind(kind))):
+            row.status = OutboxStatus.SENT
+
+
+@pytest.mark.parametrize("locale", ["en", "uk"])
+def test_a_contact_alerted_then_removed_hears_only_that_no_action_is_needed(
+    loaded: Flask, locale: str
+) -> None:
+    clock = Clock(START)
+    person, _sara, _lina = _with_two_contacts(loaded, locale, clock)
+    _settings, state, _next = plan_facts(loaded, PERSON)
+    assert state.due_at is not None
+    clock.now = state.due_at + timedelta(hours=1)
+    run_sweep(loaded, clock.now)  # missed: both alerted
+    _as_if_sent(loaded, "alert")
+    removed = person.ask(f"{keyword(locale, 'REMOVE')} Sara {digits(PIN, locale)}")
+    assert removed == _said(locale, REMOVED_EN, name="Sara")
+    assert _shown(loaded) == ["Lina"]
+    run_sweep(loaded, clock.now)
+    ends = sorted((m.to, m.body) for m in sent(loaded) if m.kind == "all_clear")
+    closing = _said(locale, "Update: no action is needed now.")
+    cleared = _said(locale, "About %(name)s: they are in touch again. Thank you.", name="Amina")
+    assert ends == [("Lina", cleared), ("Sara", closing)]
+    assert "Amina" not in closing
+    assert _rows(loaded) == 2  # Sara's row waits for her last text to leave, out of sight
+
+    # Once it has left, the next pass forgets her for good; a new incident never reaches her.
+    _as_if_sent(loaded, "all_clear")
+    later = clock.now + timedelta(hours=1)
+    run_sweep(loaded, later)
+    assert _rows(loaded) == 1
+    assert "Sara" not in {m.to for m in sent(loaded)}
+    _settings, state, _next = plan_facts(loaded, PERSON)
+    assert state.due_at is not None
+    run_sweep(loaded, state.due_at + timedelta(hours=1))
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Lina", "Lina"]
+
+
+def test_a_contact_removed_before_any_alert_reached_them_gets_no_closing_text(
+    loaded: Flask,
+) -> None:
+    clock = Clock(START)
+    person, _sara, _lina = _with_two_contacts(loaded, "en", clock)
+    _settings, state, _next = plan_facts(loaded, PERSON)
+    assert state.due_at is not None
+    clock.now = state.due_at + timedelta(hours=1)
+    run_sweep(loaded, clock.now)  # alerts queued, not sent: Sara's never leaves
+    person.ask(f"REMOVE Sara {PIN}")
+    run_sweep(loaded, clock.now)
+    assert "Sara" not in {m.to for m in sent(loaded)}
+    assert _rows(loaded) == 1
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Lina"]
+
+
+def test_after_a_duress_removal_a_real_removal_still_sends_the_closing_text(
+    loaded: Flask,
+) -> None:
+    clock = Clock(START + timedelta(hours=1))
+    person, _sara, _lina = _with_two_contacts(loaded, "en", clock)
+    person.ask(f"REMOVE Sara {DURESS}")  # seems removed; the alert reaches her anyway
+    run_sweep(loaded, clock.now)
+    _as_if_sent(loaded, "alert")
+    clock.now += timedelta(hours=1)
+    assert person.ask(f"REMOVE Sara {PIN}") == REMOVED_EN % {"name": "Sara"}  # really, now
+    run_sweep(loaded, clock.now)
+    ends = sorted((m.to, m.body) for m in sent(loaded) if m.kind == "all_clear")
+    assert ends == [
+        ("Lina", "About Amina: they are in touch again. Thank you."),
+        ("Sara", "Update: no action is needed now."),
+    ]

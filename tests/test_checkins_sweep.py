@@ -259,21 +259,86 @@ def test_a_seized_database_holds_no_number_pin_name_or_note(loaded: Flask) -> No
     assert found == []
 
 
-def test_a_duress_pin_during_an_alert_alerts_again_and_one_all_clear_follows(
+def test_a_duress_pin_during_an_alert_alerts_nobody_twice_and_one_all_clear_follows(
     loaded: Flask,
 ) -> None:
     clock = Clock(START)
     person = _planned(loaded, clock, duress=9173)
     run_sweep(loaded, START + timedelta(hours=13))  # missed: Sara alerted
     clock.now = START + timedelta(hours=14)
-    check_in(person, "en", 9173)  # forced to check in
+    check_in(person, "en", 9173)  # forced to check in: the incident is already open
     run_sweep(loaded, clock.now)
-    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
     clock.now = START + timedelta(hours=15)
     check_in(person, "en", PIN)
     run_sweep(loaded, clock.now)
     run_sweep(loaded, clock.now + timedelta(hours=1))
     assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
+
+
+def test_the_duress_pin_used_again_in_its_incident_answers_alike_and_alerts_once(
+    loaded: Flask,
+) -> None:
+    clock = Clock(START)
+    person = _planned(loaded, clock, duress=9173)
+    clock.now = START + timedelta(hours=1)
+    first = check_in(person, "en", 9173)
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    clock.now = START + timedelta(hours=2)
+    again = check_in(person, "en", 9173)  # made to check in again, the same way
+    run_sweep(loaded, clock.now)
+    clock.now = START + timedelta(hours=3)
+    real = check_in(person, "en", PIN)
+    assert first.startswith("Thank you. Next check-in:")
+    assert again.startswith("Thank you. Next check-in:")  # as the PIN answers
+    assert real.startswith("Thank you. Next check-in:")
+    run_sweep(loaded, clock.now + timedelta(hours=7))  # Lina's stage never came: all is well
+    assert sorted(m.to for m in sent(loaded) if m.kind == "alert") == ["Sara"]
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
+    # A new incident later is a new one: alerted again, once.
+    clock.now = START + timedelta(hours=4)
+    check_in(person, "en", 9173)
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
+
+
+def test_the_ngo_alert_names_every_note_of_the_incident_and_no_earlier_one(
+    loaded: Flask,
+) -> None:
+    _private, public = vault.new_note_keypair()
+    add_partner(loaded, "kharkiv-oblast", "Kharkiv Aid", NGO_LINE, public)
+    clock = Clock(START)
+    register(loaded, PERSON, "en", "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    set_up(person, "en", contacts=(("+447700900702", "Sara"),))
+    person.ask("YES")
+    person.ask("NOTE an old worry")
+    run_sweep(loaded, START + timedelta(hours=13))  # missed: the NGO hears of that note
+    first = _to_ngo(loaded)
+    clock.now = START + timedelta(hours=14)
+    check_in(person, "en", PIN)  # that incident ends
+    person.ask(f"NOTE {NOTE}")
+    person.ask("NOTE they have my phone now")
+    run_sweep(loaded, START + timedelta(days=2))  # missed again
+    second = [body for body in _to_ngo(loaded) if body not in first]
+    with db.get_database(loaded).session() as session:
+        ids = [note.id.hex[:8] for note in session.scalars(select(SealedNote))]
+    assert len(first) == len(second) == 1
+    assert len(ids) == 3
+    old = [i for i in ids if i in first[0]]
+    new = [i for i in ids if i in second[0]]
+    assert len(old) == 1
+    assert f"Their 1 sealed note waits for you: {old[0]}." in first[0]
+    assert len(new) == 2
+    assert old[0] not in new
+    assert "Their 2 sealed notes wait for you: " in second[0]
+    to_ngo = first + second
+    assert all(NOTE not in body for body in to_ngo)
+
+
+def _to_ngo(app: Flask) -> list[str]:
+    return [m.body for m in sent(app) if m.kind == "alert" and m.to == "Kharkiv Aid"]
 
 
 def test_purge_erases_an_inactive_person_with_their_plan(loaded: Flask) -> None:

@@ -143,7 +143,10 @@ def test_a_set_up_answer_is_read_as_the_answer_not_a_menu_number() -> None:
         ("NOTE they took my phone", "No caseworker takes notes here yet. Nothing was kept."),
         ("REMOVE Sara", "Send REMOVE, the contact's name or number, and your PIN."),
         ("REMOVE Nobody 4821", "No contact by that name or number."),
-        ("REMOVE Contact 0 4821", "Contact 0 removed. Refuge will not text them again."),
+        (
+            "REMOVE Contact 0 4821",
+            "Contact removed: Contact 0. Refuge will send them no more alerts.",
+        ),
     ],
 )
 def test_the_words_of_a_running_plan(text: str, answer: str) -> None:

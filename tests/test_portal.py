@@ -22,7 +22,7 @@ from server.models.staff import AuditEvent, Role, User
 from server.portal import auth
 from server.portal import session as portal_session
 from server.web.ratelimit import RateLimiter
-from tests.checkin_helpers import Clock, Phone, register
+from tests.checkin_helpers import Clock, Phone, add_partner, register
 from tests.portal_helpers import (
     Account,
     Ngo,
@@ -223,6 +223,27 @@ def test_each_ngo_sees_only_its_own_notes(world: tuple) -> None:
         assert ODESA_NOTE not in page
     assert len(seen["kharkiv"]) == len(seen["odesa"]) == 1
     assert seen["kharkiv"] != seen["odesa"]
+
+
+def test_a_rotated_note_key_hides_no_note_and_says_which_key_each_needs(world: tuple) -> None:
+    app, ngos, accounts = world
+    old = vault.key_fingerprint(ngos["kharkiv"].public)
+    _private, public = vault.new_note_keypair()
+    add_partner(app, "kharkiv", "Kharkiv Aid", None, public)  # the NGO rotates its key
+    clock = Clock(datetime.now(UTC))
+    assert "sealed" in Phone(app, "+44 7700 900811", clock).ask("NOTE after the rotation")
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert "2 sealed notes" in page
+    assert len(ROW.findall(page)) == 2
+    assert page.count("Sealed to your previous key") == 1
+    assert f'Sealed to your previous key <bdi dir="ltr">{old}</bdi>' in page
+    assert vault.key_fingerprint(public) in page  # the current key, named once
+    assert page.count(old) == 1
+    odesa = app.test_client()
+    _signed_in(odesa, accounts["odesa"])
+    assert "1 sealed note" in odesa.get("/portal/notes").get_data(as_text=True)
 
 
 def test_a_translator_and_a_stranger_see_no_notes(world: tuple) -> None:

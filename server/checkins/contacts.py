@@ -10,18 +10,19 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from server import vault
 from server.checkins import texts
 from server.checkins.kinds import MAX_NAME, Added
-from server.checkins.plans import plan_of, save, settings_of, state_of
+from server.checkins.plans import ALERT_LIFETIME, PlanState, plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
 from server.delivery import outbox, provider_copies
-from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
+from server.models.checkins import CheckinPartner, CheckinPlan, PartnerNoteKey, SealedNote
 from server.models.content import Region
-from server.models.messaging import Outbox, OutboxKind
+from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.models.people import Consent, Subscriber, TrustedContact
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
 
@@ -29,12 +30,18 @@ MAX_CONTACTS = 5
 #: Opt-in messages one person may cause in a day.
 OPT_INS_PER_DAY = 5
 OPT_IN_LIFETIME = timedelta(days=2)
+#: How often the sweep looks whether a removed contact's closing text has gone.
+LEAVING_LOOK = timedelta(hours=1)
+#: Outbox states in which a message has not left and never will, or not yet.
+NEVER_LEFT = (OutboxStatus.PENDING, OutboxStatus.DROPPED, OutboxStatus.EXPIRED)
+UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 def contacts_of(plan: CheckinPlan) -> list[TrustedContact]:
-    """The person's own trusted contacts (not their NGO's alert line), oldest first."""
-    ngo = settings_of(plan).ngo_contact
-    return [c for c in plan.subscriber.contacts if c.id.hex != ngo]
+    """The person's own trusted contacts (not their NGO's alert line, nor removed ones still
+    owed a closing text), oldest first."""
+    ngo, leaving = settings_of(plan).ngo_contact, set(state_of(plan).leaving)
+    return [c for c in plan.subscriber.contacts if c.id.hex != ngo and c.id.hex not in leaving]
 
 
 def shown_contacts(plan: CheckinPlan) -> list[TrustedContact]:
@@ -61,19 +68,90 @@ def remove_contact(
 ) -> None:
     """Forget a contact for good: no alert, all-clear or request reaches them again.
 
-    Their row goes, with every message queued or kept for them; the provider's copies of what
-    was sent are handed to the worker to delete first.
+    Whatever was queued for them and has not left goes at once. A contact an alert reached
+    and who has not heard that incident's end gets one closing text (that they need not act,
+    nothing more) and is kept out of sight until it has gone; any other goes now, with every
+    message kept for them, the provider's copies handed to the worker to delete first.
     """
-    provider_copies.hand_over_provider_copies(session, plan.subscriber, now, contact=contact)
     gone = contact.id.hex
+    owed = _unended(session, contact)
+    session.execute(
+        delete(Outbox).where(
+            Outbox.contact_id == contact.id,
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.provider_sid_ct.is_(None),  # never tried: no copy at the provider
+        )
+    )
     settings, state = settings_of(plan), state_of(plan)
     settings.stage_two = [kept for kept in settings.stage_two if kept != gone]
     state.alerted = [kept for kept in state.alerted if kept != gone]
-    for owed in state.clear:
-        owed["to"] = [kept for kept in owed.get("to", []) if kept != gone]
+    for closed in state.clear:
+        closed["to"] = [kept for kept in closed.get("to", []) if kept != gone]
+    if owed:
+        state.leaving.append(gone)
+        save(plan, settings=settings, state=state)
+        outbox.enqueue(
+            session,
+            outbox.Outgoing(
+                subscriber=plan.subscriber,
+                contact=contact,
+                body=texts.closing(plan.subscriber.locale),
+                kind=OutboxKind.ALL_CLEAR,
+                # Read as that incident's end should the contact be added and removed again.
+                cause=f"closing:{plan.id.hex}:{min(owed)}:{gone}",
+                not_before=now,
+                expires_at=now + ALERT_LIFETIME,
+            ),
+        )
+        plan.next_due_at = _sooner(plan.next_due_at, now + LEAVING_LOOK)
+        return
     save(plan, settings=settings, state=state)
+    _forget(session, plan, contact, now)
+
+
+def _unended(session: Session, contact: TrustedContact) -> set[str]:
+    """The incidents whose alert may have reached the contact and whose end has not."""
+    if contact.consent is not Consent.CONFIRMED:
+        return set()  # they asked to hear nothing more
+    left = session.execute(
+        select(Outbox.kind, Outbox.dedupe_key).where(
+            Outbox.contact_id == contact.id,
+            Outbox.kind.in_((OutboxKind.ALERT, OutboxKind.ALL_CLEAR)),
+            Outbox.status.not_in(NEVER_LEFT),
+        )
+    ).all()
+    # The causes: "alert:<plan>:<incident>:<stage>:<who>", "clear:<plan>:<incident>:<who>"
+    # (the sweep's), "closing:<plan>:<incident>:<who>" (below).
+    alerted = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALERT}
+    ended = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALL_CLEAR}
+    return alerted - ended
+
+
+def _sooner(when: datetime | None, other: datetime) -> datetime:
+    return other if when is None else min(when, other)
+
+
+def _forget(session: Session, plan: CheckinPlan, contact: TrustedContact, now: datetime) -> None:
+    provider_copies.hand_over_provider_copies(session, plan.subscriber, now, contact=contact)
     plan.subscriber.contacts.remove(contact)  # delete-orphan: the row goes at the flush
     session.flush()
+
+
+def forget_left(session: Session, plan: CheckinPlan, state: PlanState, now: datetime) -> None:
+    """Forget the removed contacts whose closing text has gone (or never will); the sweep's."""
+    by_id = {contact.id.hex: contact for contact in plan.subscriber.contacts}
+    for gone in list(state.leaving):
+        contact = by_id.get(gone)
+        waiting = contact is not None and session.scalar(
+            select(func.count())
+            .select_from(Outbox)
+            .where(Outbox.contact_id == contact.id, Outbox.status.in_(UNSETTLED))
+        )
+        if waiting:
+            continue
+        state.leaving.remove(gone)
+        if contact is not None:
+            _forget(session, plan, contact, now)
 
 
 def hide_contact(plan: CheckinPlan, contact: TrustedContact) -> None:
@@ -96,6 +174,12 @@ def add_contact(
         if contact.phone_index == index and contact.id.hex in state.hidden:
             # "Removed" under duress, so never gone: it seems added again, and is shown again.
             state.hidden.remove(contact.id.hex)
+            save(plan, state=state)
+            return Added.ADDED
+    for contact in subscriber.contacts:
+        if contact.phone_index == index and contact.id.hex in state.leaving:
+            # Removed, and still owed a closing text: back as the contact who agreed before.
+            state.leaving.remove(contact.id.hex)
             save(plan, state=state)
             return Added.ADDED
     if any(contact.phone_index == index for contact in subscriber.contacts):
@@ -184,6 +268,17 @@ def set_partner(
     partner.name = name
     partner.note_key = note_key
     partner.alert_phone = line or None
+    if note_key is not None:
+        # Remember every key it had: notes sealed to an earlier one stay the NGO's.
+        fingerprint = vault.key_fingerprint(note_key)
+        known = session.scalar(
+            select(PartnerNoteKey.id).where(
+                PartnerNoteKey.partner_id == partner.id, PartnerNoteKey.fingerprint == fingerprint
+            )
+        )
+        if known is None:
+            session.flush()  # the partner's row first
+            session.add(PartnerNoteKey(partner_id=partner.id, fingerprint=fingerprint))
     return partner
 
 
@@ -256,7 +351,8 @@ def _decide(session: Session, contact: TrustedContact, consent: Consent, now: da
 def leave_note(session: Session, subscriber: Subscriber, text: str) -> SealedNote | None:
     """Seal a note to the NGO of the person's region; None when no NGO takes notes there.
 
-    The plan remembers the note's id (sealed), so an escalation can tell the NGO it exists.
+    The plan remembers the note's id (sealed) until the next incident ends, so that the
+    incident's alert can tell the NGO about every note left for it.
     """
     from server import people
 
@@ -267,6 +363,6 @@ def leave_note(session: Session, subscriber: Subscriber, text: str) -> SealedNot
     plan = plan_of(session, subscriber)
     if plan is not None:
         state = state_of(plan)
-        state.note = note.id.hex
+        state.notes.append(note.id.hex)
         save(plan, state=state)
     return note

@@ -80,10 +80,19 @@ class PlanState:
     attempts_hour: str | None = None
     attempts: int = 0
     last_checkin: str | None = None
-    note: str | None = None  # the id of the person's last sealed note
+    note: str | None = None  # older states: the id of the last sealed note (now in `notes`)
+    # Ids of the sealed notes left since the last incident ended: the NGO's alert names them.
+    notes: list[str] = field(default_factory=list)
     # Contacts "removed" with the duress PIN: shown as gone, still alerted, back after a real
     # check-in (a forced removal must not silence the alert it raised).
     hidden: list[str] = field(default_factory=list)
+    # Contacts removed after an alert reached them: out of sight and never alerted again, kept
+    # only until the closing text they are owed has gone (the sweep forgets them then).
+    leaving: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.note is not None:  # a state sealed before notes were listed
+            self.notes, self.note = [*self.notes, self.note], None
 
     @property
     def due_at(self) -> datetime | None:
@@ -156,8 +165,11 @@ def begin(session: Session, subscriber: Subscriber, zone: str) -> CheckinPlan:
     plan.pin = None
     plan.duress = None
     kept = settings_of(plan)
-    # Contacts "removed" under duress stay out of sight through a new set-up as well.
-    save(plan, PlanSettings(zone=zone, name=kept.name), PlanState(hidden=state_of(plan).hidden))
+    # Contacts "removed" under duress stay out of sight through a new set-up as well, removed
+    # ones are still owed their closing text, and notes still wait for the next incident.
+    was = state_of(plan)
+    state = PlanState(hidden=was.hidden, leaving=was.leaving, notes=was.notes)
+    save(plan, PlanSettings(zone=zone, name=kept.name), state)
     return plan
 
 
@@ -226,7 +238,9 @@ def confirm(
         return Checked.LIMITED, False
     real = keys.verify_pin(plan.pin, pin)
     duress = keys.verify_pin(plan.duress, pin)
-    if not (real or duress) or state.status in (Status.SETUP.value, Status.STOPPED.value):
+    # A right PIN on a stopped plan still counts (it may end an incident); the caller says
+    # the plan is stopped, which the right PIN already proves one may know.
+    if not (real or duress) or state.status == Status.SETUP.value:
         state.wrong += 1
         missed = state.wrong == WRONG_PINS_MISS and state.incident is None
         if missed and state.status == Status.ACTIVE.value:
@@ -242,7 +256,7 @@ def confirm(
     if not duress and state.incident is not None:
         state.clear.append({"incident": state.incident, "to": state.alerted})
         state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
-        state.escalate = None
+        state.escalate, state.notes = None, []
     state.wrong = 0
     state.last_checkin = iso(now)
     if state.status == Status.ACTIVE.value:

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from server.checkins import plans, texts
+from server.checkins import contacts, plans, texts
 from server.checkins.plans import PlanSettings, PlanState, Status
 from server.config import Settings
 from server.delivery import outbox
@@ -90,9 +90,11 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
     """Bring one plan up to `now`: queue what is owed, then set when to look again."""
     settings, state = plans.settings_of(plan), plans.state_of(plan)
     _all_clears(session, plan, settings, state, now, report)
-    if state.escalate is not None:
+    if state.escalate is not None and state.incident is None:
         _open(session, plan, settings, state, state.escalate, now, now, report)
-        state.escalate = None
+    # A duress PIN (or wrong PINs) while an incident is open belongs to that incident: its
+    # recipients were told once and hear its end once, so nothing new is queued.
+    state.escalate = None
     due = state.due_at
     active = state.status == Status.ACTIVE.value
     if active and due is not None and state.incident is None:
@@ -108,8 +110,13 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
         alerted_at = plans.instant(state.alerted_at)
         if alerted_at is not None and now >= alerted_at + plans.STAGE_TWO_DELAY:
             _alert(session, plan, settings, state, 2, now, report)
+    if state.leaving:
+        contacts.forget_left(session, plan, state, now)
     plans.save(plan, state=state)
     plan.next_due_at = _next_look(settings, state, now)
+    if state.leaving:  # a removed contact's closing text has not gone yet: look again
+        soon = now + contacts.LEAVING_LOOK
+        plan.next_due_at = soon if plan.next_due_at is None else min(plan.next_due_at, soon)
 
 
 def _next_look(settings: PlanSettings, state: PlanState, now: datetime) -> datetime | None:
@@ -163,22 +170,23 @@ def _open(
     now: datetime,
     report: SweepReport,
 ) -> None:
-    """Open an incident and send its first stage."""
-    # A second incident while one is open (a duress PIN after a miss) keeps who was alerted,
-    # so that the all-clear reaches them all.
-    state.alerted = state.alerted if state.incident is not None else []
+    """Open an incident (none is open) and send its first stage."""
+    state.alerted = []
     state.incident, state.stage = incident, 0
     state.alerted_at = plans.iso(since)
     _alert(session, plan, settings, state, 1, now, report)
 
 
-def _recipients(plan: CheckinPlan, settings: PlanSettings, stage: int) -> list[TrustedContact]:
-    """Contacts who agreed and belong to a stage (the NGO's line is in the first)."""
-    later = set(settings.stage_two)
+def _recipients(
+    plan: CheckinPlan, settings: PlanSettings, state: PlanState, stage: int
+) -> list[TrustedContact]:
+    """Contacts who agreed, are not removed, and belong to a stage (the NGO's is the first)."""
+    later, leaving = set(settings.stage_two), set(state.leaving)
     return [
         contact
         for contact in plan.subscriber.contacts
         if contact.consent is Consent.CONFIRMED
+        and contact.id.hex not in leaving
         and (contact.id.hex in later) == (stage == 2)
         and (settings.ngo or contact.id.hex != settings.ngo_contact)
     ]
@@ -195,10 +203,10 @@ def _alert(
 ) -> None:
     person = plan.subscriber
     assert state.incident is not None
-    for contact in _recipients(plan, settings, stage):
+    for contact in _recipients(plan, settings, state, stage):
         if contact.id.hex == settings.ngo_contact:
             body = texts.partner_alert(
-                person.locale, settings.name, person.phone or "", (state.note or "")[:8] or None
+                person.locale, settings.name, person.phone or "", state.notes
             )
         else:
             body = texts.alert(person.locale, settings.name, settings.message)

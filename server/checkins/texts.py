@@ -7,6 +7,7 @@ or their own words): never Refuge, the person's situation, or who else is told.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 
 from babel.dates import format_datetime
@@ -15,6 +16,8 @@ from server import segments
 from server.checkins.schedule import zone_of
 from server.i18n import locales
 
+#: How much of a note's id an alert names (the portal shows the whole id, starting so).
+NOTE_ID = 8
 #: A sweep renders many texts in a few languages: load each catalogue once per process.
 catalogue = functools.lru_cache(maxsize=32)(locales.catalogue)
 
@@ -70,19 +73,45 @@ def all_clear(locale: str, name: str) -> str:
     )
 
 
-def partner_alert(locale: str, name: str, phone: str, note: str | None) -> str:
-    """What the person's NGO receives: who, how to reach them, and whether a note waits."""
+def closing(locale: str) -> str:
+    """The last text to a contact an alert reached who was then removed: only that they need
+    not act (no name, no word of the removal)."""
+    t = catalogue(locale)
+    # Translators: the last text to someone alerted earlier and since removed as a contact.
+    # Neutral: no name, no Refuge, no "removed"; only that nothing is needed from them.
+    return _prepared(t.gettext("Update: no action is needed now."))
+
+
+def partner_alert(locale: str, name: str, phone: str, notes: Sequence[str]) -> str:
+    """What the person's NGO receives: who, how to reach them, and every note left for it.
+
+    Notes are named as the portal lists them (by id, here the first 8 characters), never by
+    their text; when the ids would not fit one text, the count stays and the latest are named.
+    """
     t = catalogue(locale)
     # Translators: sent to the person's NGO (their caseworkers), who know Refuge.
     text = t.gettext(
         "Refuge check-in alert: %(name)s (%(phone)s) missed a check-in or asked for help."
     ) % {"name": name, "phone": phone}
-    if note:
-        # Translators: added to the NGO's alert; %(note)s is a short reference.
-        text += " " + t.gettext("Their sealed note %(note)s is in the notes export.") % {
-            "note": note
-        }
-    return _prepared(text)
+    if not notes:
+        return _prepared(text)
+    ids = [note[:NOTE_ID] for note in notes]
+    shown = len(ids)
+    while True:
+        listed = ", ".join(ids[len(ids) - shown :])
+        if shown < len(ids):
+            listed = "..., " + listed
+        # Translators: added to the NGO's alert; %(notes)s lists short note ids, as the
+        # partner portal shows them ("3fa2b9c1, 7d01e5aa"); %(num)d counts every note.
+        more = t.ngettext(
+            "Their %(num)d sealed note waits for you: %(notes)s.",
+            "Their %(num)d sealed notes wait for you: %(notes)s.",
+            len(ids),
+        ) % {"num": len(ids), "notes": listed}
+        whole = _prepared(f"{text} {more}")
+        if shown == 1 or fits_one_text(whole):
+            return whole
+        shown -= 1
 
 
 def reminder(locale: str, due: datetime, zone: str) -> str:

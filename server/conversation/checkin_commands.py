@@ -31,6 +31,8 @@ def check_in(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 def _thanks(situation: Situation, plan: PlanView) -> str:
     t = translate(situation)
+    if plan.status is Status.STOPPED:
+        return str(t.gettext("Check-ins stopped. Reply CHECKIN to set them up again."))
     if plan.status is Status.ACTIVE and plan.due is not None:
         when = texts.local_time(plan.due, plan.zone, situation.locale)
         return str(t.gettext("Thank you. Next check-in: %(time)s.") % {"time": when})
@@ -143,7 +145,7 @@ def remove(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     contact = port.find_contact(ascii_digits(who))
     if contact is None:
         return say(outcome, situation, t.gettext("No contact by that name or number."))
-    answer = t.gettext("%(name)s removed. Refuge will not text them again.") % {
+    answer = t.gettext("Contact removed: %(name)s. Refuge will send them no more alerts.") % {
         "name": contact.name or who
     }
     port.remove_contact(contact, seeming=duress)

@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, func
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
@@ -98,6 +98,24 @@ class CheckinPartner(Enveloped, Base):
     note_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     alert_phone = vault.EncryptedField("alert_phone_ct", under=vault.Under.MASTER)
+
+
+class PartnerNoteKey(Base):
+    """A note key an NGO has had (its current one too): notes sealed to any of them are its.
+
+    Only the public key's fingerprint is kept; when the NGO rotates its key, the portal still
+    lists the notes sealed to the earlier ones and says which key each needs.
+    """
+
+    __tablename__ = "checkin_partner_keys"
+    __table_args__ = (UniqueConstraint("partner_id", "fingerprint"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    partner_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("checkin_partners.id", ondelete="CASCADE"), index=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(FINGERPRINT_LENGTH))
+    added_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
 
 
 class SealedNote(Base):

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from server import audit, people, vault
 from server.db import request_session
-from server.models.checkins import SealedNote
+from server.models.checkins import PartnerNoteKey, SealedNote
 from server.models.staff import AuditAction
 from server.portal.session import blueprint, notes_reader, signed_in
 
@@ -33,26 +33,38 @@ def home() -> BaseResponse | str:
 
 @blueprint.get("/notes")
 def notes() -> BaseResponse | str:
-    """The organisation's sealed notes: how many, and when each arrived."""
+    """The organisation's sealed notes: how many, when each arrived, and which key opens it."""
     user = notes_reader()
     if user is None:
         return redirect(url_for("portal.login"))
-    key = user.organisation.note_key
+    organisation = user.organisation
+    key = organisation.note_key
     fingerprint = vault.key_fingerprint(key) if key else None
-    found = (
-        request_session()
-        .execute(
-            select(SealedNote.id, SealedNote.created_on)
-            .where(SealedNote.recipient == fingerprint)
-            .order_by(SealedNote.created_on, SealedNote.id)
+    database = request_session()
+    # Every key the organisation has had: notes sealed to an earlier one are still its own.
+    earlier = set(
+        database.scalars(
+            select(PartnerNoteKey.fingerprint).where(PartnerNoteKey.partner_id == organisation.id)
         )
-        .all()
-        if fingerprint
+    )
+    earlier.discard(fingerprint)
+    found = (
+        database.execute(
+            select(SealedNote.id, SealedNote.created_on, SealedNote.recipient)
+            .where(SealedNote.recipient.in_([*earlier, *([fingerprint] if fingerprint else [])]))
+            .order_by(SealedNote.created_on, SealedNote.id)
+        ).all()
+        if fingerprint or earlier
         else []
     )
     count_text = ngettext("%(num)d sealed note", "%(num)d sealed notes", len(found))
     return render_template(
-        "portal/notes.html", user=user, fingerprint=fingerprint, notes=found, count_text=count_text
+        "portal/notes.html",
+        user=user,
+        fingerprint=fingerprint,
+        notes=found,
+        count_text=count_text,
+        earlier=any(note.recipient != fingerprint for note in found),
     )
 
 

@@ -127,6 +127,8 @@ def _check_in(phone: PhoneNumber, pin: str, locale: str) -> tuple[str, int]:
         return _("That number and PIN do not match a check-in."), 400
     state = plans.state_of(plan)
     due = state.due_at
+    if state.status == Status.STOPPED.value:
+        return _("Check-ins stopped. Reply CHECKIN to set them up again."), 200
     if state.status == Status.ACTIVE.value and due is not None:
         when = texts.local_time(due, plans.settings_of(plan).zone, locale)
         return _("Thank you. Next check-in: %(time)s.", time=when), 200
