@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 
+from server.checkins import zones
+from server.checkins.schedule import Schedule
 from tests.checkin_helpers import (
     Clock,
     Phone,
@@ -128,6 +130,7 @@ def test_a_ukrainian_number_without_a_region_keeps_kyiv_time_across_the_change(
     replies = set_up(person, "uk", schedule="9:00", contacts=(("+447700900722", "Sara"),))
     assert not any("UTC+3" in reply for reply in replies)  # not asked: the number tells
     assert "(час: Київ)" in replies[-1]
+    assert not any(over_budget(reply) for reply in replies), replies
     seen = []
     for _day in range(4):
         _s, state, _n = plan_facts(loaded, UKRAINIAN)
@@ -149,6 +152,7 @@ def test_a_bangladeshi_number_without_a_region_keeps_dhaka_time(loaded: Flask) -
     person = Phone(loaded, BANGLADESHI, clock)
     replies = set_up(person, "bn", schedule="9:00", contacts=(("+447700900722", "Sara"),))
     assert "ঢাকা সময়" in replies[-1]
+    assert not any(over_budget(reply) for reply in replies), replies
     _s, state, _n = plan_facts(loaded, BANGLADESHI)
     assert state.due_at == datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 9:00 in Dhaka
 
@@ -202,3 +206,33 @@ def test_the_zone_question_and_confirmation_fit_their_budget(loaded: Flask, loca
     asked.append(person.ask(keyword(locale, "CHECKIN") + " " + keyword(locale, "STATUS")))
     assert not any(over_budget(reply) for reply in asked), asked
     assert all("UTC+03:00" in reply for reply in asked[-2:]), asked
+
+
+@pytest.mark.parametrize(
+    ("answer", "locale", "zone"),
+    [
+        ("Київ", "uk", "Europe/Kyiv"),
+        ("kiev", "en", "Europe/Kyiv"),  # an old spelling, kept as today's zone
+        ("new york", "fr", "America/New_York"),
+        ("America/Chicago", "ar", "America/Chicago"),
+        ("الأردن", "ar", "Asia/Amman"),  # a country with one zone
+        ("+6", "bn", "UTC+06:00"),
+        ("UTC+6:30", "my", "UTC+06:30"),
+        ("gmt -5", "en", "UTC-05:00"),
+        ("UTC", "rhg", "UTC"),
+        ("9", "en", None),  # a time, not an offset
+        ("+15", "en", None),
+        ("Atlantis", "en", None),
+    ],
+)
+def test_a_zone_is_read_from_a_city_a_country_or_an_offset(
+    answer: str, locale: str, zone: str | None
+) -> None:
+    assert zones.parse_zone(answer, locale) == zone
+
+
+def test_a_fixed_offset_keeps_its_time_all_year() -> None:
+    schedule = Schedule(daily_at="09:00", zone="UTC+06:30")
+    for month in (1, 7):
+        due = schedule.next_due(datetime(2027, month, 1, tzinfo=UTC))
+        assert (due.hour, due.minute) == (2, 30)

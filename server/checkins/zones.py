@@ -2,10 +2,10 @@
 
 Times are the person's: the zone of their region (`plans.zone_for`), else the zone of their
 number's country when it has exactly one (`phonenumbers`, then CLDR's zones of the country
-through Babel), else set-up asks, and this module reads the answer: a city or zone name in
-the person's language or in English ("Chicago", "Київ", "America/Chicago"), or an offset from
-UTC ("+6", "UTC+3", "GMT-5:30"), kept as a fixed offset ("UTC+06:00") that has no daylight
-saving. Pure: no database, no Flask.
+through Babel), else set-up asks, and this module reads the answer: a city or zone name, or a
+country with one zone, in the person's language or in English ("Chicago", "Київ",
+"America/Chicago", "Jordan"), or an offset from UTC ("+6", "UTC+3", "GMT-5:30"), kept as a
+fixed offset ("UTC+06:00") that has no daylight saving. Pure: no database, no Flask.
 """
 
 from __future__ import annotations
@@ -83,7 +83,19 @@ def _names(locale: str) -> dict[str, str]:
         canonical = _canonical(zone)
         for name in (zone, zone.rsplit("/", 1)[-1], _city(canonical, locale)):
             found.setdefault(_folded(name), set()).add(canonical)
+    territory_zones: Mapping[str, list[str]] = get_global("territory_zones")
+    for code, name in _territories(locale).items():
+        if len(territory_zones.get(code, [])) == 1:  # a country with one zone names it
+            found.setdefault(_folded(name), set()).add(_canonical(territory_zones[code][0]))
     return {name: next(iter(zones)) for name, zones in found.items() if len(zones) == 1}
+
+
+def _territories(locale: str) -> Mapping[str, str]:
+    try:
+        names: Mapping[str, str] = Locale.parse(locale).territories
+    except (ValueError, UnknownLocaleError):
+        return {}
+    return names
 
 
 def _city(zone: str, locale: str) -> str:
