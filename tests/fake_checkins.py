@@ -45,6 +45,7 @@ class FakeCheckins:
         self.duress: str | None = DURESS if running else None
         self.hours, self.grace = 24, 60
         self.daily_at: str | None = None
+        self.zone = "UTC"
         self.name = "Amina" if running else ""
         self.message: str | None = None
         self.later: list[str] = []
@@ -64,7 +65,7 @@ class FakeCheckins:
     def plan(self) -> PlanView | None:
         if self.status is None:
             return None
-        return PlanView(self.status, self.due, "UTC", self.name, self.message)
+        return PlanView(self.status, self.due, self.zone, self.name, self.message)
 
     # --- Set-up ---
 
@@ -82,6 +83,9 @@ class FakeCheckins:
 
     def set_schedule(self, hours: int, daily_at: str | None) -> None:
         self.hours, self.daily_at = hours, daily_at
+
+    def set_zone(self, zone: str) -> None:
+        self.zone = zone
 
     def set_grace(self, minutes: int) -> None:
         self.grace = minutes

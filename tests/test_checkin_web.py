@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -150,3 +151,23 @@ def test_checking_in_from_a_browser_without_javascript(planned: Flask) -> None:
         browser.close()
     _s, state, _n = plan_facts(planned, PERSON)
     assert state.last_checkin is not None
+
+
+def test_checking_in_on_the_web_again_and_again_keeps_the_daily_time(app: Flask) -> None:
+    load_demo_content(app)
+    now = datetime.now(UTC)
+    clock = Clock(now - timedelta(minutes=5))
+    register(app, PERSON, "en", "kharkiv")
+    # A daily time three hours ago in Kyiv: its next occurrence is a day away (two, at night).
+    daily = (now - timedelta(hours=3)).astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M")
+    set_up(Phone(app, PERSON, clock), "en", schedule=daily, contacts=(("+447700900802", "Sara"),))
+    client = app.test_client()
+    first = _post(client, "en", PERSON, str(PIN))
+    _s, state, _n = plan_facts(app, PERSON)
+    due = state.due_at
+    assert due is not None
+    assert due - now <= timedelta(days=2)
+    for _again in range(2):
+        assert _post(client, "en", PERSON, str(PIN)) == first
+        _s, state, _n = plan_facts(app, PERSON)
+        assert state.due_at == due

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.checkins import zones
+
 # Re-exported: the sweep and the web page read them from here.
 from server.checkins.kinds import Checked as Checked
 from server.checkins.kinds import Status as Status
@@ -43,7 +45,7 @@ class PlanSettings:
 
     hours: int = 24
     daily_at: str | None = None
-    zone: str = "UTC"
+    zone: str = "UTC"  # "" while set-up has still to ask for it
     grace_minutes: int = 60
     name: str = ""
     message: str | None = None  # None: the neutral default text
@@ -174,11 +176,13 @@ def begin(session: Session, subscriber: Subscriber, zone: str) -> CheckinPlan:
 
 
 def zone_for(session: Session, subscriber: Subscriber) -> str:
-    """The time zone of the person's region, UTC when they have not chosen one."""
-    if not subscriber.region_slug:
-        return "UTC"
-    zone = session.scalar(select(Region.timezone).where(Region.slug == subscriber.region_slug))
-    return zone or "UTC"
+    """The person's time zone: their region's, else their number's when it has only one;
+    "" when neither says (set-up then asks)."""
+    if subscriber.region_slug:
+        zone = session.scalar(select(Region.timezone).where(Region.slug == subscriber.region_slug))
+        if zone:
+            return zone
+    return zones.zone_of_number(subscriber.phone or "") or ""
 
 
 def set_pin(session: Session, plan: CheckinPlan, pin: str) -> None:
@@ -260,8 +264,9 @@ def confirm(
     state.wrong = 0
     state.last_checkin = iso(now)
     if state.status == Status.ACTIVE.value:
-        state.due = iso(settings.schedule.confirmed(state.due_at, now))
-        state.reminded = False
+        due = iso(settings.schedule.confirmed(state.due_at, now))
+        if due != state.due:  # an extra check-in keeps the due time, and its reminder
+            state.due, state.reminded = due, False
     save(plan, state=state)
     record(session, plan, "duress" if duress else "confirmed", now)
     plan.next_due_at = now

@@ -5,12 +5,16 @@ with `zoneinfo`, so 09:00 stays 09:00 where the person is across daylight-saving
 local time that does not exist on a spring-forward day (02:30 when clocks jump from 02:00 to
 03:00) falls due at the same distance past the jump (03:30); one that happens twice on an
 autumn day falls due the first time.
+
+A schedule is a property of the plan, not of the last check-in: a check-in satisfies at most
+the next due time, so checking in often never pushes the next one further away.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MIN_HOURS = 1
@@ -43,16 +47,26 @@ class Schedule:
         raise AssertionError("a daily time always falls within three days")  # pragma: no cover
 
     def confirmed(self, due: datetime | None, now: datetime) -> datetime:
-        """The next due time after a check-in at `now` that confirms the period ending `due`.
+        """The next due time after a check-in at `now`, while the current one is `due`.
 
-        An early check-in confirms the current period, so the next one ends a period later;
-        a late one starts counting again from now.
+        A daily time stays that time: a check-in satisfies the coming one only on its own local
+        day (or after its reminder), so one before Monday 09:00 makes Tuesday 09:00 next and
+        any number after it leave Tuesday 09:00. A period of hours counts from the due time the
+        check-in satisfied (a late check-in does not shift the series), never more than one
+        period ahead of now.
         """
-        if due is None or due <= now:
-            return self.next_due(now)
+        period = timedelta(hours=self.hours)
         if self.daily_at is None:
-            return self.next_due(now)
-        return self.next_due(due)
+            if due is None or due > now:
+                return (now + period).astimezone(UTC)
+            missed = (now - due) // period  # whole periods since the due time, all overdue
+            return (due + (missed + 1) * period).astimezone(UTC)
+        coming = self.next_due(now)
+        zone = zone_of(self.zone)
+        same_day = coming.astimezone(zone).date() == now.astimezone(zone).date()
+        if same_day or now >= self.reminder_at(coming):
+            return self.next_due(coming)
+        return coming
 
     def reminder_at(self, due: datetime) -> datetime:
         """When to remind the person before a due time."""
@@ -79,8 +93,16 @@ def parse_time(text: str) -> time | None:
     return time(hour, minute)
 
 
-def zone_of(name: str) -> ZoneInfo:
-    """The IANA zone of a region, UTC when the name is unknown."""
+#: A fixed offset as stored in a plan: "UTC+05:30" (what a person answered, no daylight saving).
+FIXED_OFFSET = re.compile(r"UTC([+-])(\d{2}):(\d{2})")
+
+
+def zone_of(name: str) -> tzinfo:
+    """The zone a plan names (an IANA zone or a fixed offset), UTC when the name is unknown."""
+    fixed = FIXED_OFFSET.fullmatch(name)
+    if fixed is not None:
+        sign = -1 if fixed[1] == "-" else 1
+        return timezone(sign * timedelta(hours=int(fixed[2]), minutes=int(fixed[3])))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

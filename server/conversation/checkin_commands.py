@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from server.checkins import texts
 from server.conversation.checkin_port import Checked, PlanView, Status
-from server.conversation.checkin_setup import leave_flow, port_of, say, word
+from server.conversation.checkin_setup import leave_flow, port_of, say, when_where, word
 from server.conversation.engine import Outcome, Said, Situation, translate
 from server.conversation.vocabulary import Command
 from server.i18n.locales import ascii_digits
@@ -109,7 +109,7 @@ def status(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         Status.STOPPED: t.gettext("stopped"),
     }
     when = (
-        texts.local_time(plan.due, plan.zone, situation.locale)
+        when_where(situation, plan.due, plan.zone)
         if plan.due is not None and plan.status is Status.ACTIVE
         else "-"
     )

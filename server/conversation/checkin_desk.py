@@ -82,6 +82,13 @@ class PlanDesk:
         settings.daily_at, settings.hours = daily_at, hours
         plans.save(plan, settings)
 
+    def set_zone(self, zone: str) -> None:
+        """The zone the person named."""
+        plan = self._needed()
+        settings = plans.settings_of(plan)
+        settings.zone = zone
+        plans.save(plan, settings)
+
     def set_grace(self, minutes: int) -> None:
         """The minutes an alert waits."""
         plan = self._needed()

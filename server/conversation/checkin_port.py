@@ -25,7 +25,7 @@ class PlanView:
 
     status: Status
     due: datetime | None  # the end of the current period
-    zone: str
+    zone: str  # an IANA zone or a fixed offset ("UTC+06:00"); "" until set-up asks
     name: str  # what contacts know the person by
     message: str | None  # the contacts' alert in the person's words; None: the default
 
@@ -60,6 +60,10 @@ class CheckinPort(Protocol):
         ...
 
     def set_schedule(self, hours: int, daily_at: str | None) -> None: ...
+
+    def set_zone(self, zone: str) -> None:
+        """The zone the person named (`server.checkins.zones.parse_zone`)."""
+        ...
 
     def set_grace(self, minutes: int) -> None: ...
 

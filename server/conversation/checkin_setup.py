@@ -1,6 +1,7 @@
-"""The check-in set-up, one question per message: PIN, duress PIN, schedule, grace, name,
-contacts, who is alerted later, the contacts' message, the NGO. Every step is cancelled with
-0 or MENU (the dispatcher's), and STOP still opts out.
+"""The check-in set-up, one question per message: PIN, duress PIN, schedule, time zone (only
+when neither the region nor the number tells it), grace, name, contacts, who is alerted later,
+the contacts' message, the NGO. Every step is cancelled with 0 or MENU (the dispatcher's), and
+STOP still opts out.
 
 Each question is a `Flow`; each answer is a handler in `server.conversation.dispatch`'s table, which
 reaches the plan through the situation's `CheckinPort`. The helpers here (`say`, `ask`,
@@ -10,9 +11,10 @@ reaches the plan through the situation's `CheckinPort`. The helpers here (`say`,
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from server.checkins import texts
+from server.checkins import texts, zones
 from server.checkins.kinds import MAX_NAME, valid_pin
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
 from server.conversation.checkin_port import Added, CheckinPort
@@ -75,6 +77,9 @@ def _question(situation: Situation, step: Flow) -> str:
             "How often will you check in? Reply hours (1 to 168), like 12, or a daily "
             "time, like 9:00."
         ),
+        Flow.ZONE: t.gettext(
+            "Which time zone are you in? Reply your city, or hours from UTC like UTC+3 or -5."
+        ),
         Flow.GRACE: t.gettext(
             "If you miss one, how many minutes should we wait before alerting? "
             "Reply 5 to 1440, like 60."
@@ -133,7 +138,30 @@ def schedule(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     else:
         prefix = t.gettext("That is not a number of hours.") + " "
         return ask(outcome, situation, Flow.SCHEDULE, prefix)
+    plan = port_of(situation).plan()
+    if plan is not None and not plan.zone:  # neither the region nor the number tells it
+        return ask(outcome, situation, Flow.ZONE)
     return ask(outcome, situation, Flow.GRACE)
+
+
+def zone(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """The person's time zone: a city or zone name, or an offset from UTC."""
+    found = zones.parse_zone(ascii_digits(said.text), situation.locale)
+    if found is None:
+        prefix = translate(situation).gettext("That is not a time zone.") + " "
+        return ask(outcome, situation, Flow.ZONE, prefix)
+    port_of(situation).set_zone(found)
+    return ask(outcome, situation, Flow.GRACE)
+
+
+def when_where(situation: Situation, due: datetime, zone: str) -> str:
+    """A due time with the zone it is in, as the person reads them: "Tue 09:00 (Kyiv Time)"."""
+    # Translators: a due time and the time zone it is in, like "Tue 09:00 (Kyiv Time)".
+    text = translate(situation).gettext("%(time)s (%(zone)s)")
+    return str(text) % {
+        "time": texts.local_time(due, zone, situation.locale),
+        "zone": zones.zone_label(zone, situation.locale),
+    }
 
 
 def grace(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
@@ -270,7 +298,7 @@ def finish(outcome: Outcome, situation: Situation) -> Outcome:
     due = port.activate()
     leave_flow(outcome)
     plan = port.plan()
-    when = texts.local_time(due, plan.zone if plan else "UTC", situation.locale)
+    when = when_where(situation, due, plan.zone if plan else "UTC")
     return say(
         outcome,
         situation,

@@ -74,6 +74,7 @@ FLOWS: dict[Flow, Answer] = {
     Flow.PIN: checkin_setup.pin,
     Flow.DURESS: checkin_setup.duress,
     Flow.SCHEDULE: checkin_setup.schedule,
+    Flow.ZONE: checkin_setup.zone,
     Flow.GRACE: checkin_setup.grace,
     Flow.NAME: checkin_setup.name,
     Flow.CONTACTS: checkin_setup.contacts,

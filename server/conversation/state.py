@@ -38,6 +38,7 @@ class Flow(enum.Enum):
     PIN = "checkin-pin"
     DURESS = "checkin-duress"
     SCHEDULE = "checkin-schedule"
+    ZONE = "checkin-zone"
     GRACE = "checkin-grace"
     NAME = "checkin-name"
     CONTACTS = "checkin-contacts"
