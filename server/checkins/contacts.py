@@ -18,12 +18,12 @@ from server.checkins.kinds import MAX_NAME, Added
 from server.checkins.plans import plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
-from server.delivery import outbox, provider_copies
+from server.delivery import admission, outbox, provider_copies
 from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind
 from server.models.people import Consent, Subscriber, TrustedContact
-from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.phones import InvalidPhoneNumber, PhoneNumber, can_receive_texts, normalize_phone
 
 MAX_CONTACTS = 5
 #: Opt-in messages one person may cause in a day.
@@ -84,9 +84,18 @@ def hide_contact(plan: CheckinPlan, contact: TrustedContact) -> None:
 
 
 def add_contact(
-    session: Session, plan: CheckinPlan, phone: PhoneNumber, name: str, now: datetime
+    session: Session,
+    plan: CheckinPlan,
+    phone: PhoneNumber,
+    name: str,
+    now: datetime,
+    allowed: frozenset[str],
 ) -> Added:
-    """Trust a new contact and queue their one opt-in, unless a rule forbids it."""
+    """Trust a new contact and queue their one opt-in, unless a rule forbids it.
+
+    A number the worker would never text (outside `allowed`, the deployment's countries, or a
+    landline) is refused here, with its reason, rather than accepted and dropped in silence.
+    """
     subscriber = plan.subscriber
     keys = vault_of(session)
     index = keys.blind_index(phone.e164)
@@ -100,6 +109,10 @@ def add_contact(
             return Added.ADDED
     if any(contact.phone_index == index for contact in subscriber.contacts):
         return Added.ALREADY
+    if not can_receive_texts(phone.e164):
+        return Added.NOT_MOBILE
+    if not admission.destination_allowed(allowed, phone.e164):
+        return Added.ABROAD
     if len(mine) >= MAX_CONTACTS:
         return Added.FULL
     if index == subscriber.phone_index or not _may_invite(session, index):
@@ -171,6 +184,17 @@ def partner_for(session: Session, subscriber: Subscriber) -> CheckinPartner | No
         slug = session.scalar(select(Region.slug).where(Region.id == parent)) if parent else None
         seen += 1
     return None
+
+
+def alert_partner_for(
+    session: Session, subscriber: Subscriber, allowed: frozenset[str]
+) -> CheckinPartner | None:
+    """The NGO a person may choose to alert: only one with an alert line Refuge can text."""
+    partner = partner_for(session, subscriber)
+    line = partner_line(session, partner) if partner is not None else None
+    if line is None or not admission.destination_allowed(allowed, line):
+        return None
+    return partner
 
 
 def set_partner(
