@@ -9,16 +9,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from server import db, segments
+from server import db, people, segments
 from server.app import create_app
 from server.checkins import texts
 from server.config import Settings
 from server.conversation.checkin_setup import country_names
 from server.i18n.locales import catalogue
+from server.phones import normalize_phone
 from tests.checkin_helpers import (
     Clock,
     Phone,
     add_partner,
+    deliver,
     plan_facts,
     register,
     run_sweep,
@@ -152,6 +154,7 @@ def test_no_at_the_message_question_asks_again_and_contacts_never_get_no(
         assert person.ask(answer).startswith(again)
     assert plan_facts(loaded, PERSON)[0].message is None
     person.ask(keyword(locale, "YES"))  # keeps the default
+    deliver(loaded, clock.now)  # Sara's opt-in leaves
     Phone(loaded, SARA, clock).ask(keyword(locale, "YES"))
 
     run_sweep(loaded, START + timedelta(hours=12, minutes=31))  # missed: 12 hours, 30 grace
@@ -208,3 +211,36 @@ def test_an_ngo_with_a_line_is_offered(loaded: Flask) -> None:
     register(loaded, PERSON, "en", "kharkiv")
     replies = set_up(Phone(loaded, PERSON, Clock(START)), "en", contacts=((SARA, "Sara"),))
     assert "Kharkiv Aid" in replies[-1]
+
+
+def test_a_yes_to_one_persons_request_is_not_taken_for_a_second_request_never_received(
+    make_app: Callable[..., Flask], fake: FakeTwilio
+) -> None:
+    app = make_app(**twilio_env(fake))  # British numbers allowed
+    clock = Clock(START)
+    amina, bilal = "+447700900804", "+447700900805"
+    for number in (amina, bilal):
+        register(app, number, "en", "kharkiv")
+    set_up(Phone(app, amina, clock), "en", contacts=((SARA, "Sara"),))
+    _worker(app, clock.now)  # Amina's request reaches Sara
+    assert ["Amina" in m.body for m in fake.sent(SARA)] == [True]
+    sara = Phone(app, SARA, clock)
+    assert sara.ask("YES") == "Thank you, your answer is noted."
+
+    set_up(Phone(app, bilal, clock), "en", name="Bilal", contacts=((SARA, "Sara"),))
+    clock.now += timedelta(minutes=1)
+    # Bilal's request is queued, not yet sent: a YES from Sara now does not answer it.
+    assert sara.ask("YES") != "Thank you, your answer is noted."
+    assert _consent_of(app, bilal) == "pending"
+    _worker(app, clock.now)  # now it reaches her, and is answered on its own
+    assert ["Bilal" in m.body for m in fake.sent(SARA)][-1]
+    assert sara.ask("NO") == "Thank you, your answer is noted."
+    assert (_consent_of(app, amina), _consent_of(app, bilal)) == ("confirmed", "declined")
+
+
+def _consent_of(app: Flask, number: str) -> str:
+    with db.get_database(app).session() as session:
+        person = people.find_subscriber(session, normalize_phone(number))
+        assert person is not None
+        [contact] = person.contacts
+        return contact.consent.value

@@ -21,7 +21,7 @@ from server.db import vault_of
 from server.delivery import admission, outbox, provider_copies
 from server.models.checkins import CheckinPartner, CheckinPlan, SealedNote
 from server.models.content import Region
-from server.models.messaging import Outbox, OutboxKind
+from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.models.people import Consent, Subscriber, TrustedContact
 from server.phones import InvalidPhoneNumber, PhoneNumber, can_receive_texts, normalize_phone
 
@@ -233,17 +233,42 @@ def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) ->
     save(plan, settings)
 
 
+#: An opt-in in one of these states reached the contact's phone (as far as anyone can know).
+RECEIVED = (OutboxStatus.SENT, OutboxStatus.DELIVERED)
+
+
 def answer_invitations(session: Session, responder: Subscriber, agree: bool, now: datetime) -> bool:
-    """A YES or NO from someone asked to be a contact; False when nobody asked them."""
-    waiting = session.scalars(
-        select(TrustedContact).where(
-            TrustedContact.phone_index == responder.phone_index,
-            TrustedContact.consent == Consent.PENDING,
+    """A YES or NO from someone asked to be a contact; False when no request reached them.
+
+    Consent is per person and per request the contact saw: the answer settles the latest
+    request the provider took for them, never one still queued, dropped or never sent (a
+    second person's request is sent and answered on its own).
+    """
+    waiting = {
+        contact.id: contact
+        for contact in session.scalars(
+            select(TrustedContact).where(
+                TrustedContact.phone_index == responder.phone_index,
+                TrustedContact.consent == Consent.PENDING,
+            )
         )
-    ).all()
-    for contact in waiting:
-        _decide(session, contact, Consent.CONFIRMED if agree else Consent.DECLINED, now)
-    return bool(waiting)
+    }
+    if not waiting:
+        return False
+    seen = session.scalar(
+        select(Outbox.contact_id)
+        .where(
+            Outbox.contact_id.in_(list(waiting)),
+            Outbox.kind == OutboxKind.OPT_IN,
+            Outbox.status.in_(RECEIVED),
+        )
+        .order_by(Outbox.sent_at.desc())
+        .limit(1)
+    )
+    if seen is None:
+        return False
+    _decide(session, waiting[seen], Consent.CONFIRMED if agree else Consent.DECLINED, now)
+    return True
 
 
 def refuse_everything(session: Session, responder: Subscriber, now: datetime) -> None:
