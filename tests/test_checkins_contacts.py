@@ -150,7 +150,7 @@ def test_no_at_the_message_question_asks_again_and_contacts_never_get_no(
     )
     assert replies[-1].startswith(again)
     assert not over_budget(replies[-1])
-    for answer in ("no thanks", "\u043d\u0456", "Nope", "5", keyword(locale, "DONE")):
+    for answer in ("no thanks", "\u043d\u0456", "Nope", "5", "Yes please", keyword(locale, "DONE")):
         assert person.ask(answer).startswith(again)
     assert plan_facts(loaded, PERSON)[0].message is None
     person.ask(keyword(locale, "YES"))  # keeps the default

@@ -24,9 +24,9 @@ from server.conversation.state import Flow
 from server.conversation.vocabulary import (
     CONTEXT,
     Command,
+    first_word,
     in_any_language,
     keyword_source,
-    refuses,
 )
 from server.i18n.locales import ascii_digits
 from server.phones import InvalidPhoneNumber, normalize_phone
@@ -296,22 +296,22 @@ def ask_message(outcome: Outcome, situation: Situation, prefix: str = "") -> Out
 
 #: Shorter than this, and one word, a reply is an answer rather than a message of one's own.
 MIN_OWN_MESSAGE = 12
-#: A reply that starts with NO and has at most this many words is a refusal ("No thanks").
-MAX_REFUSAL_WORDS = 3
+#: A reply of at most this many words that starts with YES or NO is that answer ("No thanks").
+MAX_ANSWER_WORDS = 3
 
 
 def message(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """YES (in any language) keeps the contacts' message; a real message of one's own
-    replaces it; an answer (NO, a keyword, a number, a word or two) asks again."""
+    """YES (in any served language) keeps the contacts' message; a real message of one's own
+    replaces it; anything else (NO, a keyword, a number, one short word) asks again."""
     port = port_of(situation)
     t = translate(situation)
     languages = (situation.locale, *situation.locales)
-    keep = said.command is Command.YES or in_any_language(said.text, languages) is Command.YES
-    if not keep:
-        own = " ".join(said.text.split())
+    own = " ".join(said.text.split())
+    if in_any_language(own, languages) is not Command.YES:
+        # "Yes please" or "No thanks" is an answer, unclear or not: asked again, not kept.
+        answer = first_word(own, languages) if len(own.split()) <= MAX_ANSWER_WORDS else None
         short = len(own) < MIN_OWN_MESSAGE and len(own.split()) < 2
-        refusal = refuses(own, languages) and len(own.split()) <= MAX_REFUSAL_WORDS
-        if short or refusal or _an_answer(own, languages):
+        if short or answer in (Command.YES, Command.NO) or _an_answer(own, languages):
             prefix = t.gettext("That looks like an answer, not a message for your contacts.")
             return ask_message(outcome, situation, prefix + " ")
         if not texts.fits_one_text(own):

@@ -158,10 +158,10 @@ def in_any_language(text: str, locales: Iterable[str]) -> Command | None:
     return None
 
 
-def refuses(text: str, locales: Iterable[str]) -> bool:
-    """Whether a message starts with a NO in any of these languages ("No thanks", "Non merci")."""
+def first_word(text: str, locales: Iterable[str]) -> Command | None:
+    """The keyword a message starts with in any of these languages ("Non merci": NO)."""
     first = fold(text).split()[:1]
-    return bool(first) and in_any_language(first[0], locales) is Command.NO
+    return in_any_language(first[0], locales) if first else None
 
 
 def number(text: str) -> int | None:
