@@ -96,3 +96,29 @@ def normalize_phone(raw: str, default_region: str | None = None) -> PhoneNumber:
             return PhoneNumber(e164=e164, whatsapp=whatsapp)
         e164 = again
     raise InvalidPhoneNumber("the phone number is not a possible phone number")
+
+
+#: Kinds of number that cannot receive a text (landlines, free and premium services).
+_NEVER_TEXTED = frozenset(
+    {
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.UAN,
+        phonenumbers.PhoneNumberType.VOICEMAIL,
+        phonenumbers.PhoneNumberType.PAGER,
+    }
+)
+
+
+def can_receive_texts(e164: str) -> bool:
+    """Whether a number may receive texts: False only for a kind known never to (a landline).
+
+    A number the metadata does not know (a new mobile range) may: see the module's docstring.
+    """
+    try:
+        number = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) not in _NEVER_TEXTED

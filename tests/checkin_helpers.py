@@ -17,6 +17,8 @@ from server import db, people
 from server.checkins import contacts, plans
 from server.checkins.sweep import SweepReport, sweep
 from server.conversation.turn import IncomingMessage, receive
+from server.delivery.channels import ConsoleChannel
+from server.delivery.worker import Worker
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox
 from server.phones import normalize_phone
@@ -79,6 +81,13 @@ def sent(app: Flask) -> list[Sent]:
             for row in rows
         ]
     return sorted(found, key=lambda message: message.cause)
+
+
+def deliver(app: Flask, now: datetime) -> None:
+    """One worker pass at `now` on a console channel: what is due leaves (opt-ins included),
+    so a contact can then answer the request they received."""
+    database = db.get_database(app)
+    Worker(database, settings_of(app), ConsoleChannel()).run_once(now)
 
 
 def run_sweep(app: Flask, now: datetime) -> SweepReport:

@@ -18,7 +18,8 @@ from server.conversation.checkin_port import (
     PlanView,
     Status,
 )
-from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.delivery.admission import destination_allowed
+from server.phones import InvalidPhoneNumber, PhoneNumber, can_receive_texts, normalize_phone
 
 PIN = "4821"
 DURESS = "1111"
@@ -37,6 +38,7 @@ class FakeCheckins:
         partner: str | None = None,
         notes: bool = False,
         invited: bool = False,
+        texted: frozenset[str] = frozenset({"GB", "UA"}),
     ) -> None:
         self.now = now
         self.status = status
@@ -59,6 +61,7 @@ class FakeCheckins:
         self.partner_name, self.ngo = partner, False
         self.takes_notes, self.notes = notes, 0
         self.invited = invited
+        self.texted = texted  # the countries Refuge texts
         self.alerts = 0  # incidents a duress PIN raised
         self.attempts = 0
 
@@ -102,6 +105,9 @@ class FakeCheckins:
     def contacts(self) -> list[ContactLine]:
         return list(self.mine)
 
+    def countries(self) -> frozenset[str]:
+        return self.texted
+
     def add_contact(self, phone: PhoneNumber, name: str) -> Added:
         for line in self.mine:
             if self.phones[line.id] == phone.e164:
@@ -109,6 +115,10 @@ class FakeCheckins:
                     self.hidden.discard(line.id)
                     return Added.ADDED
                 return Added.ALREADY
+        if not can_receive_texts(phone.e164):
+            return Added.NOT_MOBILE
+        if not destination_allowed(self.texted, phone.e164):
+            return Added.ABROAD
         if len(self.mine) >= 5:
             return Added.FULL
         line = ContactLine(f"c{len(self.mine)}-{phone.e164[-3:]}", name[:40], waiting=True)

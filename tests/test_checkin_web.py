@@ -17,7 +17,16 @@ from server.app import create_app
 from server.config import Settings
 from server.web import checkin
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
-from tests.checkin_helpers import Clock, Phone, plan_facts, register, run_sweep, sent, set_up
+from tests.checkin_helpers import (
+    Clock,
+    Phone,
+    deliver,
+    plan_facts,
+    register,
+    run_sweep,
+    sent,
+    set_up,
+)
 from tests.sms_helpers import digits, load_demo_content
 
 PERSON = "+44 7700 900801"
@@ -33,6 +42,7 @@ def planned(app: Flask) -> Flask:
     clock = Clock(datetime.now(UTC) - timedelta(minutes=5))
     register(app, PERSON, "my", "kharkiv")
     set_up(Phone(app, PERSON, clock), "my", contacts=(("+447700900802", "Sara"),))
+    deliver(app, clock.now)  # the opt-in leaves
     Phone(app, SARA, clock).ask("YES")
     return app
 

@@ -17,6 +17,7 @@ from tests.checkin_helpers import (
     Clock,
     Phone,
     check_in,
+    deliver,
     plan_facts,
     register,
     run_sweep,
@@ -66,6 +67,7 @@ def test_set_up_check_in_miss_escalate_and_clear(loaded: Flask, locale: str) -> 
         assert "Amina" in message.body
         for other in ("Refuge", "Sara", "Omar", "Lina", "check"):
             assert other not in message.body
+    deliver(loaded, clock.now)  # the opt-ins leave
     assert sara.ask(keyword(locale, "YES"))  # a thank-you, in their language
     lina.ask(keyword(locale, "YES"))
     told = [m for m in sent(loaded) if m.kind == "reply" and m.to == "person"]
@@ -116,6 +118,7 @@ def test_a_wrong_pin_confirms_nothing_and_several_count_as_missed(loaded: Flask)
     clock = Clock(START)
     person, sara, _omar, _lina = _people(loaded, "en", clock)
     set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    deliver(loaded, clock.now)  # the opt-ins leave
     sara.ask("YES")
     _s, before, _n = plan_facts(loaded, PERSON)
     clock.now = START + timedelta(hours=2)
@@ -144,6 +147,7 @@ def test_the_duress_pin_answers_like_the_real_one_and_alerts_at_once(
     sara, tariq = Phone(loaded, SARA, clock), Phone(loaded, "+44 7700 900612", clock)
     set_up(amina, "en", contacts=(("+447700900602", "Sara"),))
     set_up(bilal, "en", contacts=(("+447700900612", "Tariq"),))
+    deliver(loaded, clock.now)  # the opt-ins leave
     sara.ask("YES")
     tariq.ask("YES")
     run_sweep(loaded, START)
@@ -196,6 +200,7 @@ def test_stop_checkin_needs_the_pin_and_the_duress_pin_seems_to_stop_but_alerts(
     clock = Clock(START)
     person, sara, _omar, _lina = _people(loaded, "en", clock)
     set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    deliver(loaded, clock.now)  # the opt-ins leave
     sara.ask("YES")
     assert "PIN" in person.ask("STOP CHECKIN")
     real = person.ask(f"STOP CHECKIN {PIN}")
@@ -234,6 +239,7 @@ def test_starting_over_right_after_the_duress_pin_still_sends_its_alert(loaded: 
     clock = Clock(START)
     person, sara, _omar, _lina = _people(loaded, "en", clock)
     set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    deliver(loaded, clock.now)  # the opt-ins leave
     sara.ask("YES")
     run_sweep(loaded, START)
     clock.now = START + timedelta(hours=2)
@@ -271,6 +277,7 @@ def test_a_plan_stopped_under_duress_ends_its_alert_at_the_next_real_pin(loaded:
     clock = Clock(START)
     person, sara, _omar, _lina = _people(loaded, "en", clock)
     set_up(person, "en", contacts=(("+447700900602", "Sara"),))
+    deliver(loaded, clock.now)
     sara.ask("YES")
     clock.now = START + timedelta(hours=1)
     forced = person.ask(f"STOP CHECKIN {DURESS}")

@@ -15,7 +15,16 @@ from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, ProviderDeletion
 from server.models.people import TrustedContact
 from server.phones import normalize_phone
-from tests.checkin_helpers import Clock, Phone, check_in, plan_facts, register, run_sweep, sent
+from tests.checkin_helpers import (
+    Clock,
+    Phone,
+    check_in,
+    deliver,
+    plan_facts,
+    register,
+    run_sweep,
+    sent,
+)
 from tests.checkin_helpers import set_up as set_up_by_sms
 from tests.sms_helpers import digits, keyword, load_demo_content
 
@@ -43,6 +52,7 @@ def _with_two_contacts(app: Flask, locale: str, clock: Clock) -> tuple[Phone, Ph
         locale,
         contacts=(("+447700900622", "Sara"), ("+447700900623", "Lina")),
     )  # both alerted at the first stage
+    deliver(app, clock.now)  # the opt-ins leave
     sara.ask(keyword(locale, "YES"))
     lina.ask(keyword(locale, "YES"))
     return person, sara, lina

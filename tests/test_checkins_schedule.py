@@ -16,6 +16,7 @@ from tests.checkin_helpers import (
     Clock,
     Phone,
     check_in,
+    deliver,
     plan_facts,
     register,
     run_sweep,
@@ -55,6 +56,7 @@ def _daily_in_kharkiv(app: Flask, clock: Clock) -> Phone:
     register(app, PERSON, "en", "kharkiv")
     person = Phone(app, PERSON, clock)
     set_up(person, "en", schedule="9:00", contacts=(("+447700900722", "Sara"),))
+    deliver(app, clock.now)  # Sara gets the request, then agrees
     Phone(app, SARA, clock).ask("YES")
     return person
 

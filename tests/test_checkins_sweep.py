@@ -20,6 +20,7 @@ from tests.checkin_helpers import (
     Phone,
     add_partner,
     check_in,
+    deliver,
     plan_facts,
     register,
     run_sweep,
@@ -54,6 +55,7 @@ def _planned(app: Flask, clock: Clock, **choices: object) -> Phone:
         later="2",
         **choices,  # type: ignore[arg-type]
     )
+    deliver(app, clock.now)  # the opt-ins leave
     Phone(app, SARA, clock).ask("YES")
     Phone(app, LINA, clock).ask("YES")
     return person
@@ -87,6 +89,7 @@ def test_concurrent_sweeps_queue_each_alert_once(loaded: Flask) -> None:
         register(loaded, number, "en", "kharkiv")
         contact = f"+44 7700 9007{40 + n:02d}"
         set_up(Phone(loaded, number, clock), "en", contacts=((contact.replace(" ", ""), "Sara"),))
+        deliver(loaded, clock.now)
         Phone(loaded, contact, clock).ask("YES")
     due = START + timedelta(hours=13)
     database = db.get_database(loaded)
@@ -122,6 +125,7 @@ def test_a_contact_who_never_agrees_is_never_alerted(loaded: Flask) -> None:
         "en",
         contacts=(("+447700900702", "Sara"), ("+447700900703", "Omar"), ("+447700900704", "Nadia")),
     )
+    deliver(loaded, clock.now)  # the opt-ins leave
     Phone(loaded, OMAR, clock).ask("NO")  # declines
     Phone(loaded, NADIA, clock).send("STOP")  # stops everything
     # Sara never answers. The person was told, neutrally, who will not be a contact.
@@ -225,9 +229,8 @@ def test_erasing_the_person_erases_their_plan_history_and_notes(loaded: Flask) -
     _private, public = vault.new_note_keypair()
     add_partner(loaded, "kharkiv", "Kharkiv Aid", None, public)
     clock = Clock(START)
-    person = _planned(loaded, clock)
-    assert "Check-ins are on" in person.ask("NO")  # not the NGO; it still takes notes
-    person.ask(f"NOTE {NOTE}")
+    person = _planned(loaded, clock)  # the NGO has no alert line, so it is not offered
+    person.ask(f"NOTE {NOTE}")  # it still takes notes
     run_sweep(loaded, START + timedelta(days=1))
     assert count_rows(loaded, CheckinEvent) > 0
     person.ask("DELETE YES")

@@ -177,6 +177,7 @@ def test_demo_serves_health_without_logging_addresses(tmp_path: Path) -> None:
         output, _ = demo.communicate(timeout=10)
     assert f"Refuge is running at http://127.0.0.1:{port}/" in output
     assert output.count("DEVELOPMENT KEYS") == 1
+    assert "Texts go only to numbers in: BD, SD, UA" in output  # production's allow-list
     keys_file = tmp_path / "instance" / "keys.json"
     assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
     access = [line for line in output.splitlines() if "GET /healthz" in line]

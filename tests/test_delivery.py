@@ -619,22 +619,29 @@ def test_a_messaging_service_sends_without_a_from_number(
     assert delivery.row("reminder").status is OutboxStatus.SENT
 
 
-def test_the_console_channel_shows_what_the_worker_would_send_to_any_number(
+def test_the_console_channel_applies_the_default_country_allow_list_like_production(
     make_settings: Callable[..., Settings],
 ) -> None:
     from server.delivery.channels import CHANNEL_EXTENSION, ConsoleChannel
+    from tests.sms_helpers import load_demo_content
 
-    settings = make_settings()  # development: the console channel, no allow-list set
+    # Development: the console channel, and the default allow-list (the countries served:
+    # the demo's BD, SD and UA), so the demo shows what production would send, and drop.
+    settings = make_settings(REFUGE_SMS_COUNTRIES="")
     app = create_app(settings)
     database = db.get_database(app)
     db.Base.metadata.create_all(database.engine)
+    load_demo_content(app)
     console = app.extensions[CHANNEL_EXTENSION]
     assert isinstance(console, ConsoleChannel)
     delivery = Delivery(app, database, settings, None)  # type: ignore[arg-type]
-    alice = delivery.person()
-    delivery.queue(alice, "reminder", body="Time to check in.")
+    alice = delivery.person()  # British
+    rina = delivery.person("+8801700000002")  # Bangladeshi
+    delivery.queue(alice, "reminder:alice", body="Time to check in.")
+    delivery.queue(rina, "reminder:rina", body="Time to check in.")
     worker.Worker(database, settings, console).run_once(NOW)
-    assert [(m.to, m.body) for m in console.messages()] == [(ALICE, "Time to check in.")]
+    assert [m.to for m in console.messages()] == ["+8801700000002"]
+    assert delivery.row("reminder:alice").status is OutboxStatus.DROPPED
     database.dispose()
 
 

@@ -21,7 +21,7 @@ from server.models.messaging import InboundReceipt, Outbox, OutboxKind, Provider
 from server.models.people import Subscriber
 from server.models.staff import User
 from server.phones import normalize_phone
-from tests.checkin_helpers import Clock, Phone, add_partner, plan_facts, register, set_up
+from tests.checkin_helpers import Clock, Phone, add_partner, deliver, plan_facts, register, set_up
 from tests.conftest import refuge_env
 from tests.delivery import Delivery, twilio_env
 from tests.fake_twilio import FakeTwilio
@@ -91,6 +91,7 @@ def _everything_under_k1(old: Instance) -> str:
     set_up(amina, "en", contacts=((SARA, "Sara"),))
     assert "Check-ins are on" in amina.ask("YES")  # the NGO too
     assert "sealed" in amina.ask("NOTE The road north is closed.")
+    deliver(old.app, clock.now)  # the opt-in leaves
     Phone(old.app, SARA, clock).ask("YES")
     carol = old.delivery.person(CAROL)
     old.delivery.queue(carol, "reply:carol", kind=OutboxKind.REPLY, not_before=START)
@@ -181,6 +182,7 @@ def test_after_rotation_the_old_key_can_go_and_nothing_breaks(
     bilal = Phone(new.app, BILAL, clock)
     set_up(bilal, "en", contacts=((TARIQ, "Tariq"),))
     assert "Check-ins are on" in bilal.ask("YES")
+    deliver(new.app, clock.now)  # the opt-in leaves
     Phone(new.app, TARIQ, clock).ask("YES")
     _settings, state, _next = plan_facts(new.app, BILAL)
     assert state.due_at is not None

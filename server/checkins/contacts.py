@@ -19,12 +19,12 @@ from server.checkins.kinds import MAX_NAME, Added
 from server.checkins.plans import ALERT_LIFETIME, PlanState, plan_of, save, settings_of, state_of
 from server.content.text import fold
 from server.db import vault_of
-from server.delivery import outbox, provider_copies
+from server.delivery import admission, outbox, provider_copies
 from server.models.checkins import CheckinPartner, CheckinPlan, PartnerNoteKey, SealedNote
 from server.models.content import Region
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.models.people import Consent, Subscriber, TrustedContact
-from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.phones import InvalidPhoneNumber, PhoneNumber, can_receive_texts, normalize_phone
 
 MAX_CONTACTS = 5
 #: Opt-in messages one person may cause in a day.
@@ -162,9 +162,18 @@ def hide_contact(plan: CheckinPlan, contact: TrustedContact) -> None:
 
 
 def add_contact(
-    session: Session, plan: CheckinPlan, phone: PhoneNumber, name: str, now: datetime
+    session: Session,
+    plan: CheckinPlan,
+    phone: PhoneNumber,
+    name: str,
+    now: datetime,
+    allowed: frozenset[str],
 ) -> Added:
-    """Trust a new contact and queue their one opt-in, unless a rule forbids it."""
+    """Trust a new contact and queue their one opt-in, unless a rule forbids it.
+
+    A number the worker would never text (outside `allowed`, the deployment's countries, or a
+    landline) is refused here, with its reason, rather than accepted and dropped in silence.
+    """
     subscriber = plan.subscriber
     keys = vault_of(session)
     index = keys.blind_index(phone.e164)
@@ -184,6 +193,10 @@ def add_contact(
             return Added.ADDED
     if any(contact.phone_index == index for contact in subscriber.contacts):
         return Added.ALREADY
+    if not can_receive_texts(phone.e164):
+        return Added.NOT_MOBILE
+    if not admission.destination_allowed(allowed, phone.e164):
+        return Added.ABROAD
     if len(mine) >= MAX_CONTACTS:
         return Added.FULL
     if index == subscriber.phone_index or not _may_invite(session, index):
@@ -257,6 +270,17 @@ def partner_for(session: Session, subscriber: Subscriber) -> CheckinPartner | No
     return None
 
 
+def alert_partner_for(
+    session: Session, subscriber: Subscriber, allowed: frozenset[str]
+) -> CheckinPartner | None:
+    """The NGO a person may choose to alert: only one with an alert line Refuge can text."""
+    partner = partner_for(session, subscriber)
+    line = partner_line(session, partner) if partner is not None else None
+    if line is None or not admission.destination_allowed(allowed, line):
+        return None
+    return partner
+
+
 def set_partner(
     session: Session, region: str, name: str, line: str | None, note_key: bytes | None
 ) -> CheckinPartner:
@@ -304,17 +328,42 @@ def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) ->
     save(plan, settings)
 
 
+#: An opt-in in one of these states reached the contact's phone (as far as anyone can know).
+RECEIVED = (OutboxStatus.SENT, OutboxStatus.DELIVERED)
+
+
 def answer_invitations(session: Session, responder: Subscriber, agree: bool, now: datetime) -> bool:
-    """A YES or NO from someone asked to be a contact; False when nobody asked them."""
-    waiting = session.scalars(
-        select(TrustedContact).where(
-            TrustedContact.phone_index == responder.phone_index,
-            TrustedContact.consent == Consent.PENDING,
+    """A YES or NO from someone asked to be a contact; False when no request reached them.
+
+    Consent is per person and per request the contact saw: the answer settles the latest
+    request the provider took for them, never one still queued, dropped or never sent (a
+    second person's request is sent and answered on its own).
+    """
+    waiting = {
+        contact.id: contact
+        for contact in session.scalars(
+            select(TrustedContact).where(
+                TrustedContact.phone_index == responder.phone_index,
+                TrustedContact.consent == Consent.PENDING,
+            )
         )
-    ).all()
-    for contact in waiting:
-        _decide(session, contact, Consent.CONFIRMED if agree else Consent.DECLINED, now)
-    return bool(waiting)
+    }
+    if not waiting:
+        return False
+    seen = session.scalar(
+        select(Outbox.contact_id)
+        .where(
+            Outbox.contact_id.in_(list(waiting)),
+            Outbox.kind == OutboxKind.OPT_IN,
+            Outbox.status.in_(RECEIVED),
+        )
+        .order_by(Outbox.sent_at.desc())
+        .limit(1)
+    )
+    if seen is None:
+        return False
+    _decide(session, waiting[seen], Consent.CONFIRMED if agree else Consent.DECLINED, now)
+    return True
 
 
 def refuse_everything(session: Session, responder: Subscriber, now: datetime) -> None:

@@ -38,6 +38,8 @@ class Added(enum.Enum):
     ALREADY = "already"
     REFUSED = "refused"  # the number declined Refuge before, or was asked by someone already
     CAPPED = "capped"  # too many opt-ins today
+    ABROAD = "abroad"  # in a country this deployment does not text (REFUGE_SMS_COUNTRIES)
+    NOT_MOBILE = "not_mobile"  # a landline or a service number: it cannot get texts
 
 
 def valid_pin(text: str) -> str | None:

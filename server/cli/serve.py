@@ -16,7 +16,7 @@ from server.cli.loading import serving_app
 from server.config import app_settings
 from server.content.schema import ContentError
 from server.db import create_sqlite_file, get_database
-from server.delivery import worker
+from server.delivery import admission, worker
 from server.delivery.channels import CHANNEL_EXTENSION
 
 
@@ -46,6 +46,9 @@ def demo(host: str, port: int) -> None:
         click.echo(f"Refuge is running at {base}/  (health: {base}/healthz)")
         click.echo(f"Database: {database.engine.url.render_as_string(hide_password=True)}")
         click.echo(f"SMS channel: {settings.sms_backend.value}. Stop with Ctrl+C.")
+        with database.session() as session:  # the console applies production's allow-list
+            countries = ", ".join(sorted(admission.allowed_countries(session, settings)))
+        click.echo(f"Texts go only to numbers in: {countries or '-'} (REFUGE_SMS_COUNTRIES).")
         # The outbox is sent by a worker thread through the app's channel, so the simulator
         # shows what would have gone out (check-in reminders and alerts included).
         sender = upkeep.worker(database, settings, app.extensions[CHANNEL_EXTENSION])

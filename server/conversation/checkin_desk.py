@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from server.checkins import contacts, plans, sweep
 from server.checkins.kinds import Added, Checked, Status
+from server.config import Settings
 from server.conversation.checkin_port import ContactLine, PlanView
+from server.delivery import admission
 from server.models.checkins import CheckinPlan
 from server.models.people import Consent, Subscriber, TrustedContact
 from server.phones import PhoneNumber
@@ -23,8 +25,12 @@ from server.phones import PhoneNumber
 class PlanDesk:
     """The `CheckinPort` of one person at one moment, in the caller's session."""
 
-    def __init__(self, session: Session, subscriber: Subscriber, now: datetime) -> None:
+    def __init__(
+        self, session: Session, subscriber: Subscriber, now: datetime, settings: Settings
+    ) -> None:
         self.session, self.subscriber, self.now = session, subscriber, now
+        self.settings = settings
+        self._countries: frozenset[str] | None = None
         self._row: CheckinPlan | None = None
         self._read = False
         self._found: dict[str, TrustedContact] = {}
@@ -121,18 +127,25 @@ class PlanDesk:
         """The person's own contacts, oldest first."""
         return [_line(contact) for contact in contacts.contacts_of(self._needed())]
 
+    def countries(self) -> frozenset[str]:
+        """The countries whose numbers Refuge texts (the worker's own allow-list)."""
+        if self._countries is None:
+            self._countries = admission.allowed_countries(self.session, self.settings)
+        return self._countries
+
     def add_contact(self, phone: PhoneNumber, name: str) -> Added:
         """Trust a new contact and ask them, unless a rule forbids it."""
-        return contacts.add_contact(self.session, self._needed(), phone, name, self.now)
+        plan = self._needed()
+        return contacts.add_contact(self.session, plan, phone, name, self.now, self.countries())
 
     def partner(self) -> str | None:
-        """The NGO's name, where one takes alerts."""
-        partner = contacts.partner_for(self.session, self.subscriber)
+        """The NGO's name, where one takes alerts on a line Refuge can text."""
+        partner = contacts.alert_partner_for(self.session, self.subscriber, self.countries())
         return partner.name if partner is not None else None
 
     def include_partner(self) -> None:
         """Alert the NGO too."""
-        partner = contacts.partner_for(self.session, self.subscriber)
+        partner = contacts.alert_partner_for(self.session, self.subscriber, self.countries())
         if partner is not None:
             contacts.include_ngo(self.session, self._needed(), partner)
 

@@ -79,10 +79,17 @@ class CheckinPort(Protocol):
         """The person's own contacts (not the NGO's line), oldest first."""
         ...
 
-    def add_contact(self, phone: PhoneNumber, name: str) -> Added: ...
+    def countries(self) -> frozenset[str]:
+        """The ISO codes of the countries whose numbers Refuge texts."""
+        ...
+
+    def add_contact(self, phone: PhoneNumber, name: str) -> Added:
+        """Trust a new contact and ask them; refused when Refuge could never text them."""
+        ...
 
     def partner(self) -> str | None:
-        """The name of the NGO that takes alerts where the person is, if any."""
+        """The name of the NGO that takes alerts where the person is, on a line Refuge can
+        text; None when there is none."""
         ...
 
     def include_partner(self) -> None: ...

@@ -14,13 +14,22 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
+
 from server.checkins import texts, zones
 from server.checkins.kinds import MAX_NAME, valid_pin
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
 from server.conversation.checkin_port import Added, CheckinPort
 from server.conversation.engine import Outcome, Said, Situation, reply, translate
 from server.conversation.state import Flow
-from server.conversation.vocabulary import CONTEXT, Command, keyword_source
+from server.conversation.vocabulary import (
+    CONTEXT,
+    Command,
+    first_word,
+    in_any_language,
+    keyword_source,
+)
 from server.i18n.locales import ascii_digits
 from server.phones import InvalidPhoneNumber, normalize_phone
 
@@ -175,10 +184,13 @@ def grace(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def name(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """The name contacts know the person by."""
+    """The name contacts know the person by; a lone keyword or number is not taken for one."""
     chosen = " ".join(said.text.split())[:MAX_NAME]
     if not chosen:
         return ask(outcome, situation, Flow.NAME)
+    if _an_answer(chosen, (situation.locale,)):
+        prefix = translate(situation).gettext("That is not a name.") + " "
+        return ask(outcome, situation, Flow.NAME, prefix)
     port_of(situation).set_name(chosen)
     return ask(outcome, situation, Flow.CONTACTS)
 
@@ -212,15 +224,61 @@ def _add(outcome: Outcome, situation: Situation, words: list[str]) -> Outcome:
                 "Like: ADD +44 7700 900123 Sara"
             ),
         )
-    added = port_of(situation).add_contact(phone, called)
+    port = port_of(situation)
+    added = port.add_contact(phone, called)
+    if added is Added.ABROAD:
+        return say(outcome, situation, _abroad(situation, port.countries()))
     answers = {
         Added.ADDED: t.gettext("%(name)s added and asked. Add another, or reply DONE."),
         Added.FULL: t.gettext("You have 5 contacts already. Reply DONE."),
         Added.ALREADY: t.gettext("That number is already one of your contacts."),
         Added.REFUSED: t.gettext("That number cannot be asked. Try another, or reply DONE."),
         Added.CAPPED: t.gettext("Too many requests today. Add more tomorrow. Reply DONE."),
+        Added.NOT_MOBILE: t.gettext(
+            "That number cannot get texts. Add a mobile number, or reply DONE."
+        ),
     }
     return say(outcome, situation, str(answers[added]) % {"name": called[:MAX_NAME]})
+
+
+def _abroad(situation: Situation, countries: frozenset[str]) -> str:
+    """Why a contact abroad is refused, and the countries whose numbers may be added."""
+    t = translate(situation)
+    if not countries:
+        return str(
+            t.gettext("We cannot text numbers in that country. Ask your NGO, or reply DONE.")
+        )
+    return str(
+        # Translators: %(countries)s is a list of country names, like "Sudan and Ukraine".
+        t.gettext(
+            "We cannot text numbers in that country. Add someone in %(countries)s, "
+            "or ask your NGO. Or reply DONE."
+        )
+        % {"countries": country_names(countries, situation.locale)}
+    )
+
+
+def country_names(codes: frozenset[str], locale: str) -> str:
+    """Countries as a list in the person's language ("Bangladesh, Sudan and Ukraine")."""
+    english = Locale.parse("en")
+    try:
+        own: Locale | None = Locale.parse(locale)
+    except (ValueError, UnknownLocaleError):
+        own = None
+    names = sorted(
+        (own.territories.get(code) if own else None) or english.territories.get(code) or code
+        for code in codes
+    )
+    try:
+        return str(format_list(names, locale=locale))
+    except (ValueError, UnknownLocaleError):
+        return ", ".join(names)
+
+
+def _an_answer(text: str, languages: tuple[str, ...]) -> bool:
+    """A lone keyword in one of these languages, or a number: never a name or a message."""
+    digits = ascii_digits(text).replace(" ", "")
+    return in_any_language(text, languages) is not None or digits.isdigit()
 
 
 def ask_later(outcome: Outcome, situation: Situation) -> Outcome:
@@ -252,8 +310,8 @@ def later(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     return ask_message(outcome, situation)
 
 
-def ask_message(outcome: Outcome, situation: Situation) -> Outcome:
-    """Show the message contacts will get; YES keeps it, any other text replaces it."""
+def ask_message(outcome: Outcome, situation: Situation, prefix: str = "") -> Outcome:
+    """Show the message contacts will get; YES keeps it, a message of one's own replaces it."""
     plan = port_of(situation).plan()
     called, own = (plan.name, plan.message) if plan is not None else ("", None)
     shown = texts.alert(situation.locale, called, own)
@@ -261,19 +319,33 @@ def ask_message(outcome: Outcome, situation: Situation) -> Outcome:
     question = translate(situation).gettext(
         'Your contacts will get: "%(text)s" Reply YES to keep it, or write your own.'
     )
-    return say(outcome, situation, question % {"text": shown})
+    return say(outcome, situation, prefix + question % {"text": shown})
+
+
+#: Shorter than this, and one word, a reply is an answer rather than a message of one's own.
+MIN_OWN_MESSAGE = 12
+#: A reply of at most this many words that starts with YES or NO is that answer ("No thanks").
+MAX_ANSWER_WORDS = 3
 
 
 def message(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """YES keeps the contacts' message; anything else is the person's own."""
+    """YES (in any served language) keeps the contacts' message; a real message of one's own
+    replaces it; anything else (NO, a keyword, a number, one short word) asks again."""
     port = port_of(situation)
     t = translate(situation)
-    if said.command is not Command.YES:
-        own = " ".join(said.text.split())
+    languages = (situation.locale, *situation.locales)
+    own = " ".join(said.text.split())
+    if in_any_language(own, languages) is not Command.YES:
+        # "Yes please" or "No thanks" is an answer, unclear or not: asked again, not kept.
+        answer = first_word(own, languages) if len(own.split()) <= MAX_ANSWER_WORDS else None
+        short = len(own) < MIN_OWN_MESSAGE and len(own.split()) < 2
+        if short or answer in (Command.YES, Command.NO) or _an_answer(own, languages):
+            prefix = t.gettext("That looks like an answer, not a message for your contacts.")
+            return ask_message(outcome, situation, prefix + " ")
         if not texts.fits_one_text(own):
             outcome.state = replace(outcome.state, flow=Flow.MESSAGE)
             return say(outcome, situation, t.gettext("That is too long for one text. Write less."))
-        port.set_message(own or None)
+        port.set_message(own)
     partner = port.partner()
     if partner is None:
         return finish(outcome, situation)

@@ -251,7 +251,7 @@ def _converse(
             else segments.AccentPolicy.TRANSLITERATE
         ),
         budget=settings.messaging.budget(locale),
-        checkins=PlanDesk(session, subscriber, now),
+        checkins=PlanDesk(session, subscriber, now, settings),
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     state = State.from_stored(people.load_state(subscriber))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Iterable
 
 from server.content.text import fold
 from server.i18n.locales import catalogue
@@ -145,6 +146,22 @@ def recognise(text: str, locale: str) -> Command | None:
         return known[folded]
     first = folded.split()[0]
     return known.get(first)
+
+
+def in_any_language(text: str, locales: Iterable[str]) -> Command | None:
+    """The keyword a whole message is in any of these languages (the first that knows it)."""
+    folded = fold(text)
+    for locale in locales:
+        found = keywords(locale).get(folded)
+        if found is not None:
+            return found
+    return None
+
+
+def first_word(text: str, locales: Iterable[str]) -> Command | None:
+    """The keyword a message starts with in any of these languages ("Non merci": NO)."""
+    first = fold(text).split()[:1]
+    return in_any_language(first[0], locales) if first else None
 
 
 def number(text: str) -> int | None:

@@ -59,6 +59,17 @@ def served_countries(session: Session) -> frozenset[str]:
     return frozenset(code.upper() for code in codes if code)
 
 
+def allowed_countries(session: Session, settings: Settings) -> frozenset[str]:
+    """The countries messages may go to: REFUGE_SMS_COUNTRIES, else the countries served.
+
+    The same list whatever the channel, so the console demo refuses what production would,
+    and `server.checkins.contacts` refuses at ADD a contact the worker would never text.
+    """
+    if settings.delivery.countries:
+        return frozenset(settings.delivery.countries)
+    return served_countries(session)
+
+
 def country_of(e164: str) -> str | None:
     """The ISO country a number belongs to (by its calling code when the number is unassigned)."""
     try:

@@ -266,14 +266,10 @@ class Worker:
             else:
                 report.failed += 1
 
-    def _allowed_countries(self) -> frozenset[str] | None:
-        """The countries messages may go to (None: any; only when nothing really leaves)."""
-        if self.settings.delivery.countries:
-            return frozenset(self.settings.delivery.countries)
-        if self.settings.sms_backend is SmsBackend.CONSOLE:
-            return None  # the console sends nothing: the simulator may use any number
+    def _allowed_countries(self) -> frozenset[str]:
+        """The countries messages may go to (the console channel too: the demo is honest)."""
         with self.database.session() as session:
-            return admission.served_countries(session)
+            return admission.allowed_countries(session, self.settings)
 
     # --- Reconciling ---------------------------------------------------------------------
 
