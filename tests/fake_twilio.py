@@ -429,6 +429,17 @@ class FakeTwilio:
                 found = [m for m in found if m.to == to]
             return copy.deepcopy(sorted(found, key=lambda m: m.seq))
 
+    def created_after(self, seq: int) -> list[FakeMessage]:
+        """Messages created after the one numbered `seq` (deleted ones too), oldest first: a
+        long run reads what is new without copying everything it has seen before."""
+        with self._lock:
+            found: list[FakeMessage] = []
+            for message in reversed(self._messages.values()):
+                if message.seq <= seq:
+                    break
+                found.append(message)
+            return copy.deepcopy(found[::-1])
+
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[FakeMessage]:
         """Block until at least `count` messages were created (TimeoutError after `timeout`)."""
         with self._changed:
