@@ -154,6 +154,9 @@ class Person:
     wrong: int = 0
     stopped_at: datetime | None = None
     opted_out_at: datetime | None = None
+    last_check: datetime | None = None
+    #: The last check-in was the first of its period: the issue's rules give one next due time.
+    exact: bool = True
 
     def contact_by_number(self, number: str) -> Contact | None:
         for contact in self.contacts.values():
@@ -214,7 +217,10 @@ class Model:
         if not duress and person.incident is not None:
             self.close(person, now)
         if person.due is not None:
+            before = person.due - person.plan.period
+            person.exact = person.last_check is None or person.last_check < before
             person.due = person.plan.satisfied(person.due, now)
+        person.last_check = now
         if duress:
             self.open(person, now)
 
