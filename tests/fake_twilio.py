@@ -41,7 +41,8 @@ send through ``MessagingServiceSid`` starts ``accepted`` with ``from`` null and 
 "0" (as Twilio does) until `set_status` moves it on, when it gets ``service_sender``.
 
 ``fake.requests`` (every request, in order) and ``fake.messages`` (by sid, deleted ones kept with
-``deleted=True``, each with its ``status_history``) are snapshots taken under a lock.
+``deleted=True``, each with its ``status_history``) are snapshots taken under a lock;
+``created_after(seq)`` copies only the messages newer than one a long run has already read.
 
 Faults (`fail_next(kind, times=1, match=...)` for the next N matching requests, by default
 message creates; `fail_when(kind, predicate)` for every matching request):
