@@ -16,10 +16,10 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 #: How long after its due time an alert or all-clear may take to reach the provider: the
-#: worker's pass comes at most one tick later; a crash waits out a lease and is reconciled on
-#: the next pass; a temporary provider error is retried after a backoff (minutes). Three
-#: ticks of the driver (see `driver.TICK`) cover all three.
-PACE_ALLOWANCE = timedelta(minutes=90)
+#: worker's pass comes at most one tick (`driver.TICK`, an hour) later; a crash, an uncertain
+#: answer or a temporary provider error leaves it to the next pass (a lease of a minute, a
+#: backoff of seconds). Two ticks, and a quarter of an hour to spare.
+PACE_ALLOWANCE = timedelta(hours=2, minutes=15)
 WRONG_PINS_MISS = 3
 
 
