@@ -115,5 +115,9 @@ def pytest_configure(config: Any) -> None:
             "REFUGE_TEST_DATABASE_URL",
             "REFUGE_REQUIRE_BROWSER",
             "REFUGE_CHROMIUM",
+            "REFUGE_SIM_SEED",
+            "REFUGE_SIM_PEOPLE",
+            "REFUGE_SIM_WEEKS",
+            "REFUGE_SIM_EXAMPLES",
         }:
             del os.environ[name]

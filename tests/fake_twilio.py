@@ -41,7 +41,8 @@ send through ``MessagingServiceSid`` starts ``accepted`` with ``from`` null and 
 "0" (as Twilio does) until `set_status` moves it on, when it gets ``service_sender``.
 
 ``fake.requests`` (every request, in order) and ``fake.messages`` (by sid, deleted ones kept with
-``deleted=True``, each with its ``status_history``) are snapshots taken under a lock.
+``deleted=True``, each with its ``status_history``) are snapshots taken under a lock;
+``created_after(seq)`` copies only the messages newer than one a long run has already read.
 
 Faults (`fail_next(kind, times=1, match=...)` for the next N matching requests, by default
 message creates; `fail_when(kind, predicate)` for every matching request):
@@ -428,6 +429,17 @@ class FakeTwilio:
             if to is not None:
                 found = [m for m in found if m.to == to]
             return copy.deepcopy(sorted(found, key=lambda m: m.seq))
+
+    def created_after(self, seq: int) -> list[FakeMessage]:
+        """Messages created after the one numbered `seq` (deleted ones too), oldest first: a
+        long run reads what is new without copying everything it has seen before."""
+        with self._lock:
+            found: list[FakeMessage] = []
+            for message in reversed(self._messages.values()):
+                if message.seq <= seq:
+                    break
+                found.append(message)
+            return copy.deepcopy(found[::-1])
 
     def wait_for_messages(self, count: int, timeout: float = 5.0) -> list[FakeMessage]:
         """Block until at least `count` messages were created (TimeoutError after `timeout`)."""
