@@ -14,11 +14,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
-from server import db, segments
+from server import db, people, segments
 from server.app import create_app
 from server.checkins import texts
 from server.config import Settings
 from server.i18n.locales import catalogue
+from server.phones import normalize_phone
 from tests.checkin_helpers import Clock, Phone, plan_facts, register, run_sweep, sent, set_up
 from tests.sms_helpers import (
     ALL_LOCALES,
@@ -242,3 +243,22 @@ def test_stop_without_a_running_plan_says_only_that_messages_end(loaded: Flask) 
     person = SignedPhone(loaded, PERSON)
     assert person.ask("STOP") == STOPPED
     assert person.ask("START").startswith("Welcome back.\nRefuge. Reply a number:")
+
+
+def test_a_number_the_provider_reports_unsubscribed_is_not_alerted_for_until_start(
+    loaded: Flask,
+) -> None:
+    register(loaded, PERSON, "en", "kharkiv")
+    register(loaded, SARA, "en")
+    person, sara = SignedPhone(loaded, PERSON), SignedPhone(loaded, SARA)
+    set_up(person, "en", contacts=(("+447700900612", "Sara"),))
+    sara.ask("YES")
+    with db.get_database(loaded).session() as session:  # as a refused reminder records it
+        found = people.find_subscriber(session, normalize_phone(PERSON))
+        assert found is not None
+        found.opted_out = True
+    now = datetime.now(UTC)
+    for hours in (1, 13, 48):
+        run_sweep(loaded, now + timedelta(hours=hours))
+    assert [m.kind for m in sent(loaded) if m.kind in ("reminder", "alert")] == []
+    assert person.ask("START").startswith("Welcome back.\nCheck-ins resumed. Next: ")
