@@ -64,6 +64,7 @@ class FakeCheckins:
         self.texted = texted  # the countries Refuge texts
         self.alerts = 0  # incidents a duress PIN raised
         self.attempts = 0
+        self.held = False  # paused by STOP
 
     def plan(self) -> PlanView | None:
         if self.status is None:
@@ -176,6 +177,18 @@ class FakeCheckins:
         if self.status is not Status.PAUSED:
             return None
         return self.activate()
+
+    def hold(self) -> bool:
+        if self.status is not Status.ACTIVE:
+            return False
+        self.status, self.held = Status.PAUSED, True
+        return True
+
+    def release(self) -> datetime | None:
+        if not self.held:
+            return None
+        self.held = False
+        return self.resume()
 
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         return self._confirm(pin, self.status in (Status.ACTIVE, Status.PAUSED))

@@ -91,6 +91,7 @@ class PlanState:
     # Contacts removed after an alert reached them: out of sight and never alerted again, kept
     # only until the closing text they are owed has gone (the sweep forgets them then).
     leaving: list[str] = field(default_factory=list)
+    held: bool = False  # paused by the person's STOP (no reminder can reach them); START resumes
 
     def __post_init__(self) -> None:
         if self.note is not None:  # a state sealed before notes were listed
@@ -331,3 +332,26 @@ def resume(plan: CheckinPlan, now: datetime) -> datetime | None:
     if status_of(plan) is not Status.PAUSED:
         return None
     return activate(plan, now)
+
+
+def hold(plan: CheckinPlan, now: datetime) -> bool:
+    """The person opted out (STOP): an active plan pauses until they opt back in; False when
+    it was not active. What a duress PIN or an earlier miss raised is still sent."""
+    state = state_of(plan)
+    if state.status != Status.ACTIVE.value:
+        return False
+    state.status, state.held = Status.PAUSED.value, True
+    save(plan, state=state)
+    plan.next_due_at = now  # the sweep still sends what is owed, and then looks no further
+    return True
+
+
+def release(plan: CheckinPlan, now: datetime) -> datetime | None:
+    """The person opted back in (START): a plan their STOP paused starts a new period now;
+    its next due time, None when their STOP had not paused it."""
+    state = state_of(plan)
+    if not state.held:
+        return None
+    state.held = False
+    save(plan, state=state)
+    return resume(plan, now)

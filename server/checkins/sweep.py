@@ -88,6 +88,10 @@ def sweep(session: Session, settings: Settings | None, now: datetime) -> SweepRe
 
 def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepReport) -> None:
     """Bring one plan up to `now`: queue what is owed, then set when to look again."""
+    if plan.subscriber.opted_out:
+        # Opted out where the turn did not see it (the provider's refusal): no reminder can
+        # reach them, so the plan waits for their START as after a STOP.
+        plans.hold(plan, now)
     settings, state = plans.settings_of(plan), plans.state_of(plan)
     _all_clears(session, plan, settings, state, now, report)
     if state.escalate is not None and state.incident is None:

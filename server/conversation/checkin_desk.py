@@ -172,6 +172,16 @@ class PlanDesk:
         plan = self._plan()
         return plans.resume(plan, self.now) if plan is not None else None
 
+    def hold(self) -> bool:
+        """STOP: pause an active plan until START."""
+        plan = self._plan()
+        return plans.hold(plan, self.now) if plan is not None else False
+
+    def release(self) -> datetime | None:
+        """START: resume the plan STOP paused; its next due time."""
+        plan = self._plan()
+        return plans.release(plan, self.now) if plan is not None else None
+
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         """A PIN against a running plan (any other is answered as none), and if duress."""
         plan = self._plan()

@@ -110,6 +110,16 @@ class CheckinPort(Protocol):
         """Resume a paused plan: the next due time, None when it was not paused."""
         ...
 
+    def hold(self) -> bool:
+        """The person opted out: pause an active plan until they opt back in (what was already
+        raised is still sent); False when it was not active."""
+        ...
+
+    def release(self) -> datetime | None:
+        """The person opted back in: resume the plan their opt-out paused; the next due time,
+        None when it had not paused one."""
+        ...
+
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         """Check a PIN against a running plan, and whether it was the duress PIN."""
         ...

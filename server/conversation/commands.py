@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from server.checkins import texts
 from server.content.text import fold
 from server.conversation import flows
+from server.conversation.checkin_port import Status
 from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
@@ -49,24 +51,48 @@ def _menu(outcome: Outcome, situation: Situation, prefix: str = "") -> Outcome:
 
 
 def stop(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """Opt out: one confirmation, then silence (a second STOP gets nothing)."""
+    """Opt out: one confirmation, then silence (a second STOP gets nothing).
+
+    No reminder can reach an opted-out person, so a running plan pauses until START, and the
+    confirmation says so (the same words whatever PIN was last used).
+    """
     if situation.opted_out:
         return outcome
     outcome.effects.append(Effect(OPT_OUT))
     outcome.state = State()
     t = translate(situation)
-    return reply(
-        outcome,
-        situation,
-        t.gettext("You will get no more messages from Refuge. Reply START to come back."),
-    )
+    port = situation.checkins
+    plan = port.plan() if port is not None else None
+    if port is not None and port.hold():
+        text = t.gettext(
+            "You will get no more messages from Refuge. Check-ins are paused: no alert if "
+            "you miss one. Reply START to turn both back on."
+        )
+    elif plan is not None and plan.status is Status.PAUSED:
+        text = t.gettext(
+            "You will get no more messages from Refuge. Check-ins stay paused. Reply START "
+            "to come back."
+        )
+    else:
+        text = t.gettext("You will get no more messages from Refuge. Reply START to come back.")
+    return reply(outcome, situation, text)
 
 
 def start(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """Opt back in and show the menu."""
+    """Opt back in and show the menu, or the check-ins that STOP paused, resumed."""
+    t = translate(situation)
     if situation.opted_out:
         outcome.effects.append(Effect(OPT_IN))
-    return _menu(outcome, situation, translate(situation).gettext("Welcome back.") + "\n")
+    port = situation.checkins
+    plan = port.plan() if port is not None else None
+    due = port.release() if port is not None else None
+    if plan is not None and due is not None:
+        outcome.state = State(progress=outcome.state.progress)
+        resumed = t.gettext("Check-ins resumed. Next: %(time)s.") % {
+            "time": texts.local_time(due, plan.zone, situation.locale)
+        }
+        return reply(outcome, situation, t.gettext("Welcome back.") + "\n" + resumed)
+    return _menu(outcome, situation, t.gettext("Welcome back.") + "\n")
 
 
 def help_(outcome: Outcome, situation: Situation, said: Said) -> Outcome:

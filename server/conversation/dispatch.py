@@ -13,6 +13,11 @@ Precedence, whatever the state:
 4. the answer to the question last asked;
 5. a command word, or a number of the main menu; anything else shows the menu.
 An invitation's YES or NO (from someone asked to be a trusted contact) outranks 4 and 5.
+
+STOP opts out of every message at once, as carriers require; since no reminder can reach the
+person then, a running plan pauses until START resumes it, and both replies say so. Every
+answer of 3, and an invitation's thanks, is marked `Outcome.checkin`: the turn sends it past
+the per-number reply limits, since what it did must never go unconfirmed.
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ def route(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         port = situation.checkins
         agree = recognise(said.text, situation.locale) is Command.YES
         if port is not None and port.answer_invitations(agree):
-            thanked = Outcome(state=before)
+            thanked = Outcome(state=before, checkin=True)
             t = translate(situation)
             return reply(thanked, situation, t.gettext("Thank you, your answer is noted."))
     return answered
@@ -154,6 +159,7 @@ def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     port = situation.checkins
     if port is None:
         return outcome  # no way to the plan: no reply rather than a wrong one
+    outcome.checkin = True  # answered past the reply limits (see `server.conversation.turn`)
     plan = port.plan()
     word = _checkin_word(said, situation.locale)
     if word is not None:

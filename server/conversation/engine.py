@@ -90,6 +90,9 @@ class Outcome:
     replies: list[str] = field(default_factory=list)
     state: State = field(default_factory=State)
     effects: list[Effect] = field(default_factory=list)
+    # Answers a check-in command (or a contact's YES or NO): sent whatever the reply limits,
+    # since what it did (a check-in counted, a plan resumed) must never go unconfirmed.
+    checkin: bool = False
 
 
 def clean_input(text: str) -> str:

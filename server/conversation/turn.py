@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from server import people, segments
-from server.checkins import contacts
+from server.checkins import contacts, plans, texts
 from server.config import Settings
 from server.conversation import engine
 from server.conversation.checkin_desk import PlanDesk
@@ -256,13 +256,17 @@ def _converse(
     inbound = engine.Inbound(message.body, message.opt_out_type)
     state = State.from_stored(people.load_state(subscriber))
     outcome = engine.handle(state, inbound, situation)
-    # Opting out or in always takes effect, limits or not; anything else over the limit is
-    # dropped whole (no reply, no effect, no new state) so the conversation does not move on
-    # without the person seeing it.
+    # Opting out or in always takes effect, limits or not, and a check-in command is always
+    # answered (what it did cannot be undone unseen); anything else over the limit is dropped
+    # whole (no effect, no new state) so the conversation does not move on without the person
+    # seeing it, and the first such message of a window is told when replies come back.
     opting = any(effect.kind in ALWAYS for effect in outcome.effects)
-    if outcome.replies and not opting and not _within_limits(subscriber, settings, now):
-        count(session, "refused_rate", today)
-        return Turn([], subscriber.locale, "limited")
+    if outcome.replies and not opting:
+        refused = _over_limits(subscriber, settings, now, checkin=outcome.checkin)
+        if refused is not None:
+            count(session, "refused_rate", today)
+            told = _notice(session, subscriber, situation, refused.until) if refused.first else []
+            return Turn(told, subscriber.locale, "limited")
     erased = False
     for effect in outcome.effects:
         erased = _apply(session, subscriber, effect, now) or erased
@@ -294,22 +298,59 @@ def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, now:
     return False
 
 
-def _within_limits(subscriber: Subscriber, settings: Settings, now: datetime) -> bool:
-    """Count this reply against the hour's and the day's limits; False when over either."""
+@dataclass(frozen=True)
+class Refused:
+    """A reply over the limits: when its window ends, and whether it is the first refused."""
+
+    until: datetime
+    first: bool
+
+
+def _over_limits(
+    subscriber: Subscriber, settings: Settings, now: datetime, *, checkin: bool
+) -> Refused | None:
+    """Count this reply against the hour's and the day's limits; None when it may go.
+
+    A check-in answer always goes and counts, but never past a limit: a count at its limit
+    means the window has not told the person yet, one above it that it has.
+    """
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     if subscriber.replies_hour != hour:
         subscriber.replies_hour, subscriber.replies_in_hour = hour, 0
     if subscriber.replies_day != now.date():
         subscriber.replies_day, subscriber.replies_in_day = now.date(), 0
     limits = settings.messaging
-    if (
-        subscriber.replies_in_hour >= limits.replies_per_hour
-        or subscriber.replies_in_day >= limits.replies_per_day
-    ):
-        return False
-    subscriber.replies_in_hour += 1
-    subscriber.replies_in_day += 1
-    return True
+    over_day = subscriber.replies_in_day >= limits.replies_per_day
+    over_hour = subscriber.replies_in_hour >= limits.replies_per_hour
+    if not (over_day or over_hour):
+        subscriber.replies_in_hour += 1
+        subscriber.replies_in_day += 1
+        return None
+    if checkin:
+        return None
+    if over_day:
+        first = subscriber.replies_in_day == limits.replies_per_day
+        subscriber.replies_in_day = limits.replies_per_day + 1
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+        return Refused(tomorrow, first)
+    first = subscriber.replies_in_hour == limits.replies_per_hour
+    subscriber.replies_in_hour = limits.replies_per_hour + 1
+    return Refused(hour + timedelta(hours=1), first)
+
+
+def _notice(
+    session: Session, subscriber: Subscriber, situation: engine.Situation, until: datetime
+) -> list[str]:
+    """The one message of a refused window: when Refuge answers again (check-ins still do)."""
+    assert situation.checkins is not None
+    plan = situation.checkins.plan()
+    zone = plan.zone if plan is not None else plans.zone_for(session, subscriber)
+    t = catalogue(subscriber.locale)
+    text = t.gettext(
+        "Too many messages. Refuge answers again from %(time)s. Check-ins still work: "
+        "OK and your PIN."
+    ) % {"time": texts.local_time(until, zone, subscriber.locale)}
+    return [segments.prepare(text, situation.accents)]
 
 
 def count(
