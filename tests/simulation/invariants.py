@@ -26,18 +26,16 @@ from zoneinfo import ZoneInfo
 
 from tests.simulation.model import PACE_ALLOWANCE, Consent, Model, Owed, Person, Standing
 
-#: Invariants whose violation fails the test. Not yet enforced, each waiting for its fix on
-#: another branch of issue 15:
-#: - "a": the duress PIN alerts again within one incident (case 6: "got a second alert in
-#:   incident N"); a contact alerted and then removed never hears the end (case 7: "(removed)
-#:   is owed an all-clear ... none by"). Drift and zones (cases 2, 3) would show here too, but
-#:   `driver.check_due` follows the plan's own due time while "e" is not enforced.
-#: - "d": a drill moves the shared sender pace to its pretended time and its sweep queues
-#:   alerts real time does not owe (case 1).
-#: - "e": daily check-ins drift a day per extra check-in and hourly periods count from the
-#:   check-in (case 2); people without a region run on UTC, not their number's country's zone
-#:   (case 3: Europe/London for the +44 numbers here).
-ENFORCED: frozenset[str] = frozenset({"b", "c"})
+#: Invariants whose violation fails the test. Cases 2, 3, 6 and 7 are fixed, and "e" holds.
+#: Not yet enforced (issue 15 stays open for them):
+#: - "d": a drill's sweep runs over every real plan at its pretended time, so it opens real
+#:   incidents and alerts contacts real time does not owe (the pace, caps, leases and expiry
+#:   no longer move: case 1). Drills need a scope (test plans only) before this can hold.
+#: - "a": with drills, follows from "d"; without drills (`Scale(drills=False)`), one or two
+#:   alerts or all-clears per 40-person, 3-week seed miss the model's deadline after a
+#:   provider fault or a worker crash (seeds 15 and 3): the retry and reconciliation path,
+#:   or the model's allowance, still to be settled.
+ENFORCED: frozenset[str] = frozenset({"b", "c", "e"})
 
 NAMES = {
     "a": "sent_once_within_deadline",

@@ -76,18 +76,27 @@ class Plan:
         return self.occurrence_after(due) if self.daily_at else due + self.period
 
     def satisfied(self, due: datetime, now: datetime) -> datetime:
-        """The due time after a check-in at `now` while `due` was the next one.
+        """The due time after a check-in at `now` while `due` was the next one (issue 15).
 
-        A check-in within the period ending at `due` (or after it) satisfies it: the next is
-        the first period end after `now`, counted from `due`. One before that period (a second
-        check-in after an early one) satisfies nothing new: the due time stays.
+        Daily: the coming local time is satisfied only by a check-in on its own local day, or
+        in the hour before it (its reminder); an earlier one leaves it standing, so a person
+        who checks in on Sunday evening is still missed on Monday morning. Every N hours: the
+        series counts from the due time the check-in satisfied, never more than one period
+        ahead of now (an early check-in counts from now).
         """
-        if now < due - self.period:
-            return due
-        following = self.next_period(due)
-        while following <= now:
-            following = self.next_period(following)
-        return following
+        if self.daily_at is None:
+            if due > now:
+                return now + self.period
+            following = due + self.period
+            while following <= now:
+                following += self.period
+            return following
+        coming = self.occurrence_after(now)
+        zone = ZoneInfo(self.zone)
+        same_day = coming.astimezone(zone).date() == now.astimezone(zone).date()
+        if same_day or now >= coming - timedelta(hours=1):
+            return self.occurrence_after(coming)
+        return coming
 
 
 @dataclass
