@@ -7,6 +7,9 @@ their worker here.
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Collection
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -17,6 +20,12 @@ from server.config import Settings
 from server.db import Database
 from server.delivery.channels import Channel
 from server.delivery.worker import Purge, Sweep, Worker
+
+
+def drill_sweeps(plans: Collection[uuid.UUID]) -> list[Sweep]:
+    """The sweeps of a drill: the check-in sweep over the named test plans only, so that a
+    rehearsal never opens an incident, or alerts anyone, for a real person."""
+    return [functools.partial(checkin_sweep, only=frozenset(plans))]
 
 
 def default_sweeps() -> list[Sweep]:

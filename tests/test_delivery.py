@@ -20,6 +20,7 @@ from server.config import Settings
 from server.delivery import worker
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, Tally
 from server.models.people import Consent, Subscriber, TrustedContact
+from tests.checkin_helpers import Clock, Phone, register, set_up
 from tests.delivery import ALICE, CAROL, DAVE, NOW, SENDER, Delivery, twilio_env
 from tests.fake_twilio import FakeTwilio, is_create
 from tests.seizure import seize
@@ -539,6 +540,9 @@ def _sent_sid(delivery: Delivery) -> str:
     return delivery.fake.sent()[0].sid
 
 
+TESTER = "+447700900611"  # the NGO's test phone
+
+
 def test_the_worker_command_runs_one_pass_and_a_drill_sends_nothing_early(
     delivery: Delivery, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -549,9 +553,11 @@ def test_the_worker_command_runs_one_pass_and_a_drill_sends_nothing_early(
     )
     alice = delivery.person()
     delivery.queue(alice, "later", not_before=NOW + timedelta(days=3))
+    register(delivery.app, TESTER, "en", "kharkiv")  # the NGO's test phone, with a plan
+    set_up(Phone(delivery.app, TESTER, Clock(NOW)), "en")
     runner = delivery.app.test_cli_runner()
     later = (NOW + timedelta(days=3)).isoformat()
-    drill = runner.invoke(args=["worker", "--once", "--now", later])
+    drill = runner.invoke(args=["worker", "--once", "--now", later, "--person", TESTER])
     assert drill.exit_code == 0, drill.output
     assert (
         "sent: 0" in drill.output.splitlines()
@@ -566,7 +572,15 @@ def test_the_worker_command_runs_one_pass_and_a_drill_sends_nothing_early(
     assert "ISO 8601" in bad.output
     naive = runner.invoke(args=["worker", "--once", "--now", "2026-12-01T09:00"])
     assert "time zone" in naive.output
-    assert runner.invoke(args=["worker", "--now", later]).exit_code != 0
+    assert runner.invoke(args=["worker", "--now", later, "--person", TESTER]).exit_code != 0
+    unnamed = runner.invoke(args=["worker", "--once", "--now", later])
+    assert unnamed.exit_code != 0
+    assert "never a real person's: add --person NUMBER" in unnamed.output
+    no_plan = runner.invoke(args=["worker", "--once", "--now", later, "--person", CAROL])
+    assert no_plan.exit_code != 0
+    assert "the 1st test phone has no check-in plan" in no_plan.output
+    assert "7700" not in no_plan.output
+    assert "7700" not in unnamed.output
 
 
 def test_the_sweeps_run_in_each_pass(delivery: Delivery) -> None:

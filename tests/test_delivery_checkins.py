@@ -48,7 +48,9 @@ def test_a_missed_check_in_reaches_the_contact_once_through_the_worker(
     runner = app.test_cli_runner()
 
     def drill(moment: datetime) -> None:
-        result = runner.invoke(args=["worker", "--once", "--now", moment.isoformat()])
+        result = runner.invoke(
+            args=["worker", "--once", "--now", moment.isoformat(), "--person", PERSON]
+        )
         assert result.exit_code == 0, result.output
 
     drill(START)  # the opt-in leaves

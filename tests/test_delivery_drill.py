@@ -20,7 +20,7 @@ from server.config import Settings
 from server.delivery import admission, worker
 from server.models.messaging import OutboxKind
 from tests.checkin_helpers import Clock, Phone, check_in, register, run_sweep, sent, set_up
-from tests.delivery import Delivery, twilio_env
+from tests.delivery import ALICE, Delivery, twilio_env
 from tests.fake_twilio import FakeTwilio
 from tests.sms_helpers import load_demo_content
 
@@ -78,13 +78,24 @@ def refuge(make_refuge: Callable[..., Delivery]) -> Delivery:
 
 def work(refuge: Delivery, drill: datetime | None = None) -> None:
     """`refuge worker --once`, a drill with `--now` when `drill` is given."""
-    args = ["worker", "--once"] + (["--now", drill.isoformat()] if drill else [])
+    args = ["worker", "--once"] + (
+        ["--now", drill.isoformat(), "--person", TESTER] if drill else []
+    )
     result = refuge.app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
 
 
 def bodies(fake: FakeTwilio, number: str) -> list[str]:
     return [message.body for message in fake.sent(number)]
+
+
+def idle_test_phone(refuge: Delivery, clock: Clock) -> None:
+    """The NGO's test phone with a paused plan: a drill naming it sweeps nothing, so only the
+    real messages the test queues are in play."""
+    register(refuge.app, TESTER, "en", "kharkiv")
+    tester = Phone(refuge.app, TESTER, clock)
+    set_up(tester, "en", contacts=((SARA, "Sara"),))
+    assert tester.ask("PAUSE 4821").startswith("Check-ins paused")
 
 
 def rehearsing(refuge: Delivery, clock: Clock) -> Phone:
@@ -133,6 +144,7 @@ def test_after_a_drill_a_day_ahead_real_opt_ins_alerts_and_all_clears_leave_at_o
 def test_a_drill_does_not_expire_a_real_alert_waiting_to_leave(
     refuge: Delivery, clock: Clock
 ) -> None:
+    idle_test_phone(refuge, clock)
     register(refuge.app, PERSON, "en", "kharkiv")
     register(refuge.app, CAROL, "en")
     person = Phone(refuge.app, PERSON, clock)
@@ -153,11 +165,12 @@ def test_a_drill_counts_what_it_sends_on_the_real_day(
     make_refuge: Callable[..., Delivery], clock: Clock
 ) -> None:
     refuge = make_refuge(REFUGE_SMS_CAP_PER_NUMBER="1")
+    idle_test_phone(refuge, clock)
     alice = refuge.person()
     lasts = timedelta(days=3)
     refuge.queue(alice, "reminder", not_before=START, lasts=lasts)
     work(refuge, drill=START + timedelta(days=1))  # a real message, sent by the drill's pass
-    assert len(refuge.fake.sent()) == 1
+    assert len(refuge.fake.sent(ALICE)) == 1
 
     # That was today's one message: tomorrow's is still there for a real alert.
     clock.now = START + timedelta(days=1, hours=1)
@@ -165,12 +178,13 @@ def test_a_drill_counts_what_it_sends_on_the_real_day(
         alice, "alert", body="Amina needs you.", kind=OutboxKind.ALERT, not_before=clock.now
     )
     work(refuge)
-    assert [message.body for message in refuge.fake.sent()][1:] == ["Amina needs you."]
+    assert [message.body for message in refuge.fake.sent(ALICE)][1:] == ["Amina needs you."]
 
 
 def test_a_drill_that_dies_after_claiming_does_not_hold_a_real_alert_for_a_day(
     refuge: Delivery, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    idle_test_phone(refuge, clock)
     alice = refuge.person()
     refuge.queue(
         alice,
@@ -187,14 +201,21 @@ def test_a_drill_that_dies_after_claiming_does_not_hold_a_real_alert_for_a_day(
     with monkeypatch.context() as patch:
         patch.setattr(admission, "admit", dies)  # claimed, then the drill's worker is gone
         died = refuge.app.test_cli_runner().invoke(
-            args=["worker", "--once", "--now", (START + timedelta(days=1)).isoformat()]
+            args=[
+                "worker",
+                "--once",
+                "--now",
+                (START + timedelta(days=1)).isoformat(),
+                "--person",
+                TESTER,
+            ]
         )
     assert died.exit_code == 9
-    assert refuge.fake.sent() == []
+    assert refuge.fake.sent(ALICE) == []
 
     clock.now = START + timedelta(minutes=5)  # the claim's lease is long gone
     work(refuge)
-    assert [message.body for message in refuge.fake.sent()] == ["Amina needs you."]
+    assert [message.body for message in refuge.fake.sent(ALICE)] == ["Amina needs you."]
 
 
 def test_a_drills_own_alert_leaves_now_and_is_retried_in_real_time(
@@ -212,3 +233,25 @@ def test_a_drills_own_alert_leaves_now_and_is_retried_in_real_time(
     assert "Amina" in alert
     work(refuge)
     assert len(refuge.fake.sent(SARA)) == before + 1
+
+
+def test_a_drill_sweeps_only_the_test_phones_it_names(refuge: Delivery, clock: Clock) -> None:
+    rehearsing(refuge, clock)
+    register(refuge.app, PERSON, "en", "kharkiv")  # a real person, who checks in every 12 hours
+    register(refuge.app, CAROL, "en")
+    set_up(Phone(refuge.app, PERSON, clock), "en", contacts=((CAROL, "Carol"),))
+    work(refuge)
+    Phone(refuge.app, CAROL, clock).ask("YES")
+    work(refuge)
+    tester_contact, contact, person = (
+        len(refuge.fake.sent(number)) for number in (SARA, CAROL, PERSON)
+    )
+
+    work(refuge, drill=START + timedelta(days=1))  # both plans would be long overdue then
+
+    assert len(refuge.fake.sent(SARA)) == tester_contact + 1  # the rehearsed alert
+    assert len(refuge.fake.sent(CAROL)) == contact  # the real person's contact hears nothing
+    assert len(refuge.fake.sent(PERSON)) == person  # nor is the real person reminded
+    clock.now = START + timedelta(hours=1)
+    work(refuge)  # and real time finds the real plan as it was: nothing owed yet
+    assert len(refuge.fake.sent(CAROL)) == contact

@@ -13,6 +13,8 @@ runs one pass as if the time were T.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -50,8 +52,11 @@ class SweepReport:
         return self.reminders + self.alerts + self.all_clears
 
 
-def due_plans(session: Session, now: datetime, limit: int = BATCH) -> list[CheckinPlan]:
-    """Plans whose next moment has come, earliest first; locked (skipping locked) on PostgreSQL."""
+def due_plans(
+    session: Session, now: datetime, limit: int = BATCH, only: Collection[uuid.UUID] | None = None
+) -> list[CheckinPlan]:
+    """Plans whose next moment has come, earliest first; locked (skipping locked) on PostgreSQL.
+    With `only`, those plans alone (a drill's)."""
     query = (
         select(CheckinPlan)
         .where(CheckinPlan.next_due_at <= now)
@@ -59,14 +64,23 @@ def due_plans(session: Session, now: datetime, limit: int = BATCH) -> list[Check
         .limit(limit)
         .options(selectinload(CheckinPlan.subscriber).selectinload(Subscriber.contacts))
     )
+    if only is not None:
+        query = query.where(CheckinPlan.id.in_(list(only)))
     if session.get_bind().dialect.name == "postgresql":
         # Another worker's pass takes the plans it locked; this one takes the rest.
         query = query.with_for_update(skip_locked=True, of=CheckinPlan)
     return list(session.scalars(query))
 
 
-def sweep(session: Session, settings: Settings | None, now: datetime) -> SweepReport:
-    """Queue everything owed at `now` for every due plan; the caller commits."""
+def sweep(
+    session: Session,
+    settings: Settings | None,
+    now: datetime,
+    *,
+    only: Collection[uuid.UUID] | None = None,
+) -> SweepReport:
+    """Queue everything owed at `now` for every due plan (or those of `only`, a drill's);
+    the caller commits."""
     del settings  # the pass needs none today; the signature is the worker's contract
     report = SweepReport()
     if session.get_bind().dialect.name == "sqlite":
@@ -74,7 +88,7 @@ def sweep(session: Session, settings: Settings | None, now: datetime) -> SweepRe
         # and then reads what it wrote, instead of failing on a stale snapshot.
         session.execute(update(CheckinPlan).where(false()).values(next_due_at=None))
     while True:
-        batch = due_plans(session, now)
+        batch = due_plans(session, now, only=only)
         # One flush per batch: each queued message would otherwise flush every change made
         # since the one before (an event, a plan's state) in a unit of work of its own.
         with session.no_autoflush:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import uuid
 from datetime import UTC, datetime
 
 import click
 from flask.cli import with_appcontext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from server import schema, upkeep
+from server import people, schema, upkeep
+from server.checkins.plans import plan_of
 from server.cli import content
 from server.cli.db import database_errors
 from server.cli.loading import serving_app
 from server.config import app_settings
 from server.content.schema import ContentError
-from server.db import create_sqlite_file, get_database
+from server.db import Database, create_sqlite_file, get_database
 from server.delivery import admission, worker
 from server.delivery.channels import CHANNEL_EXTENSION
+from server.phones import InvalidPhoneNumber, normalize_phone
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
@@ -67,23 +71,67 @@ def demo(host: str, port: int) -> None:
     "now_text",
     metavar="ISO-8601",
     help=(
-        "A drill (with --once): sweep check-ins as if it were this time, to rehearse an "
-        "escalation. What it queues leaves now; pace, caps and expiry keep the real time."
+        "A drill (with --once and --person): sweep the named people's check-ins as if it were "
+        "this time, to rehearse an escalation. What it queues leaves now; pace, caps and "
+        "expiry keep the real time."
     ),
 )
-def worker_command(once: bool, now_text: str | None) -> None:
+@click.option(
+    "--person",
+    "people_numbers",
+    metavar="NUMBER",
+    multiple=True,
+    help="A test phone whose check-in plan the drill sweeps (repeat for each); no other plan "
+    "is touched.",
+)
+def worker_command(once: bool, now_text: str | None, people_numbers: tuple[str, ...]) -> None:
     """Send the outbox, settle lost attempts, sweep check-ins and purge, until stopped."""
     drill = _moment(now_text) if now_text else None
     if drill is not None and not once:
         raise click.UsageError("--now runs one pass as if at that time; add --once")
+    if people_numbers and drill is None:
+        raise click.UsageError("--person names the test phones of a drill; add --now")
+    if drill is not None and not people_numbers:
+        raise click.UsageError(
+            "a drill sweeps only the check-ins of the test phones it names, never a real "
+            "person's: add --person NUMBER for each"
+        )
     settings = app_settings()
     database = get_database()
     runner = upkeep.worker(database, settings, worker.make_channel(settings))
     with database_errors(database):
+        if drill is not None:
+            plans = _drill_plans(database, people_numbers)
+            runner = dataclasses.replace(runner, sweeps=upkeep.drill_sweeps(plans))
         report = worker.run(runner, once=once, drill=drill)
     if report is not None:
         for line in report.lines():
             click.echo(line)
+
+
+def _drill_plans(database: Database, numbers: tuple[str, ...]) -> list[uuid.UUID]:
+    """The check-in plans of a drill's test phones; refused, naming which one by its place on
+    the command line (never the number), when a phone is not a number or has no plan."""
+    found = []
+    with database.session() as session:
+        for place, raw in enumerate(numbers, start=1):
+            try:
+                subscriber = people.find_subscriber(session, normalize_phone(raw))
+            except InvalidPhoneNumber as exc:
+                raise click.BadParameter(
+                    f"{_ordinal(place)} number: {exc}", param_hint="--person"
+                ) from None
+            plan = plan_of(session, subscriber) if subscriber is not None else None
+            if plan is None:
+                raise click.BadParameter(
+                    f"the {_ordinal(place)} test phone has no check-in plan", param_hint="--person"
+                )
+            found.append(plan.id)
+    return found
+
+
+def _ordinal(place: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(place, f"{place}th")
 
 
 def _moment(text: str) -> datetime:

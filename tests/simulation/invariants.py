@@ -28,9 +28,10 @@ from tests.simulation.model import PACE_ALLOWANCE, Consent, Model, Owed, Person,
 
 #: Invariants whose violation fails the test. Cases 2, 3, 6 and 7 are fixed, and "e" holds.
 #: Not yet enforced (issue 15 stays open for them):
-#: - "d": a drill's sweep runs over every real plan at its pretended time, so it opens real
-#:   incidents and alerts contacts real time does not owe (the pace, caps, leases and expiry
-#:   no longer move: case 1). Drills need a scope (test plans only) before this can hold.
+#: - "d": the simulation drills through `Worker.run_once(drill=...)` with every sweep, so its
+#:   drill sweeps every plan and alerts contacts real time does not owe. `refuge worker --now`
+#:   now sweeps only the plans of the test phones it names (`upkeep.drill_sweeps`); the
+#:   simulation's drills are still to be given test phones of their own.
 #: - "a": with drills, follows from "d"; without drills (`Scale(drills=False)`), one or two
 #:   alerts or all-clears per 40-person, 3-week seed miss the model's deadline after a
 #:   provider fault or a worker crash (seeds 15 and 3): the retry and reconciliation path,
