@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from server import db, people
+from server import db, people, upkeep
+from server.app import create_app
 from server.config import Settings
 from server.delivery import outbox, worker
 from server.delivery.worker import make_channel
@@ -18,6 +21,7 @@ from server.models.messaging import Outbox, OutboxKind
 from server.models.people import Subscriber, TrustedContact
 from server.phones import normalize_phone
 from tests.fake_twilio import FakeTwilio
+from tests.sms_helpers import load_demo_content
 
 #: Numbers reserved for fiction.
 SENDER = "+15550100"
@@ -113,3 +117,34 @@ class Delivery:
             found = session.scalar(select(Outbox).where(Outbox.dedupe_key == cause))
             assert found is not None
             return reader(found)
+
+
+@contextmanager
+def building(
+    make_settings: Callable[..., Settings], fake: FakeTwilio, *, demo: bool = False
+) -> Iterator[Callable[..., Delivery]]:
+    """Build instances that send through `fake` (settings overridden per call), with the demo
+    content when asked; their databases are disposed of at the end."""
+    built: list[db.Database] = []
+
+    def build(**overrides: str) -> Delivery:
+        settings = make_settings(**twilio_env(fake, **overrides))
+        app = create_app(settings)
+        database = db.get_database(app)
+        db.Base.metadata.create_all(database.engine)
+        if demo:
+            load_demo_content(app)
+        built.append(database)
+        return Delivery(app, database, settings, fake)
+
+    try:
+        yield build
+    finally:
+        for database in built:
+            database.dispose()
+
+
+def pin_worker_clock(monkeypatch: pytest.MonkeyPatch, now: Callable[[], datetime]) -> None:
+    """Every worker `refuge worker` builds reads its real time from `now` (drills run ahead)."""
+    built = upkeep.worker
+    monkeypatch.setattr(upkeep, "worker", lambda *args: replace(built(*args), clock=now))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import signal
@@ -21,7 +20,16 @@ from server.delivery import worker
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, Tally
 from server.models.people import Consent, Subscriber, TrustedContact
 from tests.checkin_helpers import Clock, Phone, register, set_up
-from tests.delivery import ALICE, CAROL, DAVE, NOW, SENDER, Delivery, twilio_env
+from tests.delivery import (
+    ALICE,
+    CAROL,
+    DAVE,
+    NOW,
+    SENDER,
+    Delivery,
+    building,
+    pin_worker_clock,
+)
 from tests.fake_twilio import FakeTwilio, is_create
 from tests.seizure import seize
 
@@ -38,19 +46,8 @@ def fake() -> Iterator[FakeTwilio]:
 def make_delivery(
     make_settings: Callable[..., Settings], fake: FakeTwilio
 ) -> Iterator[Callable[..., Delivery]]:
-    built: list[db.Database] = []
-
-    def build(**overrides: str) -> Delivery:
-        settings = make_settings(**twilio_env(fake, **overrides))
-        app = create_app(settings)
-        database = db.get_database(app)
-        db.Base.metadata.create_all(database.engine)
-        built.append(database)
-        return Delivery(app, database, settings, fake)
-
-    yield build
-    for database in built:
-        database.dispose()
+    with building(make_settings, fake) as build:
+        yield build
 
 
 @pytest.fixture
@@ -547,10 +544,7 @@ def test_the_worker_command_runs_one_pass_and_a_drill_sends_nothing_early(
     delivery: Delivery, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = [NOW]
-    built = upkeep.worker
-    monkeypatch.setattr(
-        upkeep, "worker", lambda *args: dataclasses.replace(built(*args), clock=lambda: real[0])
-    )
+    pin_worker_clock(monkeypatch, lambda: real[0])
     alice = delivery.person()
     delivery.queue(alice, "later", not_before=NOW + timedelta(days=3))
     register(delivery.app, TESTER, "en", "kharkiv")  # the NGO's test phone, with a plan

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from server import db, upkeep
+from server import db
 from server.app import create_app
 from server.config import Settings
 from tests.checkin_helpers import Clock, Phone, register, set_up
-from tests.delivery import twilio_env
+from tests.delivery import pin_worker_clock, twilio_env
 from tests.fake_twilio import FakeTwilio
 from tests.sms_helpers import keyword, load_demo_content
 
@@ -37,10 +36,7 @@ def test_a_missed_check_in_reaches_the_contact_once_through_the_worker(
     db.Base.metadata.create_all(database.engine)
     load_demo_content(app)
     clock = Clock(START)
-    built = upkeep.worker  # the worker's real time is the test's: the drills run ahead of it
-    monkeypatch.setattr(
-        upkeep, "worker", lambda *args: dataclasses.replace(built(*args), clock=lambda: clock.now)
-    )
+    pin_worker_clock(monkeypatch, lambda: clock.now)  # the drills run ahead of real time
     register(app, PERSON, "en", "kharkiv")
     register(app, SARA, "en")
     person, sara = Phone(app, PERSON, clock), Phone(app, SARA, clock)

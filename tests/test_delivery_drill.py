@@ -10,19 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from server import db, upkeep
-from server.app import create_app
 from server.config import Settings
-from server.delivery import admission, worker
+from server.delivery import admission
 from server.models.messaging import OutboxKind
 from tests.checkin_helpers import Clock, Phone, check_in, register, run_sweep, sent, set_up
-from tests.delivery import ALICE, Delivery, twilio_env
+from tests.delivery import ALICE, Delivery, building, pin_worker_clock
 from tests.fake_twilio import FakeTwilio
-from tests.sms_helpers import load_demo_content
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TESTER, SARA = "+447700900611", "+447700900612"  # the NGO's test phone, and its contact
@@ -40,14 +36,7 @@ def fake() -> Iterator[FakeTwilio]:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     """The real time, as every `refuge worker` the tests run sees it."""
     moment = Clock(START)
-    built = upkeep.worker
-
-    def on_the_test_clock(*args: Any) -> worker.Worker:
-        runner = built(*args)
-        runner.clock = lambda: moment.now
-        return runner
-
-    monkeypatch.setattr(upkeep, "worker", on_the_test_clock)
+    pin_worker_clock(monkeypatch, lambda: moment.now)
     return moment
 
 
@@ -55,20 +44,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def make_refuge(
     make_settings: Callable[..., Settings], fake: FakeTwilio
 ) -> Iterator[Callable[..., Delivery]]:
-    built: list[db.Database] = []
-
-    def build(**overrides: str) -> Delivery:
-        settings = make_settings(**twilio_env(fake, **overrides))
-        app = create_app(settings)
-        database = db.get_database(app)
-        db.Base.metadata.create_all(database.engine)
-        load_demo_content(app)
-        built.append(database)
-        return Delivery(app, database, settings, fake)
-
-    yield build
-    for database in built:
-        database.dispose()
+    with building(make_settings, fake, demo=True) as build:
+        yield build
 
 
 @pytest.fixture

@@ -7,19 +7,15 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from click.testing import Result
 
-from server import db, upkeep
-from server.app import create_app
 from server.config import Settings
-from server.delivery import worker
 from server.delivery.outbox import Reason
 from server.models.messaging import OutboxKind, OutboxStatus
 from server.models.people import Consent
-from tests.delivery import ALICE, CAROL, NOW, Delivery, twilio_env
+from tests.delivery import ALICE, CAROL, NOW, Delivery, building, pin_worker_clock
 from tests.fake_twilio import FakeTwilio, is_create
 
 #: A contact abroad, outside the allow-list (GB): fictional.
@@ -38,19 +34,8 @@ def fake() -> Iterator[FakeTwilio]:
 def make_delivery(
     make_settings: Callable[..., Settings], fake: FakeTwilio
 ) -> Iterator[Callable[..., Delivery]]:
-    built: list[db.Database] = []
-
-    def build(**overrides: str) -> Delivery:
-        settings = make_settings(**twilio_env(fake, **overrides))
-        app = create_app(settings)
-        database = db.get_database(app)
-        db.Base.metadata.create_all(database.engine)
-        built.append(database)
-        return Delivery(app, database, settings, fake)
-
-    yield build
-    for database in built:
-        database.dispose()
+    with building(make_settings, fake) as build:
+        yield build
 
 
 @pytest.fixture
@@ -92,14 +77,7 @@ def test_an_alert_dropped_for_its_country_is_reported_by_kind_and_reason(
 ) -> None:
     alice = alert_for(delivery, ABROAD)
     delivery.queue(alice, "reminder")
-    built = upkeep.worker
-
-    def at_now(*args: Any) -> worker.Worker:  # the pass runs at NOW, on its real clock
-        runner = built(*args)
-        runner.clock = lambda: NOW
-        return runner
-
-    monkeypatch.setattr(upkeep, "worker", at_now)
+    pin_worker_clock(monkeypatch, lambda: NOW)  # the pass runs at NOW, on its real clock
     with caplog.at_level(logging.INFO):
         result = delivery.app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 0, result.output
