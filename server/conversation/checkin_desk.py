@@ -8,7 +8,9 @@ and locked for the turn on PostgreSQL, the first time the engine asks for it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -81,47 +83,34 @@ class PlanDesk:
         """Keep (or drop) the duress PIN; False when it is the check-in PIN."""
         return plans.set_duress(self.session, self._needed(), pin)
 
+    def _choose(self, **chosen: Any) -> None:
+        """Set-up answers written into the plan's sealed settings."""
+        plan = self._needed()
+        plans.save(plan, replace(plans.settings_of(plan), **chosen))
+
     def set_schedule(self, hours: int, daily_at: str | None) -> None:
         """Every `hours`, or daily at a time (24 hours)."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.daily_at, settings.hours = daily_at, hours
-        plans.save(plan, settings)
+        self._choose(daily_at=daily_at, hours=hours)
 
     def set_zone(self, zone: str) -> None:
         """The zone the person named."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.zone = zone
-        plans.save(plan, settings)
+        self._choose(zone=zone)
 
     def set_grace(self, minutes: int) -> None:
         """The minutes an alert waits."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.grace_minutes = minutes
-        plans.save(plan, settings)
+        self._choose(grace_minutes=minutes)
 
     def set_name(self, name: str) -> None:
         """What contacts know the person by."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.name = name
-        plans.save(plan, settings)
+        self._choose(name=name)
 
     def set_later(self, contacts: list[str]) -> None:
         """The contacts alerted at the second stage."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.stage_two = contacts
-        plans.save(plan, settings)
+        self._choose(stage_two=contacts)
 
     def set_message(self, message: str | None) -> None:
         """The contacts' alert in the person's words (None: the default)."""
-        plan = self._needed()
-        settings = plans.settings_of(plan)
-        settings.message = message
-        plans.save(plan, settings)
+        self._choose(message=message)
 
     def contacts(self) -> list[ContactLine]:
         """The person's own contacts, oldest first."""
