@@ -1,11 +1,11 @@
 """The check-in simulation (tests/simulation) at a bigger scale: people-weeks per second.
 
-A seeded population (REFUGE_BENCH_SIM_PEOPLE, default 100, for REFUGE_BENCH_SIM_WEEKS, default
-1) texts the real conversation while the real sweep and worker send through the fake Twilio
-on a virtual clock. Ours checks every invariant after every step; the baseline is the same
-seeded population without the checks (nor the plan reads they need), so the ratio is what the
-checking costs (goal: at least 0.8x). The checked run prints what it found; a violation does
-not fail the benchmark.
+A seeded population (REFUGE_BENCH_SIM_PEOPLE, default 300, five times CI's populations, for
+REFUGE_BENCH_SIM_WEEKS, default 1) texts the real conversation while the real sweep and worker
+send through the fake Twilio on a virtual clock. Ours checks every invariant after every
+step; the baseline is the same seeded population without the checks (nor the plan reads they
+need), so the ratio is what the checking costs (goal: at least 0.8x). The checked run prints
+what it found; a violation does not fail the benchmark.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from bench.harness import Result
 from tests.simulation import driver
 
-PEOPLE = int(os.environ.get("REFUGE_BENCH_SIM_PEOPLE", "100"))
+PEOPLE = int(os.environ.get("REFUGE_BENCH_SIM_PEOPLE", "300"))
 WEEKS = int(os.environ.get("REFUGE_BENCH_SIM_WEEKS", "1"))
 SEED = int(os.environ.get("REFUGE_SIM_SEED", "15"))
 

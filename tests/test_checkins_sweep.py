@@ -306,6 +306,51 @@ def test_the_duress_pin_used_again_in_its_incident_answers_alike_and_alerts_once
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
 
 
+def test_a_real_check_in_before_the_sweep_ends_the_duress_signal_and_the_next_miss_alerts(
+    loaded: Flask,
+) -> None:
+    """Found by the simulation (seed 7): a duress PIN and then the real PIN within one worker
+    pass left the duress incident to open after the real check-in; it stayed open, and the
+    person's next missed check-in alerted nobody."""
+    clock = Clock(START)
+    person = _planned(loaded, clock, duress=9173)
+    clock.now = START + timedelta(hours=1)
+    check_in(person, "en", 9173)
+    check_in(person, "en", PIN)  # free again, before the worker's next pass
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
+    # Then silence: the next check-in (12 hours on) is missed, and Sara hears of it.
+    run_sweep(loaded, clock.now + timedelta(hours=11))
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
+    run_sweep(loaded, clock.now + timedelta(hours=14))
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+
+
+def test_a_contact_who_agrees_during_an_incident_is_alerted_once_and_hears_its_end(
+    loaded: Flask,
+) -> None:
+    """The duress PIN used before anyone agreed must not leave the person with nobody told:
+    Sara, agreeing while the incident is open, is alerted then (and once)."""
+    clock = Clock(START)
+    register(loaded, PERSON, "en", "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    set_up(person, "en", contacts=(("+447700900702", "Sara"),), duress=9173)
+    deliver(loaded, clock.now)  # Sara's request leaves; she has not answered yet
+    clock.now = START + timedelta(minutes=30)
+    check_in(person, "en", 9173)
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
+    clock.now = START + timedelta(hours=1)
+    Phone(loaded, SARA, clock).ask("YES")
+    run_sweep(loaded, clock.now)
+    run_sweep(loaded, clock.now + timedelta(minutes=5))
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    clock.now = START + timedelta(hours=2)
+    check_in(person, "en", PIN)
+    run_sweep(loaded, clock.now)
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
+
+
 def test_the_ngo_alert_names_every_note_of_the_incident_and_no_earlier_one(
     loaded: Flask,
 ) -> None:

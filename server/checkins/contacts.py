@@ -383,6 +383,9 @@ def _decide(session: Session, contact: TrustedContact, consent: Consent, now: da
     contact.consent = consent
     contact.consent_changed_on = now.date()
     person = contact.subscriber
+    plan = plan_of(session, person) if consent is Consent.CONFIRMED else None
+    if plan is not None and state_of(plan).incident is not None:
+        plan.next_due_at = now  # an incident is open: the sweep tells them of it too
     body = texts.consent_told(person.locale, contact.name or "", consent is Consent.CONFIRMED)
     outbox.enqueue(
         session,

@@ -257,7 +257,10 @@ def confirm(
     if duress:
         state.escalate = f"d{_stamp(now)}"
     else:
-        state.hidden = []
+        # The real PIN ends what the duress PIN or wrong PINs started, even before a sweep
+        # opened it: left pending, it would open an incident after this check-in, and that
+        # incident would swallow the next missed check-in (nobody alerted when it counts).
+        state.hidden, state.escalate = [], None
     if not duress and state.incident is not None:
         state.clear.append({"incident": state.incident, "to": state.alerted})
         state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None

@@ -124,6 +124,8 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
         if now >= due + settings.grace:
             key = f"m{due.strftime('%Y%m%dT%H%M')}"
             _open(session, plan, settings, state, key, due + settings.grace, now, report)
+    if state.incident is not None:
+        _alert_newcomers(session, plan, settings, state, now, report)
     if state.incident is not None and state.stage == 1 and settings.stage_two:
         alerted_at = plans.instant(state.alerted_at)
         if alerted_at is not None and now >= alerted_at + plans.STAGE_TWO_DELAY:
@@ -245,6 +247,25 @@ def _alert(
             state.alerted.append(contact.id.hex)
     state.stage = stage
     plans.record(session, plan, "alerted", now, stage=stage)
+
+
+def _alert_newcomers(
+    session: Session,
+    plan: CheckinPlan,
+    settings: PlanSettings,
+    state: PlanState,
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    """A contact who agreed while the incident is open (after its stage was sent) is told of
+    it too, once: someone who used the duress PIN before anyone had agreed is not left with
+    nobody alerted."""
+    reached = state.stage
+    for stage in range(1, reached + 1):
+        recipients = _recipients(plan, settings, state, stage)
+        if any(contact.id.hex not in state.alerted for contact in recipients):
+            _alert(session, plan, settings, state, stage, now, report)
+    state.stage = reached
 
 
 def _all_clears(

@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from server import vault
 from server.checkins import contacts
+from server.config import app_settings
 from server.db import get_database
+from server.delivery import admission
 from server.models.checkins import CheckinPartner
 from server.models.content import Region
-from server.phones import InvalidPhoneNumber, normalize_phone
+from server.phones import InvalidPhoneNumber, can_receive_texts, normalize_phone
 
 
 @click.group("checkins", cls=AppGroup)
@@ -50,17 +52,38 @@ def partner(region: str, name: str, phone: str | None, note_key: str | None) -> 
     with get_database().session() as session:
         if session.scalar(select(Region.id).where(Region.slug == region)) is None:
             raise click.ClickException(f"no region {region!r}: load content first")
+        if line is not None:
+            _check_textable(line, admission.allowed_countries(session, app_settings()))
         contacts.set_partner(session, region, name, line, key)
     fingerprint = vault.key_fingerprint(key) if key else "none"
     click.echo(f"{name} takes check-in escalations for {region} (note key {fingerprint})")
 
 
+def _check_textable(line: str, allowed: frozenset[str]) -> None:
+    """Refuse an alert line escalations could never reach (the worker would drop them)."""
+    if not can_receive_texts(line):
+        raise click.ClickException(
+            "--phone cannot receive texts (a landline): escalations go by SMS; give a mobile line"
+        )
+    if not admission.destination_allowed(allowed, line):
+        raise click.ClickException(
+            f"--phone is a number of {admission.country_of(line) or 'no country'}, outside the "
+            f"countries Refuge texts ({', '.join(sorted(allowed)) or 'none'}): give a line in "
+            "one of them, or add its country to REFUGE_SMS_COUNTRIES"
+        )
+
+
 @checkins_group.command("partners")
 def partners() -> None:
-    """List the NGO partners: region, name, whether an alert line is set, note key."""
+    """List the NGO partners: region, name, whether an alert line is set (and can be texted),
+    note key."""
     with get_database().session() as session:
+        allowed = admission.allowed_countries(session, app_settings())
         for found in session.scalars(select(CheckinPartner).order_by(CheckinPartner.region_slug)):
-            line = "alert line set" if found.alert_phone_ct else "no alert line"
+            number = contacts.partner_line(session, found) if found.alert_phone_ct else None
+            line = "no alert line" if number is None else "alert line set"
+            if number is not None and not admission.destination_allowed(allowed, number):
+                line = "alert line outside REFUGE_SMS_COUNTRIES: not alerted"
             key = vault.key_fingerprint(found.note_key) if found.note_key else "no note key"
             click.echo(f"{found.region_slug}\t{found.name}\t{line}\t{key}")
 

@@ -2,8 +2,10 @@
 
 Virtual time moves in ticks of `TICK`; within a tick, people's and contacts' texts happen at
 their own minutes, in order; at each tick's end the worker runs a pass (sometimes dying in
-it, sometimes meeting provider errors), now and then a drill runs or the master key rotates.
-After every text and every pass the invariants are checked (`invariants.py`).
+it, sometimes meeting provider errors, then passing again shortly after, as the real worker's
+loop would). Once a week the master key rotates, once every four days the NGO drills its test
+phones, each at a random moment. After every pass the invariants are checked
+(`invariants.py`).
 
 One seed decides everything (`random.Random(seed)`): the same seed replays the same run.
 """
@@ -28,6 +30,9 @@ from tests.simulation.model import Consent, Contact, Model, Person, Plan, Standi
 from tests.simulation.world import CRASH_POINTS, World, cheap_pins
 
 TICK = timedelta(hours=1)
+#: When the worker passes again after a provider fault or a crash: past the first backoffs
+#: (seconds) and a dead worker's lease (a minute), as the real worker's loop would.
+RETRY_AFTER = timedelta(minutes=2)
 #: A Monday two weeks before Kyiv and London spring forward (28 March 2027): three weeks
 #: cross the change, so daily times must stay local times through it.
 START = datetime(2027, 3, 15, 0, 0, tzinfo=UTC)
@@ -65,6 +70,7 @@ class Scale:
     seed: int = 0
     check: bool = True  # False: the baseline (same run, no invariant checks)
     drills: bool = True
+    testers: int = 2  # the NGO's test phones, the only plans a drill sweeps
     autopilot: bool = True  # False: people do only what they are told (the stateful test)
 
 
@@ -104,6 +110,9 @@ class Simulation:
         self.counts: dict[str, int] = {}
         self.tick = START
         self.crash_next: str | None = None
+        self.testers: list[Person] = []
+        self.faulted = False  # the provider fails in the coming pass
+        self.tester_contacts: set[str] = set()
 
     # --- scheduling -------------------------------------------------------------------------
 
@@ -122,12 +131,26 @@ class Simulation:
 
     def run(self) -> None:
         self.populate(timedelta(hours=24))
-        self.run_until(START + timedelta(weeks=self.scale.weeks))
+        end = START + timedelta(weeks=self.scale.weeks)
+        self.now_and_then(timedelta(weeks=1), end, self.rotate_keys)
+        if self.scale.drills:
+            self.now_and_then(timedelta(days=4), end, self.random_drill)
+        self.run_until(end)
+
+    def now_and_then(self, span: timedelta, end: datetime, action: Callable[[], None]) -> None:
+        """`action` once in every `span` until `end`, at a random moment of it."""
+        start = START
+        while start < end:
+            self.at(start + self.minutes(60, span.total_seconds() / 60), action)
+            start += span
 
     def populate(self, spread: timedelta) -> None:
         """Make every person; each sets up check-ins at a moment within `spread` of START."""
         numbers = fiction_numbers()
         minutes = spread.total_seconds() / 60
+        for index in range(self.scale.testers):
+            tester = self.make_tester(index, numbers)
+            self.at(START + self.minutes(1, 30), lambda t=tester: self.set_up_tester(t))
         for index in range(self.scale.people):
             person = self.make_person(index, numbers)
             self.at(START + self.minutes(1, minutes), lambda p=person: self.set_up(p))
@@ -145,30 +168,53 @@ class Simulation:
 
     def upkeep(self, now: datetime) -> None:
         """The end of a tick: faults, a worker pass, maybe a drill or a rotation; checks."""
-        roll = self.rng.random()
-        if roll < 0.04:
-            self.world.fake.fail_next(self.rng.choice(FAULTS), times=self.rng.randint(1, 3))
-            self.count("provider_faults")
+        if self.rng.random() < 0.04:
+            self.provider_fails(self.rng.choice(FAULTS), self.rng.randint(1, 3))
+        faulted, self.faulted = self.faulted, False
         crash = self.rng.choice(CRASH_POINTS) if self.rng.random() < 0.03 else None
         crash, self.crash_next = self.crash_next or crash, None
-        if self.world.pass_(crash):
+        crashed = self.world.pass_(crash) is not None
+        self.model.passed(now)
+        if crashed:
             self.count("crashes")
         self.world.fake.clear_faults()
-        if self.rng.random() < 1 / (4 * 24) and self.scale.drills:  # one every four days
-            pretended = now + self.minutes(60, 24 * 60)
-            self.world.drill(pretended)
-            self.model.drill(now, pretended)
-            self.count("drills")
-        if self.rng.random() < 1 / (7 * 24):  # about one rotation a week
-            self.world.rotate_keys()
-            self.count("rotations")
-        self.observe(now)
+        if faulted or crashed:
+            # The real worker passes again within seconds; the hour's ticks stand for that
+            # loop only while nothing goes wrong. Once the backoff and the dead worker's lease
+            # have run out, the next pass retries what failed.
+            self.world.clock.now = now + RETRY_AFTER
+            self.world.pass_()
+        self.observe(self.world.clock.now)  # the tick, or its retry pass after it
+
+    def provider_fails(self, kind: FaultKind, times: int) -> None:
+        """The provider fails the next `times` requests of the coming pass."""
+        self.world.fake.fail_next(kind, times=times)
+        self.faulted = True
+        self.count("provider_faults")
+
+    def rotate_keys(self) -> None:
+        """`refuge keys rotate` under a new master key, the old one then removed."""
+        self.world.rotate_keys()
+        self.count("rotations")
+
+    def random_drill(self) -> None:
+        """A drill far enough ahead for the test phones' plans to be missed in it."""
+        self.drill(self.world.clock.now + self.minutes(30 * 60, 48 * 60))
+
+    def drill(self, pretended: datetime) -> None:
+        """`refuge worker --once --now <pretended> --person <each test phone>`."""
+        self.world.drill(pretended, [tester.number for tester in self.testers])
+        self.model.drill(self.world.clock.now, pretended)
+        self.count("drills")
 
     def observe(self, now: datetime) -> None:
         """Read what the provider took since the last look, and check the invariants."""
         self.model.advance(now)
         for message in self.world.fake.created_after(self.seen):
             self.seen = message.seq
+            if message.to in self.tester_contacts:
+                self.test_contact_reads(message.to, message.body, message.date_created)
+                continue
             found = self.by_number.get(message.to)
             if found is None:
                 continue
@@ -364,6 +410,61 @@ class Simulation:
         self.count("stops")
         self.model.opted_out(person, self.world.clock.now)
 
+    # --- the NGO's test phones ---------------------------------------------------------------
+
+    def make_tester(self, index: int, numbers: Iterator[str]) -> Person:
+        """A test phone of the NGO (every 24 hours, two test contacts): outside the model, as
+        the invariants are about real people; only drills should ever alert its contacts."""
+        name = f"T{index}"
+        tester = Person(
+            index=-1 - index,
+            number=next(numbers),
+            name=name,
+            alert_text=f"Drill: {name} is only a test phone",
+            region="kharkiv",
+            plan=Plan(hours=24, daily_at=None, zone="Europe/Kyiv", grace=timedelta(minutes=30)),
+            pin=1000 + index,
+            duress=2000 + index,
+        )
+        for contact_name in CONTACT_NAMES[:2]:
+            contact = Contact(contact_name, next(numbers))
+            tester.contacts[contact_name] = contact
+            self.tester_contacts.add(contact.number)
+        self.testers.append(tester)
+        return tester
+
+    def set_up_tester(self, tester: Person) -> None:
+        self.world.register(tester.number, tester.region)
+        answers = [
+            "CHECKIN",
+            str(tester.pin),
+            str(tester.duress),
+            "24",
+            "30",
+            tester.name,
+            *(f"ADD {c.number} {c.name}" for c in tester.contacts.values()),
+            "DONE",
+            "NO",
+            tester.alert_text,
+        ]
+        for answer in answers:
+            self.world.text(tester.number, answer)
+        self.at(self.world.clock.now + timedelta(hours=12), lambda: self.tester_checks_in(tester))
+
+    def tester_checks_in(self, tester: Person) -> None:
+        """Twice a day, so that real time never misses a test phone: whatever its contacts
+        are sent about it comes from a drill (and the check-in after it ends the drill)."""
+        self.world.text(tester.number, f"OK {tester.pin}")
+        self.at(self.world.clock.now + timedelta(hours=12), lambda: self.tester_checks_in(tester))
+
+    def test_contact_reads(self, number: str, body: str, at: datetime) -> None:
+        if "Reply YES" in body:
+            self.at(at + timedelta(minutes=5), lambda: self.world.text(number, "YES"))
+        elif body.startswith("Drill:"):
+            self.count("drill_alerts")
+        else:
+            self.count("drill_clears")
+
     # --- contacts ---------------------------------------------------------------------------
 
     def contact_answers(self, person: Person, contact: Contact, asked: datetime) -> None:
@@ -388,16 +489,17 @@ class Simulation:
         self.model.advance(self.world.clock.now)
         self.world.text(contact.number, text)
         self.count(f"contact_{text.lower()}")
-        self.model.answered(person, contact, consent)
+        self.model.answered(person, contact, consent, self.world.clock.now)
 
 
-def run(folder: Path, scale: Scale) -> Outcome:
-    """One whole run in `folder` (its database); the outcome, timed."""
+def run(folder: Path, scale: Scale, database_url: str | None = None) -> Outcome:
+    """One whole run in `folder`, on an SQLite file there unless `database_url` names an empty
+    database; the outcome, timed."""
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     clock = Clock(START)
     with cheap_pins(), FakeTwilio(slow_seconds=1.5, clock=lambda: clock.now) as fake:
-        world = World(folder, fake, clock)
+        world = World(folder, fake, clock, database_url)
         try:
             simulation = Simulation(world, scale)
             simulation.run()

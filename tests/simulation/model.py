@@ -3,9 +3,11 @@
 The model follows the issue's rules, not the code: a schedule is a property of the plan (a
 daily time stays that local time in the person's zone; an hourly period counts from the due
 time a check-in satisfied, never more than one period ahead); silence past the grace opens an
-incident, as do the duress PIN and three wrong PINs in a row; an incident alerts every contact
-who agreed, once; a real check-in ends it, and everyone alerted hears that it ended (a removed
-contact too); nobody who refused, stopped or never answered is texted an alert.
+incident, as do the duress PIN and three wrong PINs in a row (at the worker's next pass: the
+real PIN before it ends the signal unopened); an incident alerts every contact who agreed,
+once (one who agrees while it is open, when they agree); a real check-in ends it, and everyone
+alerted hears that it ended (a removed contact too); nobody who refused, stopped or never
+answered is texted an alert.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 #: How long after its due time an alert or all-clear may take to reach the provider: the
 #: worker's pass comes at most one tick (`driver.TICK`, an hour) later; a crash, an uncertain
-#: answer or a temporary provider error leaves it to the next pass (a lease of a minute, a
-#: backoff of seconds). Two ticks, and a quarter of an hour to spare.
-PACE_ALLOWANCE = timedelta(hours=2, minutes=15)
+#: answer or a temporary provider error leaves it to the pass after the backoff and the dead
+#: worker's lease (`driver.RETRY_AFTER`). One tick, and a quarter of an hour to spare.
+PACE_ALLOWANCE = timedelta(hours=1, minutes=15)
 WRONG_PINS_MISS = 3
 
 
@@ -160,6 +162,9 @@ class Person:
     active: bool = False  # set-up finished
     due: datetime | None = None
     incident: Incident | None = None
+    #: When the duress PIN or the third wrong PIN came, until the worker's next pass opens
+    #: its incident (a real check-in before that pass ends it unopened).
+    signalled: datetime | None = None
     wrong: int = 0
     stopped_at: datetime | None = None
     opted_out_at: datetime | None = None
@@ -223,15 +228,31 @@ class Model:
         """A right PIN (or the duress PIN) at `now`."""
         self.advance(now)
         person.wrong = 0
-        if not duress and person.incident is not None:
-            self.close(person, now)
+        if not duress:
+            person.signalled = None
+            if person.incident is not None:
+                self.close(person, now)
         if person.due is not None:
             before = person.due - person.plan.period
             person.exact = person.last_check is None or person.last_check < before
             person.due = person.plan.satisfied(person.due, now)
         person.last_check = now
         if duress:
-            self.open(person, now)
+            self.signal(person, now)
+
+    def signal(self, person: Person, now: datetime) -> None:
+        """The duress PIN, or a third wrong PIN: an incident at the worker's next pass, unless
+        one is open (it belongs to that one)."""
+        if person.incident is None and person.signalled is None:
+            person.signalled = now
+
+    def passed(self, now: datetime) -> None:
+        """The worker's pass at `now` swept: signalled incidents open, as of their signal."""
+        self.advance(now)
+        for person in self.people:
+            if person.signalled is not None and person.incident is None:
+                self.open(person, person.signalled)
+            person.signalled = None
 
     def close(self, person: Person, now: datetime) -> None:
         """A real check-in ends the incident: everyone alerted in it is owed an all-clear."""
@@ -256,7 +277,7 @@ class Model:
         self.advance(now)
         person.wrong += 1
         if person.wrong == WRONG_PINS_MISS and person.incident is None:
-            self.open(person, now)
+            self.signal(person, now)
 
     def stopped_checkins(self, person: Person, now: datetime) -> None:
         """STOP CHECKIN with the real PIN: a check-in (ending any incident), then nothing."""
@@ -271,8 +292,21 @@ class Model:
             if owed.person == person.index and not owed.sent_at:
                 owed.optional = True
 
-    def answered(self, person: Person, contact: Contact, consent: Consent) -> None:
+    def answered(self, person: Person, contact: Contact, consent: Consent, now: datetime) -> None:
         contact.consent = consent
+        incident = person.incident
+        if (
+            consent is Consent.AGREED
+            and contact.may_be_alerted
+            and incident is not None
+            and contact.name not in incident.alerted
+        ):
+            # Agreed while an incident is open: told of it now, once, like the others.
+            incident.alerted.append(contact.name)
+            optional = person.standing is Standing.OPTED_OUT
+            self.owed.append(
+                Owed("alert", person.index, contact.name, incident.number, now, optional)
+            )
         if consent is Consent.STOPPED:
             for owed in self.owed:
                 if (owed.person, owed.contact) == (person.index, contact.name) and not owed.sent_at:

@@ -27,7 +27,8 @@ people = st.integers(0, PEOPLE - 1)
 
 
 class CheckinMachine(RuleBasedStateMachine):
-    """Three people set up at once, then whatever Hypothesis has them and the worker do."""
+    """Three people and a test phone set up at once, then whatever Hypothesis has them, the
+    worker, the provider and the drills do."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,7 +38,7 @@ class CheckinMachine(RuleBasedStateMachine):
         clock = Clock(START)
         self.fake = FakeTwilio(slow_seconds=1.5, clock=lambda: clock.now).start()
         self.world = World(self.folder, self.fake, clock)
-        scale = Scale(people=PEOPLE, weeks=1, seed=0, drills=False, autopilot=False)
+        scale = Scale(people=PEOPLE, weeks=1, seed=0, drills=False, testers=1, autopilot=False)
         self.simulation = Simulation(self.world, scale)
         self.simulation.populate(timedelta(minutes=30))
         self.simulation.run_until(START + TICK)
@@ -86,13 +87,16 @@ class CheckinMachine(RuleBasedStateMachine):
 
     @rule(kind=st.sampled_from(FAULTS), times=st.integers(1, 3))
     def the_provider_fails(self, kind: str, times: int) -> None:
-        self.fake.fail_next(kind, times=times)  # type: ignore[arg-type]
+        self.simulation.provider_fails(kind, times)  # type: ignore[arg-type]
 
     @rule(hours=st.integers(1, 48))
     def a_drill_runs(self, hours: int) -> None:
-        pretended = self.simulation.tick + timedelta(hours=hours)
-        self.world.drill(pretended)
-        self.simulation.model.drill(self.simulation.tick, pretended)
+        self.simulation.drill(self.simulation.tick + timedelta(hours=hours))
+
+    @precondition(lambda self: self.simulation.counts.get("rotations", 0) < 1)
+    @rule()
+    def the_master_key_rotates(self) -> None:
+        self.simulation.rotate_keys()
 
     @invariant()
     def enforced_invariants_hold(self) -> None:

@@ -12,6 +12,7 @@ the rows it claimed stay `sending` and the next worker, a new one, must settle t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -93,14 +94,17 @@ def crash_before_commit() -> Iterator[None]:
 class World:
     """One Refuge instance on a virtual clock, and the fake provider it sends through."""
 
-    def __init__(self, folder: Path, fake: FakeTwilio, clock: Clock) -> None:
+    def __init__(
+        self, folder: Path, fake: FakeTwilio, clock: Clock, database_url: str | None = None
+    ) -> None:
         self.fake, self.clock = fake, clock
         self.env = refuge_env(
             folder,
-            REFUGE_DATABASE_URL=f"sqlite:///{folder / 'simulation.sqlite3'}",
+            REFUGE_DATABASE_URL=database_url or f"sqlite:///{folder / 'simulation.sqlite3'}",
             **twilio_env(fake, REFUGE_SMS_RATE="50"),
         )
         self.rotations = 0
+        self.delivered = 0  # the fake's last message number delivered
         self._build(self.env)
         db.Base.metadata.create_all(self.database.engine)
         load_demo_content(self.app)
@@ -154,6 +158,20 @@ class World:
     def pass_(self, crash: str | None = None) -> str | None:
         """One worker pass now; with `crash`, the worker dies at that point (returned when it
         did) and a new worker takes over from the next pass."""
+        try:
+            return self._pass(crash)
+        finally:
+            self.deliver()
+
+    def deliver(self) -> None:
+        """The handsets take what the provider accepted (as Twilio reports within seconds),
+        so the worker's clean-up finds each message settled at its first look."""
+        for message in self.fake.created_after(self.delivered):
+            self.delivered = message.seq
+            if message.status in ("accepted", "queued", "sending", "sent"):
+                self.fake.set_status(message.sid, "delivered")
+
+    def _pass(self, crash: str | None) -> str | None:
         if crash is None:
             self.worker.run_once()
             return None
@@ -171,9 +189,16 @@ class World:
             return crash
         return None
 
-    def drill(self, pretended: datetime) -> None:
-        """`refuge worker --once --now <pretended>`: a worker of its own, one pass."""
-        self._worker().run_once(pretended)
+    def drill(self, pretended: datetime, testers: list[str]) -> None:
+        """`refuge worker --once --now <pretended> --person N...`: a worker of its own, one
+        pass, sweeping only the test phones' plans as if at `pretended`."""
+        with self.database.session() as session:
+            found = (people.find_subscriber(session, normalize_phone(n)) for n in testers)
+            test_plans = [
+                plan.id for person in found if person and (plan := plans.plan_of(session, person))
+            ]
+        drilling = dataclasses.replace(self._worker(), sweeps=upkeep.drill_sweeps(test_plans))
+        drilling.run_once(drill=pretended)
 
     def rotate_keys(self) -> None:
         """`refuge keys rotate` under a new first master key, then the old key removed."""
