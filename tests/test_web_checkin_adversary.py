@@ -10,6 +10,8 @@ web code is needed too, and web check-in is off until they ask for it by SMS.
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -259,6 +261,25 @@ def test_slow_work_gives_each_client_one_slot_and_bounds_the_wait() -> None:
         with work.slot("c"):
             pass
     assert work.running() == 0
+
+
+def test_a_double_tap_waits_for_the_first_try_and_then_runs() -> None:
+    work = SlowWork(slots=2, wait=5.0)
+    first_running, order = threading.Event(), []
+
+    def first() -> None:
+        with work.slot("a"):
+            first_running.set()
+            time.sleep(0.2)
+            order.append("first")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_running.wait()
+    with work.slot("a"):  # the same client again: it waits, and is not refused
+        order.append("second")
+    thread.join()
+    assert order == ["first", "second"]
 
 
 def test_web_pin_sends_a_code_that_fits_an_sms_in_every_language(

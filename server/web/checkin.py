@@ -112,7 +112,7 @@ def submit(locale: str) -> tuple[str, int] | str:
         with found.slow.slot(client):
             allowed = found.numbers.hit(phone.e164) is None
             answer, status = _check_in(phone, pin, code, g.locale, allowed=allowed)
-    except Crowded:  # this client's previous try is still running
+    except Crowded:  # this client's previous try is still running after the wait
         return _page(_too_many(), 429)
     except (Busy, OperationalError):  # nothing was written; the person can retry
         current_app.logger.warning("web check-in: busy")

@@ -64,7 +64,7 @@ class RateLimiter:
 
 
 class Crowded(Exception):
-    """The client already has slow work running: it waits for its own answer first."""
+    """The client's earlier slow work was still running after as long as a request may wait."""
 
 
 class Busy(Exception):
@@ -79,15 +79,18 @@ class SlowWork:
         self.wait = wait
         self._slots = threading.BoundedSemaphore(slots)
         self._key = secrets.token_bytes(32)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._running: set[bytes] = set()
 
     @contextmanager
     def slot(self, client: str) -> Iterator[None]:
-        """Hold a slot while the block runs; `Crowded` or `Busy` when none is given."""
+        """Hold a slot while the block runs; `Crowded` or `Busy` when none is given.
+
+        A client's second try (a double tap) waits for its first to end, never for a second
+        slot."""
         digest = hmac.new(self._key, client.encode("utf-8"), hashlib.sha256).digest()
         with self._lock:
-            if digest in self._running:
+            if not self._lock.wait_for(lambda: digest not in self._running, self.wait):
                 raise Crowded
             self._running.add(digest)
         try:
@@ -100,6 +103,7 @@ class SlowWork:
         finally:
             with self._lock:
                 self._running.discard(digest)
+                self._lock.notify_all()
 
     def running(self) -> int:
         """How many clients hold or wait for a slot now (for tests, never who)."""
