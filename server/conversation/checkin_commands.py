@@ -188,6 +188,8 @@ def web(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     checked, code = port.web_on(_pin(words))
     if checked is not Checked.OK or code is None:
         return say(outcome, situation, refusal(situation, checked))
+    # Translators: %(code)s is the web code (two groups of four digits); %(off)s is the
+    # keyword for WEB then the one for NO, which turn web check-in off.
     answer = t.gettext(
         "Web check-in is on. Your web code: %(code)s. On the check-in page, enter it with your "
         "number and PIN. Delete this text. %(off)s turns it off."
