@@ -166,6 +166,7 @@ def test_twelve_wrong_web_pins_look_alike_for_an_enrolled_and_an_unknown_number_
     world.deliver(later)
     world.deliver(later + timedelta(minutes=1))
     assert world.fake.sent(SARA)[sara_before:] == []  # no alert reached Sara
+    assert {m.to for m in world.fake.sent()} <= {PERSON, SARA}  # nor anyone else
 
 
 def test_a_plan_with_web_off_and_a_number_nobody_uses_cost_the_same_work(
