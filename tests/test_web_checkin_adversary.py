@@ -10,6 +10,7 @@ web code is needed too, and web check-in is off until they ask for it by SMS.
 from __future__ import annotations
 
 import re
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -167,6 +168,23 @@ def test_twelve_wrong_web_pins_look_alike_for_an_enrolled_and_an_unknown_number_
     world.deliver(later + timedelta(minutes=1))
     assert world.fake.sent(SARA)[sara_before:] == []  # no alert reached Sara
     assert {m.to for m in world.fake.sent()} <= {PERSON, SARA}  # nor anyone else
+
+
+def test_wrong_tries_take_as_long_for_an_enrolled_number_as_for_an_unknown_one(
+    world: World,
+) -> None:
+    # Interleaved, so that whatever else loads the machine weighs on both alike; the slow
+    # hashing (about 0.1 s) dwarfs everything else a try does.
+    stranger, other = Visitor(world.app, STRANGER), Visitor(world.app, NEIGHBOUR)
+    enrolled: list[float] = []
+    unknown: list[float] = []
+    for n in range(8):
+        for visitor, number, times in ((stranger, PERSON, enrolled), (other, NOBODY, unknown)):
+            started = time.perf_counter()
+            assert visitor.post(number, f"{1000 + n}", world.code)[0] == 400
+            times.append(time.perf_counter() - started)
+    ratio = statistics.median(enrolled) / statistics.median(unknown)
+    assert 0.5 < ratio < 2.0, (enrolled, unknown)
 
 
 def test_a_plan_with_web_off_and_a_number_nobody_uses_cost_the_same_work(
