@@ -7,6 +7,7 @@ sleeping. `sent(app)` reads back what the outbox holds: for whom, of what kind, 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -155,3 +156,14 @@ def set_up(
 def check_in(phone: Phone, locale: str, pin: int) -> str:
     """OK <PIN> in the locale's word and digits."""
     return phone.ask(f"{keyword(locale, 'OK')} {digits(pin, locale)}")
+
+
+WEB_CODE = re.compile(r"(\d{4}) (\d{4})")
+
+
+def turn_web_on(phone: Phone, locale: str, pin: int = 4821) -> str:
+    """WEB <PIN> by SMS; the web code the reply holds."""
+    reply = phone.ask(f"{keyword(locale, 'WEB')} {digits(pin, locale)}")
+    found = WEB_CODE.search(reply)
+    assert found is not None, reply
+    return found[1] + found[2]

@@ -65,6 +65,7 @@ class FakeCheckins:
         self.alerts = 0  # incidents a duress PIN raised
         self.attempts = 0
         self.held = False  # paused by STOP
+        self.web: str | None = None  # the web code, when web check-in is on
 
     def plan(self) -> PlanView | None:
         if self.status is None:
@@ -211,6 +212,19 @@ class FakeCheckins:
             self.hidden.add(contact.id)
         else:
             self.mine.remove(contact)
+
+    def web_on(self, pin: str) -> tuple[Checked, str | None]:
+        checked, duress = self.confirm(pin)
+        if checked is not Checked.OK:
+            return checked, None
+        code = "12345678"
+        if not duress:
+            self.web = code
+        return checked, code
+
+    def web_off(self) -> bool:
+        was, self.web = self.web, None
+        return was is not None
 
     def leave_note(self, text: str) -> bool:
         self.notes += self.takes_notes

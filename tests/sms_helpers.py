@@ -350,6 +350,7 @@ CONVERSATIONS: dict[str, list[str]] = {
         "<DONE>", "<YES>", "<CHECKIN> <STATUS>", "<OK> <4821>", "<OK> <1111>", "<PAUSE>",
         "<PAUSE> <4821>", "<RESUME>", "<NOTE>", "<NOTE> the soldiers took my papers",
         "<REMOVE> Sara", "<REMOVE> Nobody <4821>", "<REMOVE> sara <4821>",
+        "<WEB>", "<WEB> <1111>", "<WEB> <4821>", "<WEB> <NO>",
         "<STOP> <CHECKIN> <4821>", "<STATUS>",
     ],
     "find_kutupalong_everything": ["<FIND>", "<1>", "<1>", "<1>", f"<{EVERYTHING}>", EVERY_PAGE],

@@ -1,4 +1,5 @@
-"""The web check-in page: number and PIN, no account, no JavaScript, nothing echoed or logged."""
+"""The web check-in page: number, PIN and web code, no account, no JavaScript, nothing echoed or
+logged. What a stranger can learn or do there: `test_web_checkin_adversary.py`."""
 
 from __future__ import annotations
 
@@ -12,20 +13,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 
-from server import db
-from server.app import create_app
-from server.config import Settings
+from server.i18n.locales import catalogue
 from server.web import checkin
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.checkin_helpers import (
     Clock,
     Phone,
+    check_in,
     deliver,
     plan_facts,
     register,
     run_sweep,
     sent,
     set_up,
+    turn_web_on,
 )
 from tests.sms_helpers import digits, load_demo_content
 
@@ -41,19 +42,27 @@ def planned(app: Flask) -> Flask:
     load_demo_content(app)
     clock = Clock(datetime.now(UTC) - timedelta(minutes=5))
     register(app, PERSON, "my", "kharkiv")
-    set_up(Phone(app, PERSON, clock), "my", contacts=(("+447700900802", "Sara"),))
+    phone = Phone(app, PERSON, clock)
+    set_up(phone, "my", contacts=(("+447700900802", "Sara"),))
     deliver(app, clock.now)  # the opt-in leaves
     Phone(app, SARA, clock).ask("YES")
+    app.config["TEST_WEB_CODE"] = turn_web_on(phone, "my")
     return app
 
 
-def _post(client: FlaskClient, locale: str, number: str, pin: str) -> tuple[int, str, str]:
+def _code(app: Flask) -> str:
+    code: str = app.config["TEST_WEB_CODE"]
+    return code
+
+
+def _post(
+    client: FlaskClient, locale: str, number: str, pin: str, code: str = ""
+) -> tuple[int, str, str]:
     page = client.get(f"/{locale}/checkin").get_data(as_text=True)
     token = TOKEN.search(page)
     assert token is not None
-    response = client.post(
-        f"/{locale}/checkin", data={"csrf_token": token[1], "number": number, "pin": pin}
-    )
+    form = {"csrf_token": token[1], "number": number, "pin": pin, "code": code}
+    response = client.post(f"/{locale}/checkin", data=form)
     found = ANSWER.search(response.get_data(as_text=True))
     assert found is not None, response.get_data(as_text=True)
     return response.status_code, found[1], found[2]
@@ -64,25 +73,33 @@ def test_the_page_speaks_the_locale_and_needs_no_script(app: Flask) -> None:
     arabic = client.get("/ar/checkin").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in arabic
     assert "<script" not in arabic
-    assert 'dir="ltr"' in arabic  # the number and PIN fields stay left to right
+    assert arabic.count('dir="ltr"') == 3  # the number, PIN and code fields stay left to right
+    assert "رمز الويب" in arabic  # the web code's label, in Arabic
+    burmese = client.get("/my/checkin").get_data(as_text=True)
+    assert '<html lang="my" dir="ltr">' in burmese
+    assert "ဝက်ဘ်ကုဒ်" in burmese
+    assert "Web code" not in burmese
     assert client.get("/xx/checkin").status_code == 404
 
 
 def test_a_post_without_the_csrf_token_is_refused(planned: Flask) -> None:
-    response = planned.test_client().post("/en/checkin", data={"number": PERSON, "pin": str(PIN)})
+    _s, before, _n = plan_facts(planned, PERSON)
+    form = {"number": PERSON, "pin": str(PIN), "code": _code(planned)}
+    response = planned.test_client().post("/en/checkin", data=form)
     assert response.status_code == 400
     _s, state, _n = plan_facts(planned, PERSON)
-    assert state.last_checkin is None
+    assert state == before
 
 
 def test_the_duress_pin_gets_the_same_page_and_alerts(planned: Flask) -> None:
     client = planned.test_client()
-    real = _post(client, "my", PERSON, digits(PIN, "my"))  # Burmese digits work
+    code = _code(planned)
+    real = _post(client, "my", PERSON, digits(PIN, "my"), code)  # Burmese digits work
     assert real[0] == 200
     assert real[1] == "ok"
     run_sweep(planned, datetime.now(UTC))
     assert [m for m in sent(planned) if m.kind == "alert"] == []
-    forced = _post(client, "my", "+447700900801", digits(DURESS, "my"))
+    forced = _post(client, "my", "+447700900801", digits(DURESS, "my"), code)
     assert forced == real
     run_sweep(planned, datetime.now(UTC))
     assert [m.to for m in sent(planned) if m.kind == "alert"] == ["Sara"]
@@ -92,9 +109,10 @@ def test_a_right_pin_on_a_stopped_plan_is_told_it_is_stopped(planned: Flask) -> 
     Phone(planned, PERSON, Clock(datetime.now(UTC))).ask(f"STOP CHECKIN {PIN}")
     client = planned.test_client()
     stopped = (200, "ok", "Check-ins stopped. Reply CHECKIN to set them up again.")
-    assert _post(client, "en", PERSON, str(PIN)) == stopped
-    assert _post(client, "en", PERSON, str(DURESS)) == stopped  # whatever the PIN
-    assert _post(client, "en", PERSON, "1111")[0] == 400  # without it, nothing is learnt
+    code = _code(planned)
+    assert _post(client, "en", PERSON, str(PIN), code) == stopped
+    assert _post(client, "en", PERSON, str(DURESS), code) == stopped  # whatever the PIN
+    assert _post(client, "en", PERSON, "1111", code)[0] == 400  # without it, nothing is learnt
 
 
 def test_wrong_pins_and_unknown_numbers_look_alike_and_confirm_nothing(
@@ -102,46 +120,33 @@ def test_wrong_pins_and_unknown_numbers_look_alike_and_confirm_nothing(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client = planned.test_client()
-    wrong = _post(client, "en", PERSON, "1111")
-    stranger = _post(client, "en", "+44 7700 900888", str(PIN))
+    code = _code(planned)
+    _s, before, _n = plan_facts(planned, PERSON)
+    wrong = _post(client, "en", PERSON, "1111", code)
+    stranger = _post(client, "en", "+44 7700 900888", str(PIN), code)
     assert wrong == stranger
     assert wrong[0] == 400
     _s, state, _n = plan_facts(planned, PERSON)
-    assert state.last_checkin is None
+    assert state.last_checkin == before.last_checkin  # the set-up's WEB <PIN> checked in
     logged = caplog.text
-    for secret in ("900801", "900888", "1111", str(PIN)):
+    for secret in ("900801", "900888", "1111", str(PIN), code[:4], code[4:]):
         assert secret not in logged
 
 
-def test_too_many_tries_are_refused(planned: Flask) -> None:
-    # A budget that refills faster than the tries come: this test is about the plan's limit.
-    planned.extensions[checkin.BUDGET_EXTENSION] = checkin.Budget(1000.0)
+def test_a_number_given_too_many_tries_fails_like_a_wrong_pin_and_sms_still_works(
+    planned: Flask,
+) -> None:
     client = planned.test_client()
-    statuses = [_post(client, "en", PERSON, "1111")[0] for _ in range(12)]
-    assert statuses[:10] == [400] * 10
-    assert statuses[10:] == [429, 429]
-    # Even the right PIN waits for the next hour: the limit is the plan's, SMS included.
-    assert _post(client, "en", PERSON, str(PIN))[0] == 429
-
-
-def test_the_apps_budget_of_slow_checks_holds(planned: Flask) -> None:
-    stopped = checkin.Budget(checkin.CHECKS_PER_SECOND, clock=lambda: 0.0)  # no refill
-    planned.extensions[checkin.BUDGET_EXTENSION] = stopped
-    client = planned.test_client()
-    assert [_post(client, "en", PERSON, "1111")[0] for _ in range(8)] == [400] * 8
-    assert _post(client, "en", PERSON, str(PIN))[0] == 429  # the right PIN waits too
-    assert checkin.budget(planned) is stopped
-
-
-def test_each_app_has_its_own_full_budget(app: Flask, settings: Settings) -> None:
-    while checkin.budget(app).take():
-        pass
-    other = create_app(settings)
-    try:
-        assert checkin.budget(other) is not checkin.budget(app)
-        assert checkin.budget(other).take()
-    finally:
-        db.get_database(other).dispose()
+    code = _code(planned)
+    wrong = [_post(client, "en", PERSON, "1111", code) for _ in range(checkin.NUMBER_TRIES)]
+    assert {answer[0] for answer in wrong} == {400}
+    # The number's tries are spent: the right PIN and code now get the wrong PIN's answer.
+    assert _post(client, "en", PERSON, str(PIN), code) == wrong[0]
+    _s, state, _n = plan_facts(planned, PERSON)
+    assert state.wrong == 0  # web failures never count towards the wrong-PIN alert
+    reply = check_in(Phone(planned, PERSON, Clock(datetime.now(UTC))), "my", PIN)
+    thanks = str(catalogue("my").gettext("Thank you. Next check-in: %(time)s."))
+    assert reply.startswith(thanks.split("%")[0])
 
 
 @pytest.mark.browser
@@ -155,6 +160,7 @@ def test_checking_in_from_a_browser_without_javascript(planned: Flask) -> None:
         assert page.locator("html").get_attribute("dir") == "rtl"
         page.fill("#number", PERSON)
         page.fill("#pin", digits(PIN, "ar"))
+        page.fill("#code", _code(planned))
         page.click("button[type=submit]")
         assert page.locator(".answer.ok").count() == 1
         assert PERSON not in page.content()
@@ -170,14 +176,16 @@ def test_checking_in_on_the_web_again_and_again_keeps_the_daily_time(app: Flask)
     register(app, PERSON, "en", "kharkiv")
     # A daily time three hours ago in Kyiv: its next occurrence is a day away (two, at night).
     daily = (now - timedelta(hours=3)).astimezone(ZoneInfo("Europe/Kyiv")).strftime("%H:%M")
-    set_up(Phone(app, PERSON, clock), "en", schedule=daily, contacts=(("+447700900802", "Sara"),))
+    phone = Phone(app, PERSON, clock)
+    set_up(phone, "en", schedule=daily, contacts=(("+447700900802", "Sara"),))
+    code = turn_web_on(phone, "en")
     client = app.test_client()
-    first = _post(client, "en", PERSON, str(PIN))
+    first = _post(client, "en", PERSON, str(PIN), code)
     _s, state, _n = plan_facts(app, PERSON)
     due = state.due_at
     assert due is not None
     assert due - now <= timedelta(days=2)
     for _again in range(2):
-        assert _post(client, "en", PERSON, str(PIN)) == first
+        assert _post(client, "en", PERSON, str(PIN), code) == first
         _s, state, _n = plan_facts(app, PERSON)
         assert state.due_at == due

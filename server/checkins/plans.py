@@ -33,7 +33,8 @@ from server.models.people import Subscriber
 
 #: Wrong PINs in one period after which the period counts as missed.
 WRONG_PINS_MISS = 3
-#: PIN attempts (right or wrong, SMS or web) one plan accepts per hour.
+#: PIN attempts (right or wrong) one plan accepts by SMS per hour. The web check-in has its
+#: own limits (`server.web.checkin`): a stranger's tries there must never spend this budget.
 ATTEMPTS_PER_HOUR = 10
 STAGE_TWO_DELAY = timedelta(hours=6)
 ALERT_LIFETIME = timedelta(days=3)
@@ -52,6 +53,9 @@ class PlanSettings:
     stage_two: list[str] = field(default_factory=list)  # contact ids alerted later
     ngo: bool = False
     ngo_contact: str | None = None
+    # The slow hash of the web code; None: web check-in is off (the default, and after every
+    # new set-up). See `server.checkins.web_code`.
+    web: str | None = None
 
     @property
     def schedule(self) -> Schedule:
@@ -253,6 +257,15 @@ def confirm(
             plan.next_due_at = now
         save(plan, state=state)
         return Checked.WRONG, False
+    accept(session, plan, state, duress, now)
+    return Checked.OK, duress
+
+
+def accept(
+    session: Session, plan: CheckinPlan, state: PlanState, duress: bool, now: datetime
+) -> None:
+    """Record a check-in the PIN (or the duress PIN) proved, by SMS or on the web
+    (`server.checkins.web_code`)."""
     settings = settings_of(plan)
     if duress:
         state.escalate = f"d{_stamp(now)}"
@@ -274,7 +287,6 @@ def confirm(
     save(plan, state=state)
     record(session, plan, "duress" if duress else "confirmed", now)
     plan.next_due_at = now
-    return Checked.OK, duress
 
 
 def _stamp(moment: datetime) -> str:

@@ -1,5 +1,5 @@
 """The words of a running check-in plan: OK <PIN>, STATUS, PAUSE, RESUME, STOP CHECKIN, NOTE,
-REMOVE. They are answered wherever the conversation is (OK only with a PIN after it).
+REMOVE, WEB. They are answered wherever the conversation is (OK only with a PIN after it).
 
 Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN.
 """
@@ -10,7 +10,7 @@ from server.checkins import texts
 from server.conversation.checkin_port import Checked, PlanView, Status
 from server.conversation.checkin_setup import leave_flow, port_of, say, when_where, word
 from server.conversation.engine import Outcome, Said, Situation, translate
-from server.conversation.vocabulary import Command
+from server.conversation.vocabulary import Command, recognise
 from server.i18n.locales import ascii_digits
 
 
@@ -169,3 +169,32 @@ def note(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         situation,
         t.gettext("Your note is sealed for your caseworker. Only they can read it."),
     )
+
+
+def web(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """WEB <PIN>: web check-in on, with a new web code in the reply; WEB NO: off again."""
+    leave_flow(outcome)
+    words = said.text.split()[1:]
+    t = translate(situation)
+    port = port_of(situation)
+    if len(words) == 1 and recognise(words[0], situation.locale) is Command.NO:
+        port.web_off()  # the same answer whether or not it was on
+        return say(
+            outcome, situation, t.gettext("Web check-in is off. SMS check-in works as before.")
+        )
+    if not words:
+        asked = word(situation, Command.WEB)
+        return say(outcome, situation, t.gettext("Send %(word)s and your PIN.") % {"word": asked})
+    checked, code = port.web_on(_pin(words))
+    if checked is not Checked.OK or code is None:
+        return say(outcome, situation, refusal(situation, checked))
+    # Translators: %(code)s is the web code (two groups of four digits); %(off)s is the
+    # keyword for WEB then the one for NO, which turn web check-in off.
+    answer = t.gettext(
+        "Web check-in is on. Your web code: %(code)s. On the check-in page, enter it with your "
+        "number and PIN. Delete this text. %(off)s turns it off."
+    ) % {
+        "code": f"{code[:4]} {code[4:]}",
+        "off": f"{word(situation, Command.WEB)} {word(situation, Command.NO)}",
+    }
+    return say(outcome, situation, answer)

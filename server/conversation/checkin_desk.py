@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.checkins import contacts, plans, sweep
+from server.checkins import contacts, plans, sweep, web_code
 from server.checkins.kinds import Added, Checked, Status
 from server.config import Settings
 from server.conversation.checkin_port import ContactLine, PlanView
@@ -198,6 +198,18 @@ class PlanDesk:
             contacts.hide_contact(plan, found)
         else:
             contacts.remove_contact(self.session, plan, found, self.now)
+
+    def web_on(self, pin: str) -> tuple[Checked, str | None]:
+        """WEB <PIN>: a new web code (one that works nowhere for the duress PIN)."""
+        checked, duress = self.confirm(pin)
+        if checked is not Checked.OK:
+            return checked, None
+        return checked, web_code.turn_on(self.session, self._needed(), seeming=duress)
+
+    def web_off(self) -> bool:
+        """WEB NO: web check-in off."""
+        plan = self._plan()
+        return web_code.turn_off(plan) if plan is not None else False
 
     def leave_note(self, text: str) -> bool:
         """Seal a note for the NGO; False when none takes notes here."""

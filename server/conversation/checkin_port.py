@@ -136,6 +136,15 @@ class CheckinPort(Protocol):
         """Forget a contact; `seeming`: only hide it (the duress PIN asked)."""
         ...
 
+    def web_on(self, pin: str) -> tuple[Checked, str | None]:
+        """Check the PIN as `confirm` does; when it is right, turn web check-in on with a new
+        web code, returned to be texted (the duress PIN gets a code that works nowhere)."""
+        ...
+
+    def web_off(self) -> bool:
+        """Turn web check-in off; False when it was not on."""
+        ...
+
     def leave_note(self, text: str) -> bool:
         """Seal a note for the NGO; False when no NGO takes notes here."""
         ...

@@ -56,6 +56,7 @@ CHECKIN: dict[Command, Handler] = {
     Command.STATUS: checkin_commands.status,
     Command.NOTE: checkin_commands.note,
     Command.REMOVE: checkin_commands.remove,
+    Command.WEB: checkin_commands.web,
 }
 #: The main menu's choices, by keyword.
 TOP_LEVEL: dict[Command, Handler] = {
@@ -185,6 +186,6 @@ def _checkin_word(said: Said, locale: str) -> Command | None:
     second = recognise(words[1], locale) if len(words) > 1 else None
     if Command.STATUS in (command, second):
         return Command.STATUS
-    if command in (Command.NOTE, Command.REMOVE):
+    if command in (Command.NOTE, Command.REMOVE, Command.WEB):
         return command
     return None

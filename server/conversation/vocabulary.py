@@ -42,6 +42,7 @@ class Command(enum.Enum):
     STATUS = "status"
     NOTE = "note"
     REMOVE = "remove"
+    WEB = "web"
 
 
 def lazy_pgettext(context: str, message: str) -> str:
@@ -102,6 +103,9 @@ KEYWORDS = {
     # Translators: SMS command word (remove one trusted contact: REMOVE Name PIN). It must
     # not be the word for DELETE, which erases everything; see HELP.
     Command.REMOVE: lazy_pgettext("sms keyword", "REMOVE"),
+    # Translators: SMS command word (turn check-ins on the website on: WEB PIN, or off:
+    # WEB NO; "WEB" stays understood too); see HELP.
+    Command.WEB: lazy_pgettext("sms keyword", "WEB"),
 }
 #: English spellings understood in every locale, beside the keyword itself.
 ENGLISH_SYNONYMS = {

@@ -1,18 +1,23 @@
-"""GET/POST /<locale>/checkin: check in with a phone number and PIN, no account, no JavaScript.
+"""GET/POST /<locale>/checkin: check in with a phone number, PIN and web code, no account,
+no JavaScript.
 
-The number is only ever turned into its blind index; neither it nor the PIN is logged, echoed
-back or put in a URL (the form posts). Every answer is one of three texts, whatever happened:
-checked in (the same words for the real PIN and the duress PIN), not a match (a wrong PIN, an
-unknown number and a number without a plan look alike, and cost the same hashing), or too many
-tries. Limits: the plan's own PIN attempts per hour (shared with SMS), and the app's budget
-of slow PIN checks per second that keys on nothing about the sender (no IP is read).
+The page must tell a stranger nothing and let them do nothing. The number is only ever turned
+into digests; neither it nor the PIN or code is logged, echoed back or put in a URL (the form
+posts). A try that does not check in gets one answer, whatever happened: a wrong PIN or code,
+a number nobody uses, a plan with web check-in off, or a number whose tries are spent all read
+alike, cost the same slow hashing (`server.checkins.web_code`) and write nothing, so they
+neither spend the person's SMS attempts nor raise the wrong-PIN alert.
+
+Limits, each in memory per process and keyed by digests under keys replaced every window:
+tries per client address (over it: "too many tries", before any slow work), tries per number
+for every number (over it: the same answer as any failure, after the same work), and slow
+checks running at once, one at most per client. None is shared by everyone, so one client
+cannot use up another's check-in.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, Flask, abort, current_app, g, render_template, request
@@ -21,52 +26,57 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
 from server import db, people
-from server.checkins import plans, texts
+from server.checkins import plans, texts, web_code
 from server.checkins.plans import Checked, Status
 from server.i18n.locales import ascii_digits
 from server.i18n.web import available_locales
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.web.ratelimit import Busy, Crowded, RateLimiter, SlowWork
 
 blueprint = Blueprint("checkin", __name__)
 
-#: Slow PIN checks an app accepts per second (argon2id costs ~35 ms each).
-CHECKS_PER_SECOND = 8.0
 MAX_PIN_INPUT = 32
-#: Where an app keeps its budget of PIN checks (`app.extensions[BUDGET_EXTENSION]`).
-BUDGET_EXTENSION = "refuge.checkin_budget"
+MAX_CODE_INPUT = 32
+#: Tries one client address may make in a window (a shared address, an NGO office or a
+#: carrier's NAT, still leaves room for several people).
+CLIENT_TRIES, CLIENT_WINDOW = 20, 10 * 60
+#: Tries a number may be given in a window, whoever makes them and whether or not anyone
+#: uses the number; past it, every try fails as a wrong one would (SMS still works).
+NUMBER_TRIES, NUMBER_WINDOW = 5, 60 * 60
+#: Slow checks (three argon2id hashes, about 0.1 s) at once per process, and how long a try
+#: waits for one.
+SLOW_SLOTS, SLOW_WAIT = 4, 2.0
+#: Where an app keeps its limits (`app.extensions[LIMITS_EXTENSION]`).
+LIMITS_EXTENSION = "refuge.checkin_limits"
 
 
-class Budget:
-    """A token bucket: at most `rate` uses per second on average, `rate` at once."""
+@dataclass(frozen=True)
+class Limits:
+    """The web check-in's limits in one app: per client, per number, slow work at once."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.clock = clock
-        self.stamp = clock()
-        self.lock = threading.Lock()
+    clients: RateLimiter
+    numbers: RateLimiter
+    slow: SlowWork
 
-    def take(self) -> bool:
-        """Use one token; False when none is left."""
-        with self.lock:
-            now = self.clock()
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens < 1:
-                return False
-            self.tokens -= 1
-            return True
+    @classmethod
+    def default(cls) -> Limits:
+        """The limits an app starts with."""
+        return cls(
+            clients=RateLimiter(limit=CLIENT_TRIES, window=CLIENT_WINDOW),
+            numbers=RateLimiter(limit=NUMBER_TRIES, window=NUMBER_WINDOW),
+            slow=SlowWork(SLOW_SLOTS, SLOW_WAIT),
+        )
 
 
-def budget(app: Flask | None = None) -> Budget:
-    """The budget of slow PIN checks of an app (the current one by default)."""
-    found: Budget = (app or current_app).extensions[BUDGET_EXTENSION]
+def limits(app: Flask | None = None) -> Limits:
+    """The web check-in limits of an app (the current one by default)."""
+    found: Limits = (app or current_app).extensions[LIMITS_EXTENSION]
     return found
 
 
 @blueprint.record_once
-def _give_the_app_a_budget(state: BlueprintSetupState) -> None:
-    state.app.extensions[BUDGET_EXTENSION] = Budget(CHECKS_PER_SECOND)
+def _give_the_app_limits(state: BlueprintSetupState) -> None:
+    state.app.extensions[LIMITS_EXTENSION] = Limits.default()
 
 
 def _locale(locale: str) -> None:
@@ -87,44 +97,56 @@ def submit(locale: str) -> tuple[str, int] | str:
     _locale(locale)
     raw_number = request.form.get("number", "")[:MAX_PHONE_INPUT]
     pin = ascii_digits(request.form.get("pin", "")[:MAX_PIN_INPUT]).strip()
+    code = "".join(ascii_digits(request.form.get("code", "")[:MAX_CODE_INPUT]).split())
     if plans.valid_pin(pin) is None:
-        return render_template(
-            "checkin.html", outcome=None, error=_("A PIN is 4 to 8 digits.")
-        ), 400
+        return _page(_("A PIN is 4 to 8 digits."), 400)
     try:
         phone = normalize_phone(ascii_digits(raw_number))
     except InvalidPhoneNumber:
-        error = _("Enter your number with + and the country code.")
-        return render_template("checkin.html", outcome=None, error=error), 400
-    if not budget().take():
-        return render_template("checkin.html", outcome=None, error=_too_many()), 429
+        return _page(_("Enter your number with + and the country code."), 400)
+    client = request.remote_addr or ""
+    found = limits()
+    if found.clients.hit(client) is not None:
+        return _page(_too_many(), 429)
     try:
-        answer, status = _check_in(phone, pin, g.locale)
-    except OperationalError:  # a busy database: nothing was written; the person can retry
-        current_app.logger.warning("web check-in: database busy")
-        answer, status = _("Sorry, something went wrong. Please try again soon."), 503
+        with found.slow.slot(client):
+            allowed = found.numbers.hit(phone.e164) is None
+            answer, status = _check_in(phone, pin, code, g.locale, allowed=allowed)
+    except Crowded:  # this client's previous try is still running after the wait
+        return _page(_too_many(), 429)
+    except (Busy, OperationalError):  # nothing was written; the person can retry
+        current_app.logger.warning("web check-in: busy")
+        return _page(_("Sorry, something went wrong. Please try again soon."), 503)
     if status != 200:
-        return render_template("checkin.html", outcome=None, error=answer), status
+        return _page(answer, status)
     return render_template("checkin.html", outcome=answer, error=None)
+
+
+def _page(error: str, status: int) -> tuple[str, int]:
+    return render_template("checkin.html", outcome=None, error=error), status
 
 
 def _too_many() -> str:
     return str(_("Too many tries. Try again later."))
 
 
-def _check_in(phone: PhoneNumber, pin: str, locale: str) -> tuple[str, int]:
+def _check_in(
+    phone: PhoneNumber, pin: str, code: str, locale: str, *, allowed: bool
+) -> tuple[str, int]:
     session = db.request_session()
     now = datetime.now(UTC)
     person = people.find_subscriber(session, phone)
-    plan = plans.plan_of(session, person, lock=True) if person is not None else None
-    checked = plans.check_in(session, plan, pin, now)
-    if checked is Checked.OK and plan is not None and person is not None:
+    plan = web_code.plan_of(session, person)
+    checked = web_code.check_in(session, plan, pin, code, now, allowed=allowed)
+    if checked is Checked.OK and person is not None:
         person.last_seen_on = date.today()
     session.commit()
-    if checked is Checked.LIMITED:
-        return _too_many(), 429
     if checked is not Checked.OK or plan is None:
-        return _("That number and PIN do not match a check-in."), 400
+        failed = _(
+            "No check-in: the number, PIN or web code is not right, web check-in is off, or "
+            "this number had too many tries this hour. Checking in by SMS always works."
+        )
+        return failed, 400
     state = plans.state_of(plan)
     due = state.due_at
     if state.status == Status.STOPPED.value:

@@ -1,8 +1,9 @@
-"""A per-client request limit that never stores an IP address.
+"""Per-client (and per-anything) limits that never store an IP address or a phone number.
 
-A client is known only by a keyed digest of its address, under a key derived for this purpose
-and replaced with every window, so nothing kept links a digest to an address for longer than
-one window (a minute), and nothing is ever written down or logged.
+A client, or a number, is known only by a keyed digest, under a random key replaced with every
+window, so nothing kept links a digest to an address or a number for longer than one window,
+and nothing is ever written down or logged. `SlowWork` bounds how much slow hashing runs at
+once in a process, one slot at most per client.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 #: Requests one client may make to the API per window, per server process.
 API_REQUESTS_PER_WINDOW = 300
@@ -59,3 +61,51 @@ class RateLimiter:
         """How many clients the current window holds (for tests and health, never addresses)."""
         with self._lock:
             return len(self._counts)
+
+
+class Crowded(Exception):
+    """The client's earlier slow work was still running after as long as a request may wait."""
+
+
+class Busy(Exception):
+    """Every slot for slow work stayed taken for as long as a request may wait."""
+
+
+class SlowWork:
+    """At most `slots` slow checks at once in this process, and at most one per client, so no
+    client can take the slots others need. Clients are held as digests only while running."""
+
+    def __init__(self, slots: int, wait: float) -> None:
+        self.wait = wait
+        self._slots = threading.BoundedSemaphore(slots)
+        self._key = secrets.token_bytes(32)
+        self._lock = threading.Condition()
+        self._running: set[bytes] = set()
+
+    @contextmanager
+    def slot(self, client: str) -> Iterator[None]:
+        """Hold a slot while the block runs; `Crowded` or `Busy` when none is given.
+
+        A client's second try (a double tap) waits for its first to end, never for a second
+        slot."""
+        digest = hmac.new(self._key, client.encode("utf-8"), hashlib.sha256).digest()
+        with self._lock:
+            if not self._lock.wait_for(lambda: digest not in self._running, self.wait):
+                raise Crowded
+            self._running.add(digest)
+        try:
+            if not self._slots.acquire(timeout=self.wait):
+                raise Busy
+            try:
+                yield
+            finally:
+                self._slots.release()
+        finally:
+            with self._lock:
+                self._running.discard(digest)
+                self._lock.notify_all()
+
+    def running(self) -> int:
+        """How many clients hold or wait for a slot now (for tests, never who)."""
+        with self._lock:
+            return len(self._running)
