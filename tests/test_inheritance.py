@@ -155,6 +155,8 @@ def test_kharkiv_everything_by_sms_lists_the_city_s_own_before_the_oblast_s(
     answer = find(person(app, 3, "kharkiv"), str(EVERYTHING))
     own = answer.index("Document Restoration Help, Kharkiv (sample)")
     assert own < answer.index("For all of Kharkiv oblast")
+    assert answer.count("For all of Kharkiv oblast") == 7  # all 13 reached with MORE
+    assert answer.count("Checked ") == 13
     with db.get_database(app).session() as session:
         library = Library(session, settings_of(app).localization, date.today())
         lines = library.resources("kharkiv", None, "en", 0, 20)

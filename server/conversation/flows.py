@@ -22,7 +22,8 @@ from server.conversation.port import ResourceLine
 from server.conversation.state import Flow, Then
 from server.conversation.vocabulary import Command
 
-RESOURCES_PER_ANSWER = 12
+#: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
+RESOURCES_PER_ANSWER = 20
 
 
 def _date(situation: Situation, value: object) -> str:
