@@ -28,7 +28,14 @@ from server.content.items import (
 )
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
-from server.content.search import SHOWN_STATUSES, Reach, ResourceQuery, reach, search_resources
+from server.content.search import (
+    MAX_DEPTH,
+    SHOWN_STATUSES,
+    Reach,
+    ResourceQuery,
+    reach,
+    search_resources,
+)
 from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.checklists import Checklist
 from server.models.content import Category, Region, Resource
@@ -88,7 +95,7 @@ class Shelf:
         items: list[RegionItem] = []
 
         def walk(parent: Region | None, depth: int) -> None:
-            if depth >= queries.MAX_DEPTH:
+            if depth >= MAX_DEPTH:
                 return
             for row in by_parent.get(parent.id if parent else None, []):
                 name = self._pick(table, row.slug, "name", row.name, row.source_locale).text

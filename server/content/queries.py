@@ -17,14 +17,12 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.content.search import MAX_DEPTH, Reach, reach, region_and_descendants
+from server.content.search import MAX_DEPTH, reach, region_and_descendants
 from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Location, Region, Resource
 from server.models.translations import Translation
-
-__all__ = ["MAX_DEPTH", "Reach", "reach"]
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,6 @@ class Scope:
 
     region: Region
     distance: int
-
-    @property
-    def inherited(self) -> bool:
-        """The item comes from a wider region than the place."""
-        return self.distance > 0
 
 
 def nearness(distance: int) -> int:
@@ -131,16 +124,6 @@ def stale_resources(session: Session, today: date) -> list[Resource]:
         select(Resource).where(Resource.retired.is_(False)).order_by(Resource.verified_on)
     )
     return [resource for resource in candidates if resource.is_stale(today)]
-
-
-def resource_scope(session: Session, resource: Resource, place: Reach | None) -> Scope | None:
-    """Where a resource shown for a place applies (None: no place, or outside its reach)."""
-    if place is None:
-        return None
-    distance = place.distance(resource.region_id)
-    if distance is None:
-        return None
-    return Scope(session.get_one(Region, resource.region_id), distance)
 
 
 def current_bulletins(

@@ -102,10 +102,6 @@ class Reach:
         above = sorted((d, id_) for id_, d in self.distances.items() if d > 0)
         return [(0, within), *((distance, [id_]) for distance, id_ in above)]
 
-    def above(self) -> list[int]:
-        """The place and the regions above it, nearest first (what bulletins cover it)."""
-        return [id_ for _, id_ in sorted((d, id_) for id_, d in self.distances.items() if d >= 0)]
-
     def distance(self, region_id: int) -> int | None:
         """How far a region lies from the place (None: outside its reach)."""
         return self.distances.get(region_id)
