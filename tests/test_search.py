@@ -78,8 +78,13 @@ def test_accents_and_case_do_not_matter() -> None:
 def test_a_region_includes_its_children(database: db.Database) -> None:
     north = found(database, region_id=region_id(database, "north-area"))
     assert set(north) == {"test-river-clinic", "test-safe-house", "test-old-helpline"}
+    east = found(database, region_id=region_id(database, "east-city"))
+    assert "test-safe-house" not in east  # a sibling area's resource is not the city's
+
+
+def test_a_camp_shows_its_area_s_resources_after_its_own(database: db.Database) -> None:
     camp = found(database, region_id=region_id(database, "river-camp"))
-    assert "test-safe-house" not in camp
+    assert camp == ["test-old-helpline", "test-river-clinic", "test-safe-house"]
 
 
 def test_category_and_language_filters(database: db.Database) -> None:

@@ -3,6 +3,10 @@
 Text is folded (case, accents, digit scripts), then compared with each note's match phrases by
 word overlap and by character trigrams, which also works for scripts written without spaces.
 The SMS `CHECK` command and the web use this to answer a rumour with what is verified.
+
+A rumour is answered from the notes of the person's place and the regions above it (the best
+match among them); only when none of those matches do the notes of the places within it
+answer (someone who chose a whole country hears the verdict given for one of its areas).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from server.content.queries import published_bulletins
+from server.content.queries import placed_bulletins
 from server.content.text import fold, trigrams
 from server.models.bulletins import Bulletin, BulletinKind, in_force
 from server.models.content import Region
@@ -55,6 +59,7 @@ class NoteWordings:
     issued_at: datetime
     expires_at: datetime | None
     phrases: tuple[Wording, ...]
+    within: bool = False  # a note of a place within the person's, asked only when others fail
 
     def in_force(self, now: datetime) -> bool:
         """Already issued and not yet expired (it was read as published)."""
@@ -78,22 +83,26 @@ def _containment(text: Wording, phrase: Wording) -> float:
 
 
 def note_wordings(session: Session, region: Region | None, now: datetime) -> list[NoteWordings]:
-    """The context notes in force at `now` or later (not expired by then), phrases prepared."""
+    """The context notes for a place, the regions above and the places within it, in force at
+    `now` or later (not expired by then), phrases prepared."""
+    placed = placed_bulletins(session, region, now, kinds=(BulletinKind.CONTEXT,), within=True)
     return [
         NoteWordings(
             note.id,
             note.issued_at,
             note.expires_at,
             tuple(Wording.of(p.phrase) for p in note.match_phrases),
+            within=scope is not None and scope.distance < 0,
         )
-        for note in published_bulletins(session, region, now, kinds=(BulletinKind.CONTEXT,))
+        for note, scope in placed
     ]
 
 
 def best_matches(
     text: str, notes: Iterable[NoteWordings], now: datetime, limit: int = 3
 ) -> list[tuple[str, float, str]]:
-    """(note id, score, phrase) of the notes in force whose phrases the text matches best."""
+    """(note id, score, phrase) of the notes in force whose phrases the text matches best:
+    those of the place and above it first, then those of the places within it."""
     forwarded = Wording.of(text)
     found = []
     for note in notes:
@@ -101,9 +110,9 @@ def best_matches(
             continue
         score, phrase = max((_containment(forwarded, p), p.text) for p in note.phrases)
         if score >= MIN_SCORE:
-            found.append((note.bulletin_id, score, phrase))
-    found.sort(key=lambda match: (-match[1], match[0]))
-    return found[:limit]
+            found.append((note.within, note.bulletin_id, score, phrase))
+    found.sort(key=lambda match: (match[0], -match[2], match[1]))
+    return [(note_id, score, phrase) for _within, note_id, score, phrase in found[:limit]]
 
 
 def match_context_notes(

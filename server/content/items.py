@@ -21,6 +21,19 @@ class RegionItem:
 
 
 @dataclass(frozen=True)
+class ScopeItem:
+    """Where an item shown for a place applies: its region (slug, name) and how far it lies.
+
+    `distance` is 0 for the place asked for, 1, 2... for its area, its country, and -1, -2...
+    for the places within it.
+    """
+
+    region: str
+    name: str
+    distance: int
+
+
+@dataclass(frozen=True)
 class PhoneItem:
     """A number to call, text or message on WhatsApp."""
 
@@ -50,6 +63,7 @@ class ResourceItem:
     review_due_on: date
     stale: bool
     updated_at: datetime
+    scope: ScopeItem | None = None  # None when no place was asked for
 
     @property
     def whatsapp(self) -> str | None:
@@ -86,6 +100,7 @@ class BulletinItem:
     expires_at: datetime | None
     regions: tuple[str, ...]
     updated_at: datetime
+    scope: ScopeItem | None = None  # None when no place was asked for
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,19 @@ from server.content.items import (
     RegionItem,
     ResourceItem,
     ResourcePage,
+    ScopeItem,
     StepItem,
 )
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
-from server.content.search import SHOWN_STATUSES, ResourceQuery, search_resources
+from server.content.search import (
+    MAX_DEPTH,
+    SHOWN_STATUSES,
+    Reach,
+    ResourceQuery,
+    reach,
+    search_resources,
+)
 from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.checklists import Checklist
 from server.models.content import Category, Region, Resource
@@ -48,6 +56,7 @@ class Shelf:
         self.locale = locale
         self.now = now
         self.today = now.date()
+        self._names: dict[int, ScopeItem] | None = None
 
     # --- localization --------------------------------------------------------------------
 
@@ -86,7 +95,7 @@ class Shelf:
         items: list[RegionItem] = []
 
         def walk(parent: Region | None, depth: int) -> None:
-            if depth >= queries.MAX_DEPTH:
+            if depth >= MAX_DEPTH:
                 return
             for row in by_parent.get(parent.id if parent else None, []):
                 name = self._pick(table, row.slug, "name", row.name, row.source_locale).text
@@ -99,6 +108,21 @@ class Shelf:
 
         walk(None, 0)
         return items
+
+    def _scope(self, region_id: int, place: Reach | None) -> ScopeItem | None:
+        """Where an item of this region applies, seen from the place (None: no place)."""
+        distance = place.distance(region_id) if place is not None else None
+        if distance is None:
+            return None
+        if self._names is None:
+            ids = dict(self.session.execute(select(Region.slug, Region.id)).all())
+            self._names = {
+                ids[item.slug]: ScopeItem(item.slug, item.name, 0) for item in self.regions()
+            }
+        named = self._names.get(region_id)
+        if named is None:  # a retired region: nothing of it is shown
+            return None
+        return ScopeItem(named.region, named.name, distance)
 
     def region_id(self, slug: str) -> int | None:
         """The id of a current region by slug."""
@@ -118,12 +142,17 @@ class Shelf:
         offset: int = 0,
         limit: int = 20,
     ) -> ResourcePage:
-        """Matching resources that may be shown, best first, one page of them."""
+        """Matching resources that may be shown, best first, one page of them.
+
+        With a region, the place's own and those within it come first, then its area's, then
+        its country's; each item says where it applies (`scope`).
+        """
         rows = self._matching(text, region_id, category, modified_after)
         page = rows[offset : offset + limit]
         # Only the page is loaded in full; `visible` is the rule, applied to what is shown.
         views = queries.visible(self._load([row.id for row in page]), self.today)
-        return ResourcePage(tuple(self._resource_items(views)), len(rows))
+        place = reach(self.session, region_id) if region_id is not None else None
+        return ResourcePage(tuple(self._resource_items(views, place)), len(rows))
 
     def resource_rows(
         self, *, modified_after: datetime | None = None, offset: int = 0, limit: int = 20
@@ -166,11 +195,12 @@ class Shelf:
             and (modified_after is None or row.updated_at > modified_after)
         ]
 
-    def resource(self, resource_id: str) -> ResourceItem | None:
-        """One resource by id, when it may be shown."""
+    def resource(self, resource_id: str, region_id: int | None = None) -> ResourceItem | None:
+        """One resource by id, when it may be shown; with a place, where it applies there."""
         rows = self._load([resource_id])
         views = queries.visible([row for row in rows if row.status in SHOWN_STATUSES], self.today)
-        items = self._resource_items(views)
+        place = reach(self.session, region_id) if region_id is not None else None
+        items = self._resource_items(views, place)
         return items[0] if items else None
 
     def _load(self, ids: list[str], schedules: bool = False) -> list[Resource]:
@@ -197,7 +227,9 @@ class Shelf:
         }
         return [found[id_] for id_ in ids if id_ in found]
 
-    def _resource_items(self, views: list[queries.ResourceView]) -> list[ResourceItem]:
+    def _resource_items(
+        self, views: list[queries.ResourceView], place: Reach | None = None
+    ) -> list[ResourceItem]:
         table = self._translations(
             "resource", [(v.resource.id, v.resource.source_locale) for v in views]
         )
@@ -227,6 +259,7 @@ class Shelf:
                     review_due_on=row.review_due_on(),
                     stale=view.stale,
                     updated_at=row.updated_at,
+                    scope=self._scope(row.region_id, place),
                 )
             )
         return items
@@ -234,16 +267,22 @@ class Shelf:
     # --- bulletins -----------------------------------------------------------------------
 
     def bulletins(self, region_slug: str | None = None) -> list[BulletinItem]:
-        """Bulletins in force now for a region and those above it (all regions when None)."""
+        """Bulletins in force now for a region and those above it (all regions when None): the
+        place's own first, then its area's, then its country's, each saying where it applies."""
         region = None
         if region_slug is not None:
             region = self.session.scalar(select(Region).where(Region.slug == region_slug))
             if region is None:
                 return []
-        rows = queries.current_bulletins(self.session, region, self.now)
-        table = self._translations("bulletin", [(b.id, b.source_locale) for b in rows])
+        placed = [
+            (bulletin, scope)
+            for bulletin, scope in queries.placed_bulletins(self.session, region, self.now)
+            if bulletin.is_current(self.now)
+        ]
+        place = reach(self.session, region.id) if region is not None else None
+        table = self._translations("bulletin", [(b.id, b.source_locale) for b, _ in placed])
         items = []
-        for row in rows:
+        for row, scope in placed:
             title = self._pick(table, row.id, "title", row.title, row.source_locale)
             body = self._pick(table, row.id, "body", row.body, row.source_locale)
             items.append(
@@ -260,6 +299,7 @@ class Shelf:
                     expires_at=row.expires_at,
                     regions=tuple(region.slug for region in row.regions),
                     updated_at=row.updated_at,
+                    scope=self._scope(scope.region.id, place) if scope else None,
                 )
             )
         return items

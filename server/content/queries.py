@@ -4,6 +4,9 @@ and locations that never give a confidential address away.
 Every channel (web, SMS, API) reads content through these functions, so the rules hold
 everywhere: expired or retracted bulletins are never current, stale resources are flagged
 (or hidden, per region), and a confidential location yields only its call-first phone.
+
+Content inherits down the region tree: a place shows its own items first, then its area's,
+then its country's, and each item carries its `Scope` (the region it comes from, how far).
 """
 
 from __future__ import annotations
@@ -14,15 +17,34 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.content.search import region_and_descendants
+from server.content.search import MAX_DEPTH, reach, region_and_descendants
 from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
 from server.models.checklists import Checklist, ChecklistStep
 from server.models.content import Location, Region, Resource
 from server.models.translations import Translation
 
-#: Deeper than any real hierarchy; stops a cycle that slipped in from looping forever.
-MAX_DEPTH = 16
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an item shown for a place applies: its region, and how far that lies from the place.
+
+    `distance` is 0 for the place itself, 1, 2... for the regions above it (its area, its
+    country: "for all of Cox's Bazar"), -1, -2... for the places within it.
+    """
+
+    region: Region
+    distance: int
+
+
+def nearness(distance: int) -> int:
+    """The order of distances: the place, then each region above it, then the places within it.
+
+    Used where the places within come last (a rumour answered in one of the country's areas
+    counts after every note of the country itself); resources list the places within a place
+    with the place itself (`search.Reach.tiers`).
+    """
+    return distance if distance >= 0 else MAX_DEPTH - distance
 
 
 @dataclass(frozen=True)
@@ -104,16 +126,6 @@ def stale_resources(session: Session, today: date) -> list[Resource]:
     return [resource for resource in candidates if resource.is_stale(today)]
 
 
-def region_ancestors(session: Session, region: Region) -> list[int]:
-    """The region's id and those of the regions above it (a country's bulletin covers a camp)."""
-    ids: list[int] = []
-    current: Region | None = region
-    while current is not None and len(ids) < MAX_DEPTH:
-        ids.append(current.id)
-        current = session.get(Region, current.parent_id) if current.parent_id else None
-    return ids
-
-
 def current_bulletins(
     session: Session,
     region: Region | None,
@@ -129,12 +141,27 @@ def published_bulletins(
     region: Region | None,
     now: datetime,
     kinds: tuple[BulletinKind, ...] = tuple(BulletinKind),
+    within: bool = False,
 ) -> list[Bulletin]:
-    """Published bulletins for a region (and its ancestors) not expired at `now`, newest first.
+    """Published bulletins for a region (and its ancestors) not expired at `now`: the place's
+    own first, then its area's, then its country's, newest first within each.
 
     Bulletins issued later are included: whoever keeps the list must still ask each one
-    whether it is in force at the moment it is shown.
+    whether it is in force at the moment it is shown. `within` adds those of the places
+    within the region, after all others.
     """
+    return [bulletin for bulletin, _scope in placed_bulletins(session, region, now, kinds, within)]
+
+
+def placed_bulletins(
+    session: Session,
+    region: Region | None,
+    now: datetime,
+    kinds: tuple[BulletinKind, ...] = tuple(BulletinKind),
+    within: bool = False,
+) -> list[tuple[Bulletin, Scope | None]]:
+    """`published_bulletins` with the scope of each: the nearest region it covers (None when
+    no region is asked for)."""
     statement = (
         select(Bulletin)
         .where(
@@ -144,16 +171,31 @@ def published_bulletins(
         )
         .order_by(Bulletin.issued_at.desc(), Bulletin.id)
     )
-    if region is not None:
-        covering = select(bulletin_regions.c.bulletin_id).where(
-            bulletin_regions.c.region_id.in_(region_ancestors(session, region))
+    if region is None:
+        return [(bulletin, None) for bulletin in session.scalars(statement)]
+    place = reach(session, region.id)
+    regions = [id_ for id_, distance in place.distances.items() if within or distance >= 0]
+    nearest: dict[str, tuple[int, int]] = {}  # bulletin id: (distance, region id)
+    for bulletin_id, region_id in session.execute(
+        select(bulletin_regions.c.bulletin_id, bulletin_regions.c.region_id).where(
+            bulletin_regions.c.region_id.in_(regions)
         )
-        statement = statement.where(Bulletin.id.in_(covering))
-    return list(session.scalars(statement))
+    ):
+        distance = place.distances[region_id]
+        known = nearest.get(bulletin_id)
+        if known is None or (nearness(distance), region_id) < (nearness(known[0]), known[1]):
+            nearest[bulletin_id] = (distance, region_id)
+    found = list(session.scalars(statement.where(Bulletin.id.in_(list(nearest)))))
+    found.sort(key=lambda bulletin: nearness(nearest[bulletin.id][0]))  # stable: newest first
+    return [
+        (bulletin, Scope(session.get_one(Region, nearest[bulletin.id][1]), nearest[bulletin.id][0]))
+        for bulletin in found
+    ]
 
 
 def resources_in(session: Session, region: Region) -> list[Resource]:
-    """Every non-retired resource in a region and below it, by name."""
+    """Every non-retired resource in a region and below it, by name (what partners keep there;
+    a place shows more: `search.search_resources` adds what applies from above)."""
     return list(
         session.scalars(
             select(Resource)

@@ -1,14 +1,18 @@
-"""Finding resources: by region (with its children), category, language and free text, ranked.
+"""Finding resources: by region (with its children and the regions above it), category,
+language and free text, ranked.
 
 One function answers on both backends: SQLite through FTS5 (trigram tokenizer, BM25 ranking),
 PostgreSQL through pg_trgm (similarity ranking). Text is folded the same way when indexed and
 when searched, so case, accents and digit scripts do not matter, in Arabic, Burmese or Cyrillic.
+
+A place inherits down the region tree: a camp shows its own resources and those of the places
+within it first, then its area's, then its country's, each tier in the usual order (`Reach`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +23,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal,
     literal_column,
     select,
 )
@@ -50,6 +55,8 @@ CANDIDATE_GROWTH = 8
 #: Resources whose filters are checked in the first batch (each later batch is twice as big).
 CHECK_BATCH = 50
 SHOWN_STATUSES = (ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED)
+#: Deeper than any real hierarchy; stops a cycle that slipped in from looping forever.
+MAX_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -66,26 +73,78 @@ class ResourceQuery:
 
 @dataclass(frozen=True)
 class Hit:
-    """One found resource and how well it matched (higher is better)."""
+    """One found resource, how well it matched (higher is better), and how far above it sits.
+
+    `above` is 0 for the place asked for and the places within it, 1 for its area, 2 for its
+    country (0 when no place was asked for).
+    """
 
     resource_id: str
     score: float
+    above: int = 0
 
 
-def _descendants_statement() -> Select[tuple[int]]:
-    below = select(Region.id).where(Region.id == bindparam("region_id")).cte(recursive=True)
-    child = select(Region.id).join(below, Region.parent_id == below.c.id)
-    below = below.union_all(child.where(Region.retired.is_(False)))
-    return select(below.c.id)
+@dataclass(frozen=True)
+class Reach:
+    """The regions whose content a place shows, each with its distance from the place.
+
+    Distances: 0 the place itself, -1, -2... the places within it (levels below), 1, 2... the
+    regions above it (its area, its country). Retired regions are left out, and so is
+    everything below a retired region.
+    """
+
+    distances: dict[int, int]
+
+    def tiers(self) -> list[tuple[int, list[int]]]:
+        """(levels above, region ids) nearest first: the place and what lies within it, then
+        each region above it."""
+        within = [id_ for id_, distance in self.distances.items() if distance <= 0]
+        above = sorted((d, id_) for id_, d in self.distances.items() if d > 0)
+        return [(0, within), *((distance, [id_]) for distance, id_ in above)]
+
+    def distance(self, region_id: int) -> int | None:
+        """How far a region lies from the place (None: outside its reach)."""
+        return self.distances.get(region_id)
 
 
-#: One statement walks the hierarchy down: a search asks for it every time it has a region.
+def _descendants_statement() -> Select[int, int]:
+    start = select(Region.id, literal(0).label("depth")).where(Region.id == bindparam("region_id"))
+    below = start.cte(recursive=True)
+    child = select(Region.id, below.c.depth + 1).join(below, Region.parent_id == below.c.id)
+    below = below.union_all(child.where(Region.retired.is_(False), below.c.depth < MAX_DEPTH))
+    return select(below.c.id, below.c.depth)
+
+
+def _ancestors_statement() -> Select[int, int, bool]:
+    start = select(Region.id, Region.parent_id, Region.retired, literal(0).label("height"))
+    up = start.where(Region.id == bindparam("region_id")).cte(recursive=True)
+    parent = select(Region.id, Region.parent_id, Region.retired, up.c.height + 1).join(
+        up, Region.id == up.c.parent_id
+    )
+    up = up.union_all(parent.where(up.c.height < MAX_DEPTH))
+    return select(up.c.id, up.c.height, up.c.retired)
+
+
+#: One statement walks the hierarchy down, one up: a search asks for them every time it has a
+#: region.
 _DESCENDANTS = _descendants_statement()
+_ANCESTORS = _ancestors_statement()
 
 
 def region_and_descendants(session: Session, region_id: int) -> list[int]:
     """The region's id and the ids of every region below it (retired ones and theirs left out)."""
-    return list(session.scalars(_DESCENDANTS, {"region_id": region_id}))
+    return [id_ for id_, _depth in session.execute(_DESCENDANTS, {"region_id": region_id})]
+
+
+def reach(session: Session, region_id: int) -> Reach:
+    """The place, the regions within it and the regions above it, with their distances."""
+    distances: dict[int, int] = {}
+    for id_, height, retired in session.execute(_ANCESTORS, {"region_id": region_id}):
+        if height > 0 and not retired:
+            distances.setdefault(id_, height)
+    for id_, depth in session.execute(_DESCENDANTS, {"region_id": region_id}):
+        distances.setdefault(id_, -depth)
+    return Reach(distances)
 
 
 def index_resource(session: Session, resource: Resource) -> None:
@@ -142,7 +201,8 @@ def _terms(query: str) -> list[str]:
 def _filters(
     session: Session, query: ResourceQuery, by_id: bool = False, regions: list[int] | None = None
 ) -> list[ColumnElement[bool]]:
-    """The conditions a shown resource meets; `by_id` when resources are looked up by id.
+    """The conditions a shown resource meets (in `regions` unless None); `by_id` when resources
+    are looked up by id.
 
     Without table statistics SQLite guesses that an equality on an indexed column finds ten
     rows, and would scan a whole region rather than look the candidates up by primary key;
@@ -152,10 +212,8 @@ def _filters(
         Resource.retired.is_(False),
         Resource.status.in_(SHOWN_STATUSES),
     ]
-    if query.region_id is not None:
+    if regions is not None:
         region = (Resource.region_id + 0) if by_id else Resource.region_id
-        if regions is None:
-            regions = region_and_descendants(session, query.region_id)
         conditions.append(region.in_(regions))
     # Correlated EXISTS uses each table's primary key (resource_id first); an IN over a
     # subquery would scan the whole table on every search.
@@ -177,11 +235,29 @@ def _filters(
 
 
 def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
-    """Resources matching the query, best first; without text, ordered by name."""
+    """Resources matching the query, best first; without text, ordered by name.
+
+    With a region, the place and the places within it come first, then each region above it
+    (its area, its country), each tier ranked as usual.
+    """
+    if query.region_id is None:
+        return _search(session, query, None)
+    wanted = query.offset + query.limit
+    hits: list[Hit] = []
+    for above, regions in reach(session, query.region_id).tiers():
+        tier = replace(query, offset=0, limit=wanted - len(hits))
+        hits.extend(replace(hit, above=above) for hit in _search(session, tier, regions))
+        if len(hits) >= wanted:
+            break
+    return hits[query.offset : wanted]
+
+
+def _search(session: Session, query: ResourceQuery, regions: list[int] | None) -> list[Hit]:
+    """One tier: resources in these regions (any region when None) matching the query."""
     terms = _terms(query.text)
     if session.get_bind().dialect.name == "sqlite" and any(len(t) >= MIN_TRIGRAM for t in terms):
-        return _sqlite_hits(session, terms, query)
-    conditions = _filters(session, query)
+        return _sqlite_hits(session, terms, query, regions)
+    conditions = _filters(session, query, regions=regions)
     if not terms:
         rows = session.execute(
             select(Resource.id)
@@ -191,7 +267,7 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
             .offset(query.offset)
         )
         return [Hit(resource_id, 0.0) for (resource_id,) in rows]
-    filtered = any(value is not None for value in (query.region_id, query.category, query.language))
+    filtered = regions is not None or query.category is not None or query.language is not None
     hits: list[Hit] = []
     # The best `candidates` documents hold the best resources exactly: a resource left out
     # ranks below every one found. Too few hits after filtering: look wider, then at all.
@@ -202,7 +278,9 @@ def search_resources(session: Session, query: ResourceQuery) -> list[Hit]:
     return hits
 
 
-def _sqlite_hits(session: Session, terms: list[str], query: ResourceQuery) -> list[Hit]:
+def _sqlite_hits(
+    session: Session, terms: list[str], query: ResourceQuery, regions: list[int] | None
+) -> list[Hit]:
     """FTS5 matches ranked best first, then the best-ranked resources checked against filters.
 
     The scan of the matches reads the FTS index and the matched documents only: a region,
@@ -213,7 +291,6 @@ def _sqlite_hits(session: Session, terms: list[str], query: ResourceQuery) -> li
     has been seen.
     """
     wanted = query.limit + query.offset
-    regions = None if query.region_id is None else region_and_descendants(session, query.region_id)
     conditions = _filters(session, query, by_id=True, regions=regions)
     filters = search_sqlite.DocumentFilters(
         regions, query.category.value if query.category else None, query.language

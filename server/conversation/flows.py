@@ -22,7 +22,8 @@ from server.conversation.port import ResourceLine
 from server.conversation.state import Flow, Then
 from server.conversation.vocabulary import Command
 
-RESOURCES_PER_ANSWER = 12
+#: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
+RESOURCES_PER_ANSWER = 20
 
 
 def _date(situation: Situation, value: object) -> str:
@@ -150,7 +151,7 @@ def results(outcome: Outcome, situation: Situation) -> Outcome:
 
 def _resource(situation: Situation, line: ResourceLine) -> str:
     t = translate(situation)
-    parts = [line.name]
+    parts = [line.name, *([line.applies] if line.applies else [])]
     if line.call_first and line.phone:
         parts.append(t.gettext("Call first: %(phone)s") % {"phone": line.phone})
     elif line.phone:
@@ -191,11 +192,16 @@ def _news(outcome: Outcome, situation: Situation) -> Outcome:
         "context": t.gettext("WHAT WE KNOW"),
     }
     blocks = [
-        f"{labels.get(item.kind, '')}: {item.title}\n{item.summary}\n"
+        f"{labels.get(item.kind, '')}: {item.title}\n{_applies(item.applies)}{item.summary}\n"
         f"({item.source}, {_date(situation, item.issued_on)})"
         for item in items
     ]
     return reply(outcome, situation, "\n\n".join(blocks))
+
+
+def _applies(label: str) -> str:
+    """Where a bulletin or note applies, as its own line (nothing for the person's own place)."""
+    return f"{label}\n" if label else ""
 
 
 # --- Checklists -------------------------------------------------------------------------------
@@ -293,6 +299,7 @@ def check_text(outcome: Outcome, situation: Situation, forwarded: str) -> Outcom
     outcome.effects.append(Effect(CONTEXT_CHECKED, best.id))
     text = (
         t.gettext("What we know:")
-        + f" {best.title}\n{best.summary}\n({best.source}, {_date(situation, best.issued_on)})"
+        + f" {best.title}\n{_applies(best.applies)}{best.summary}\n"
+        + f"({best.source}, {_date(situation, best.issued_on)})"
     )
     return reply(outcome, situation, text)

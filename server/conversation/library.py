@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from server.config import Localization
 from server.content import queries
 from server.content.context import NoteWordings, best_matches, note_wordings
-from server.content.labels import CATEGORY_NAMES
+from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.search import ResourceQuery, search_resources
@@ -160,6 +160,15 @@ class Library:
         region = self._region(slug)
         return self._region_choices([region], locale)[0] if region else None
 
+    def _applies(self, region_id: int, distance: int, locale: str) -> str:
+        """Where an item of another region than the person's applies, in their language."""
+        if distance == 0:
+            return ""
+        region = self.session.get_one(Region, region_id)
+        named = self.region(region.slug, locale)
+        name = named.name if named is not None else region.name
+        return scope_label(catalogue(locale).gettext, distance, name)
+
     def category_names(self, locale: str) -> list[tuple[str, str]]:
         """Every category with its name in the locale."""
         translations = catalogue(locale)
@@ -171,7 +180,8 @@ class Library:
     def resources(
         self, region: str, category: str | None, locale: str, offset: int, limit: int
     ) -> list[ResourceLine]:
-        """Verified resources in and below a region, stale ones flagged or hidden by region."""
+        """Verified resources in and below a region, then its area's and its country's (each
+        labelled where it applies), stale ones flagged or hidden by region."""
         key = ("resources", region, category, locale, offset, limit, self.today)
         found = self._shared(
             key, lambda: tuple(self._read_resources(region, category, locale, offset, limit))
@@ -197,7 +207,14 @@ class Library:
         translations = self._translations(
             "resource", [(view.resource.id, view.resource.source_locale) for view in views], locale
         )
-        return [self._resource_line(view, locale, translations) for view in views]
+        above = {hit.resource_id: hit.above for hit in hits}
+        return [
+            replace(
+                self._resource_line(view, locale, translations),
+                applies=self._applies(view.resource.region_id, above[view.resource.id], locale),
+            )
+            for view in views
+        ]
 
     def _resources(self, ids: list[str]) -> list[Resource]:
         """Resources by id, in that order, with their locations and phones: three queries."""
@@ -235,21 +252,34 @@ class Library:
         )
 
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
-        """Bulletins in force now for the region and the regions above it."""
+        """Bulletins in force now for the region, then its area's and its country's."""
         return [row.line for row in self._dated_bulletins(region, locale, now) if row.in_force(now)]
 
-    def _dated_bulletins(self, region: str | None, locale: str, now: datetime) -> tuple[Dated, ...]:
-        return self._kept(("bulletins", region, locale), now, self._read_bulletins(region, locale))
+    def _dated_bulletins(
+        self, region: str | None, locale: str, now: datetime, within: bool = False
+    ) -> tuple[Dated, ...]:
+        key = ("bulletins", region, locale, within)
+        return self._kept(key, now, self._read_bulletins(region, locale, within))
 
     def _read_bulletins(
-        self, region: str | None, locale: str
+        self, region: str | None, locale: str, within: bool
     ) -> Callable[[datetime], tuple[Dated, ...]]:
         def read(at: datetime) -> tuple[Dated, ...]:
-            items = queries.published_bulletins(self.session, self._region(region), at)
-            translations = self._bulletin_translations(items, locale)
+            placed = queries.placed_bulletins(self.session, self._region(region), at, within=within)
+            translations = self._bulletin_translations([b for b, _ in placed], locale)
             return tuple(
-                Dated(b.id, b.issued_at, b.expires_at, self._bulletin_line(b, locale, translations))
-                for b in items
+                Dated(
+                    b.id,
+                    b.issued_at,
+                    b.expires_at,
+                    replace(
+                        self._bulletin_line(b, locale, translations),
+                        applies=self._applies(scope.region.id, scope.distance, locale)
+                        if scope
+                        else "",
+                    ),
+                )
+                for b, scope in placed
             )
 
         return read
@@ -330,12 +360,14 @@ class Library:
     def context_notes(
         self, text: str, region: str | None, locale: str, now: datetime
     ) -> list[ContextLine]:
-        """Context notes that answer a forwarded text, best first."""
+        """Context notes that answer a forwarded text, best first: the place's and those above
+        it, then (when none of those matches) those of the places within it."""
         notes = self._kept(("context notes", region), now, self._read_notes(region))
         matches = best_matches(text, notes, now)
         if not matches:
             return []
-        lines = {row.bulletin_id: row.line for row in self._dated_bulletins(region, locale, now)}
+        dated = self._dated_bulletins(region, locale, now, within=True)
+        lines = {row.bulletin_id: row.line for row in dated}
         return [
             ContextLine(
                 note_id,
@@ -344,6 +376,7 @@ class Library:
                 lines[note_id].source,
                 lines[note_id].issued_on,
                 score,
+                applies=lines[note_id].applies,
             )
             for note_id, score, _phrase in matches
             if note_id in lines

@@ -30,6 +30,7 @@ class ResourceLine:
     verified_on: date
     stale: bool
     call_first: bool  # a confidential place: the phone is its call-first line, no address
+    applies: str = ""  # where it applies when wider than the person's place ("For all of X")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class BulletinLine:
     summary: str
     source: str
     issued_on: date
+    applies: str = ""  # where it applies when not the person's place ("For all of X")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class ContextLine:
     source: str
     issued_on: date
     score: float
+    applies: str = ""  # where the verdict applies when not the person's place
 
 
 class ContentPort(Protocol):

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from server.config import app_settings
 from server.content.hsds_export import service_record
-from server.content.items import BulletinItem, ChecklistItem, ResourceItem
+from server.content.items import BulletinItem, ChecklistItem, ResourceItem, ScopeItem
 from server.content.public import Shelf
 from server.db import request_session
 from server.i18n.locales import choose_locale, negotiate, text_direction, url_tag
@@ -151,6 +151,13 @@ def _when(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+def scope_json(scope: ScopeItem | None) -> dict[str, Any] | None:
+    """Where an item shown for the requested region applies (None without a region)."""
+    if scope is None:
+        return None
+    return {"region": scope.region, "name": scope.name, "distance": scope.distance}
+
+
 def resource_json(item: ResourceItem) -> dict[str, Any]:
     """A resource as the API shows it; a confidential place is only its call-first phone."""
     places = [
@@ -177,6 +184,7 @@ def resource_json(item: ResourceItem) -> dict[str, Any]:
         "review_due_on": _when(item.review_due_on),
         "stale": item.stale,
         "updated_at": _when(item.updated_at),
+        "scope": scope_json(item.scope),
     }
 
 
@@ -194,6 +202,7 @@ def bulletin_json(item: BulletinItem) -> dict[str, Any]:
         "expires_at": _when(item.expires_at),
         "regions": list(item.regions),
         "updated_at": _when(item.updated_at),
+        "scope": scope_json(item.scope),
     }
 
 
@@ -274,8 +283,9 @@ def resources() -> Response:
 @blueprint.get("/resources/<resource_id>")
 @caching.public
 def resource(resource_id: str) -> Response:
-    """One resource, when it may be shown."""
-    item = _shelf().resource(resource_id[:MAX_TEXT])
+    """One resource, when it may be shown; with `region`, where it applies there."""
+    shelf = _shelf()
+    item = shelf.resource(resource_id[:MAX_TEXT], _region_id(shelf))
     if item is None:
         raise ApiError(404, "not_found", "No resource with this id is shown.")
     return caching.api_json(resource_json(item))

@@ -37,6 +37,28 @@ DATE = {"type": "string", "format": "date"}
 DATE_TIME = {"type": "string", "format": "date-time"}
 DATE_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 
+SCOPE: Schema = {
+    "description": (
+        "Where the item applies, seen from the requested region (null without one): the "
+        "region it comes from and its distance in the region tree. 0: the requested region "
+        "itself; 1, 2, ...: the regions above it (its area, its country), whose items apply to "
+        "all of them (shown as 'For all of ...'); -1, -2, ...: a region within the requested "
+        "one. Lists give the nearest first: the region and those within it, then each region "
+        "above it."
+    ),
+    "oneOf": [
+        {"type": "null"},
+        _obj(
+            ["region", "name", "distance"],
+            {
+                "region": {"type": "string", "description": "The region's slug."},
+                "name": {"type": "string", "description": "Its name in the response's locale."},
+                "distance": {"type": "integer"},
+            },
+        ),
+    ],
+}
+
 SCHEMAS: Schema = {
     "Locale": {"type": "string", "description": "A BCP 47 tag, e.g. en, ar, rhg."},
     "Error": _obj(
@@ -103,6 +125,7 @@ SCHEMAS: Schema = {
             "review_due_on",
             "stale",
             "updated_at",
+            "scope",
         ],
         {
             "id": STRING,
@@ -128,6 +151,7 @@ SCHEMAS: Schema = {
                 "description": "Past its review date: shown, but say it may be out of date.",
             },
             "updated_at": DATE_TIME,
+            "scope": SCOPE,
         },
     ),
     "ResourcePage": _obj(
@@ -153,6 +177,7 @@ SCHEMAS: Schema = {
             "expires_at",
             "regions",
             "updated_at",
+            "scope",
         ],
         {
             "id": STRING,
@@ -166,6 +191,7 @@ SCHEMAS: Schema = {
             "expires_at": DATE_TIME_OR_NULL,
             "regions": {"type": "array", "items": STRING},
             "updated_at": DATE_TIME,
+            "scope": SCOPE,
         },
     ),
     "Step": _obj(
@@ -251,7 +277,12 @@ MODIFIED_AFTER = _param(
     {"type": "string", "format": "date-time"},
     "Only resources changed after this moment (RFC 3339 with an offset).",
 )
-REGION = _param("region", {"type": "string", "maxLength": 64}, "A region's slug.")
+REGION = _param(
+    "region",
+    {"type": "string", "maxLength": 64},
+    "A region's slug: what applies there, its own first, then its area's and its country's "
+    "(each item's scope says where it applies).",
+)
 
 
 def _responses(schema: str, not_found: bool = False) -> Schema:
@@ -322,7 +353,14 @@ def document(settings: Settings) -> Schema:
             "/resources/{id}": _get(
                 "One resource",
                 "Resource",
-                [_param("id", {"type": "string", "maxLength": 64}, "Resource id.", "path")],
+                [
+                    _param("id", {"type": "string", "maxLength": 64}, "Resource id.", "path"),
+                    _param(
+                        "region",
+                        {"type": "string", "maxLength": 64},
+                        "A region's slug: the scope says where the resource applies there.",
+                    ),
+                ],
                 tags,
                 not_found=True,
             ),

@@ -27,7 +27,8 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from server.config import app_settings
-from server.content.labels import CATEGORY_NAMES
+from server.content.items import ScopeItem
+from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.public import Shelf
 from server.db import request_session
 from server.i18n.locales import DEFAULT_LOCALE, choose_locale, parse_tag, url_tag
@@ -59,6 +60,7 @@ def init_app(app: Flask) -> None:
 
     app.url_map.converters["locale"] = LocaleConverter
     caching.init_app(app)
+    app.jinja_env.globals["applies"] = applies  # a global: the macros of `_resource.html` use it
     app.register_blueprint(blueprint)
 
 
@@ -84,6 +86,11 @@ def _page_globals() -> dict[str, object]:
         "category_names": {code.value: _(name) for code, name in CATEGORY_NAMES.items()},
         "text": text,
     }
+
+
+def applies(scope: ScopeItem | None) -> str:
+    """Where an item shown for the chosen place applies, when wider or narrower ("" if not)."""
+    return scope_label(_, scope.distance, scope.name) if scope is not None else ""
 
 
 def language_names() -> list[tuple[str, str]]:
@@ -186,8 +193,13 @@ def resources(locale: str) -> Response:
 @blueprint.get("/<locale:locale>/resources/<resource_id>")
 @caching.public
 def resource(locale: str, resource_id: str) -> Response:
-    """One resource in full."""
-    item = shelf().resource(resource_id[:128])
+    """One resource in full; reached from a place's list (`?region=`), where it applies there."""
+    content = shelf()
+    region = request.args.get("region", "")
+    region_id = content.region_id(region) if region else None
+    if region and region_id is None:
+        abort(404)
+    item = content.resource(resource_id[:128], region_id)
     if item is None:
         abort(404)
     return caching.page("public/resource.html", item=item)
