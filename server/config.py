@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -481,7 +482,12 @@ def _write_development_keys(instance: Path, stored: Mapping[str, str]) -> None:
     generated = {**vault.new_key_settings(), WEBHOOK_TOKEN_VARIABLE: vault.new_webhook_token()}
     keys = {**generated, **stored}  # keys already in use are never replaced
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A temporary file left by an interrupted run keeps whatever mode it was made with:
+    # opening it again would write keys into a file others may read. It goes, and the new
+    # one is made private from its first byte (O_EXCL: never an existing file).
+    with suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(keys, handle, indent=2)
     temporary.replace(path)
