@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server import vault
 from server.config import Retention
-from server.db import Database, vault_of
+from server.db import Database, note_erasure, vault_of
 from server.delivery import provider_copies
 from server.models.checkins import SealedNote
 from server.models.messaging import InboundReceipt
@@ -144,6 +144,7 @@ def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
     session.flush()  # the key is overwritten before any row goes
     session.delete(subscriber)  # contacts and notes follow through the cascade
     session.flush()
+    note_erasure(session)  # once committed, SQLite's log is emptied of what was deleted
 
 
 @dataclass
