@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -157,6 +159,15 @@ def empty_write_ahead_log(engine: Engine) -> bool:
     return busy == 0
 
 
+def _after_commit(engine: weakref.ref[Engine], session: Session) -> None:
+    bound = engine()
+    if session.info.pop(ERASED, False) and bound is not None and not empty_write_ahead_log(bound):
+        log.warning(
+            "the write-ahead log still holds erased rows: readers kept the checkpoint "
+            "from finishing; the next erasure tries again"
+        )
+
+
 class Database:
     """One engine and its session factory, shared by the web app, the CLI and the worker."""
 
@@ -166,14 +177,9 @@ class Database:
         # Sessions carry the vault so that encrypted model fields can reach their keys.
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"vault": keys})
         # An erasure holds only once the bytes it deleted are gone from the SQLite log too.
-        event.listen(self.sessionmaker, "after_commit", self._after_commit)
-
-    def _after_commit(self, session: Session) -> None:
-        if session.info.pop(ERASED, False) and not empty_write_ahead_log(self.engine):
-            log.warning(
-                "the write-ahead log still holds erased rows: readers kept the checkpoint "
-                "from finishing; the next erasure tries again"
-            )
+        # (A weak reference: the listener must not keep an engine, and its files, alive.)
+        listener = functools.partial(_after_commit, weakref.ref(self.engine))
+        event.listen(self.sessionmaker, "after_commit", listener)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
