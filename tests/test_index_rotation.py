@@ -208,6 +208,8 @@ def test_an_index_key_without_a_version_is_version_i1(tmp_path: Path) -> None:
     ring = load_config(env).index_keys
     assert ring.ids() == ("i2", "i1")
     assert ring.get("i1") == vault.decode_key(bare)
+    env["REFUGE_INDEX_KEY"] = f"{vault.new_index_key_entry('i2')},{bare}"  # as the key was
+    assert load_config(env).index_keys.ids() == ("i2", "i1")
     env["REFUGE_INDEX_KEY"] = f"i2:{bare},i1:{bare}"
     with pytest.raises(ConfigError, match="REFUGE_INDEX_KEY holds the same key under two ids"):
         load_config(env)

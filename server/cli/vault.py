@@ -100,7 +100,7 @@ def keys_rotate_index(new_key: bool, retire_id: str | None, batch_size: int) -> 
         raise click.ClickException("this command needs the instance's keys")
     if new_key:
         entry = vault.new_index_key_entry(vault.next_index_key_id(app_settings().index_keys))
-        click.echo(f"put this version first in REFUGE_INDEX_KEY: {entry},<the current value>")
+        click.echo(f"put this version first in REFUGE_INDEX_KEY: {entry},<its current value>")
         click.echo("then restart every web process and worker, and run `refuge keys rotate-index`")
         return
     if retire_id is not None:

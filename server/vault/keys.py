@@ -101,7 +101,9 @@ def parse_index_keyring(text: str) -> Keyring:
     """
     if ":" not in text:  # base64 never holds a colon: a key from before versions
         return Keyring(((FIRST_INDEX_KEY_ID, decode_key(text)),))
-    ring = parse_keyring(text)
+    # The old bare key may follow a new version as it was (`i2:<new>,<old>`): it is i1.
+    entries = [e if ":" in e else f"{FIRST_INDEX_KEY_ID}:{e.strip()}" for e in text.split(",")]
+    ring = parse_keyring(",".join(entries))
     if len({key for _, key in ring.keys}) != len(ring.keys):
         raise KeyFormatError("holds the same key under two ids; a new version needs a new key")
     return ring
