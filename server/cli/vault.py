@@ -139,8 +139,8 @@ def _check_retirement(key_id: str) -> None:
         for kind, count in blockers.items():
             click.echo(f"{kind}: {count} still need {key_id}", err=True)
         raise click.ClickException(
-            f"{key_id} is still needed: run `refuge keys rotate-index` for blind indexes; "
-            "a PIN or password made under it works again once it is set anew"
+            f"{key_id} is still needed: `refuge keys rotate-index` moves blind indexes; a "
+            "password moves at its next login, a PIN when it is set again (docs/operating.md)"
         )
     click.echo(
         f"nothing needs {key_id}: remove it from REFUGE_INDEX_KEY, restart every process, "
