@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.extensions[SETTINGS_EXTENSION] = settings
 
-    keys = vault.Vault(settings.master_keys, settings.index_key)
+    keys = vault.Vault(settings.master_keys, settings.index_keys)
     db.init_app(app, db.Database(settings.database_url, keys))
     csrf.init_app(app)
     i18n.init_app(app)

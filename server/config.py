@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -222,7 +223,8 @@ class Settings:
     database_url: URL = field(repr=False)
     secret_key: bytes = field(repr=False)
     master_keys: vault.Keyring = field(repr=False)
-    index_key: bytes = field(repr=False)
+    #: Index key versions, current first (`REFUGE_INDEX_KEY`; a bare key is version i1).
+    index_keys: vault.Keyring = field(repr=False)
     sms_backend: SmsBackend = SmsBackend.CONSOLE
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = field(default=None, repr=False)
@@ -242,6 +244,11 @@ class Settings:
     def production(self) -> bool:
         """True when running for real people."""
         return self.env is Environment.PRODUCTION
+
+    @property
+    def index_key(self) -> bytes:
+        """The current index key version's key."""
+        return self.index_keys.keys[0][1]
 
     @property
     def https(self) -> bool:
@@ -303,7 +310,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
         database_url=database_url,
         secret_key=_key("REFUGE_SECRET_KEY", keys, vault.decode_key),
         master_keys=_key("REFUGE_MASTER_KEYS", keys, vault.parse_keyring),
-        index_key=_key("REFUGE_INDEX_KEY", keys, vault.decode_key),
+        index_keys=_key("REFUGE_INDEX_KEY", keys, vault.parse_index_keyring),
         sms_backend=sms_backend,
         twilio_account_sid=get("REFUGE_TWILIO_ACCOUNT_SID"),
         twilio_auth_token=webhook_token,
@@ -481,7 +488,12 @@ def _write_development_keys(instance: Path, stored: Mapping[str, str]) -> None:
     generated = {**vault.new_key_settings(), WEBHOOK_TOKEN_VARIABLE: vault.new_webhook_token()}
     keys = {**generated, **stored}  # keys already in use are never replaced
     temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A temporary file left by an interrupted run keeps whatever mode it was made with:
+    # opening it again would write keys into a file others may read. It goes, and the new
+    # one is made private from its first byte (O_EXCL: never an existing file).
+    with suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(keys, handle, indent=2)
     temporary.replace(path)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
+import logging
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -40,6 +43,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "refuge.db"
 #: How much of an SQLite file is read through a memory map (the rest, if any, through reads).
@@ -129,6 +134,40 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         cursor.close()
 
 
+#: Set in a session's info by an erasure; its commit is followed by `empty_write_ahead_log`.
+ERASED = "refuge.erased"
+
+
+def note_erasure(session: Session) -> None:
+    """Mark this session as erasing someone: once it commits, nothing erased stays in a log."""
+    session.info[ERASED] = True
+
+
+def empty_write_ahead_log(engine: Engine) -> bool:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to nothing.
+
+    A deleted row's old bytes stay in the `-wal` file until later writes overwrite them
+    (hours or days on a quiet server); `secure_delete` only zeroes the database's own pages.
+    A checkpoint in TRUNCATE mode writes the zeroed pages into the file and empties the log.
+    False when readers kept it from finishing in the busy timeout. PostgreSQL keeps erased
+    bytes in its own WAL and archives: what an operator does about them is in docs/deploy.md.
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+    return busy == 0
+
+
+def _after_commit(engine: weakref.ref[Engine], session: Session) -> None:
+    bound = engine()
+    if session.info.pop(ERASED, False) and bound is not None and not empty_write_ahead_log(bound):
+        log.warning(
+            "the write-ahead log still holds erased rows: readers kept the checkpoint "
+            "from finishing; the next erasure tries again"
+        )
+
+
 class Database:
     """One engine and its session factory, shared by the web app, the CLI and the worker."""
 
@@ -137,6 +176,10 @@ class Database:
         self.vault = keys
         # Sessions carry the vault so that encrypted model fields can reach their keys.
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"vault": keys})
+        # An erasure holds only once the bytes it deleted are gone from the SQLite log too.
+        # (A weak reference: the listener must not keep an engine, and its files, alive.)
+        listener = functools.partial(_after_commit, weakref.ref(self.engine))
+        event.listen(self.sessionmaker, "after_commit", listener)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

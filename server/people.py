@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server import vault
 from server.config import Retention
-from server.db import Database, vault_of
+from server.db import Database, note_erasure, vault_of
 from server.delivery import provider_copies
 from server.models.checkins import SealedNote
 from server.models.messaging import InboundReceipt
@@ -31,14 +31,17 @@ class ContactAlreadyTrusted(ValueError):
     """The subscriber already trusts this number."""
 
 
-#: Built once: every inbound message looks its sender up.
-_BY_INDEX = select(Subscriber).where(Subscriber.phone_index == bindparam("index"))
+#: Built once: every inbound message looks its sender up (under every index key version,
+#: so a person is found while `refuge keys rotate-index` moves rows to a new one).
+_BY_INDEX = select(Subscriber).where(
+    Subscriber.phone_index.in_(bindparam("indexes", expanding=True))
+)
 
 
 def find_subscriber(session: Session, phone: PhoneNumber) -> Subscriber | None:
     """The subscriber with this number, found through the blind index."""
-    index = vault_of(session).blind_index(phone.e164)
-    return session.scalar(_BY_INDEX, {"index": index})
+    indexes = vault_of(session).blind_indexes(phone.e164)
+    return session.scalar(_BY_INDEX, {"indexes": list(indexes)})
 
 
 def register_subscriber(
@@ -86,10 +89,10 @@ def add_trusted_contact(
     session: Session, subscriber: Subscriber, phone: PhoneNumber, name: str | None = None
 ) -> TrustedContact:
     """A contact the subscriber trusts, pending their consent; refused when already there."""
-    index = vault_of(session).blind_index(phone.e164)
-    if any(contact.phone_index == index for contact in subscriber.contacts):
+    indexes = vault_of(session).blind_indexes(phone.e164)
+    if any(contact.phone_index in indexes for contact in subscriber.contacts):
         raise ContactAlreadyTrusted("this number is already one of your trusted contacts")
-    contact = TrustedContact(phone_index=index)
+    contact = TrustedContact(phone_index=indexes[0])
     contact.subscriber = subscriber
     session.add(contact)
     contact.phone = phone.e164
@@ -144,6 +147,7 @@ def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
     session.flush()  # the key is overwritten before any row goes
     session.delete(subscriber)  # contacts and notes follow through the cascade
     session.flush()
+    note_erasure(session)  # once committed, SQLite's log is emptied of what was deleted
 
 
 @dataclass

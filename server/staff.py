@@ -109,6 +109,8 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
     step = vault.verify_totp(totp_secret(session, user), code, now.timestamp(), user.last_totp_step)
     locked = user.locked_until is not None and user.locked_until > now
     if password_ok and step is not None and not locked:
+        if keys.made_under_older_key(user.password_hash):  # a rotated index key: hash anew
+            user.password_hash = keys.hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
         user.last_totp_step = step

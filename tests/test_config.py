@@ -67,6 +67,21 @@ def test_development_keys_are_generated_once_and_private(
     assert first.secret_key == second.secret_key
 
 
+def test_a_stale_temporary_file_never_leaves_development_keys_readable_by_others(
+    tmp_path: Path,
+) -> None:
+    instance = tmp_path / "inst"
+    instance.mkdir(mode=0o700)
+    stale = instance / "keys.tmp"
+    stale.write_text("{}", encoding="utf-8")
+    stale.chmod(0o644)  # left by an interrupted run, made under a permissive umask
+    ensure_development_keys({"REFUGE_INSTANCE_PATH": str(instance)})
+    keys_file = instance / "keys.json"
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    assert not stale.exists()
+    assert load_config({"REFUGE_INSTANCE_PATH": str(instance)}).index_key
+
+
 def test_explicit_keys_win_over_the_development_file(tmp_path: Path) -> None:
     explicit = vault.new_key_settings(master_key_id="k7")
     env = {"REFUGE_INSTANCE_PATH": str(tmp_path), "REFUGE_TWILIO_AUTH_TOKEN": "t0ken", **explicit}

@@ -53,12 +53,12 @@ def shown_contacts(plan: CheckinPlan) -> list[TrustedContact]:
 def find_contact(session: Session, plan: CheckinPlan, who: str) -> TrustedContact | None:
     """The shown contact with this number, or with this name (in any case or accents)."""
     try:
-        index: bytes | None = vault_of(session).blind_index(normalize_phone(who).e164)
+        indexes = vault_of(session).blind_indexes(normalize_phone(who).e164)
     except InvalidPhoneNumber:
-        index = None
+        indexes = ()
     wanted = fold(who)
     for contact in shown_contacts(plan):
-        if contact.phone_index == index or (wanted and fold(contact.name or "") == wanted):
+        if contact.phone_index in indexes or (wanted and fold(contact.name or "") == wanted):
             return contact
     return None
 
@@ -176,22 +176,24 @@ def add_contact(
     """
     subscriber = plan.subscriber
     keys = vault_of(session)
-    index = keys.blind_index(phone.e164)
+    # Every index key version: a contact not yet moved by a rotation is still recognised.
+    indexes = keys.blind_indexes(phone.e164)
+    index = indexes[0]
     mine = contacts_of(plan)
     state = state_of(plan)
     for contact in mine:
-        if contact.phone_index == index and contact.id.hex in state.hidden:
+        if contact.phone_index in indexes and contact.id.hex in state.hidden:
             # "Removed" under duress, so never gone: it seems added again, and is shown again.
             state.hidden.remove(contact.id.hex)
             save(plan, state=state)
             return Added.ADDED
     for contact in subscriber.contacts:
-        if contact.phone_index == index and contact.id.hex in state.leaving:
+        if contact.phone_index in indexes and contact.id.hex in state.leaving:
             # Removed, and still owed a closing text: back as the contact who agreed before.
             state.leaving.remove(contact.id.hex)
             save(plan, state=state)
             return Added.ADDED
-    if any(contact.phone_index == index for contact in subscriber.contacts):
+    if any(contact.phone_index in indexes for contact in subscriber.contacts):
         return Added.ALREADY
     if not can_receive_texts(phone.e164):
         return Added.NOT_MOBILE
@@ -199,7 +201,7 @@ def add_contact(
         return Added.ABROAD
     if len(mine) >= MAX_CONTACTS:
         return Added.FULL
-    if index == subscriber.phone_index or not _may_invite(session, index):
+    if subscriber.phone_index in indexes or not _may_invite(session, indexes):
         return Added.REFUSED
     if _opt_ins_today(session, subscriber, now) >= OPT_INS_PER_DAY:
         return Added.CAPPED
@@ -225,16 +227,18 @@ def add_contact(
     return Added.ADDED
 
 
-def _may_invite(session: Session, index: bytes) -> bool:
+def _may_invite(session: Session, indexes: tuple[bytes, ...]) -> bool:
     """Nobody is asked twice: not after a NO or STOP, nor while another request waits."""
-    opted_out = session.scalar(select(Subscriber.opted_out).where(Subscriber.phone_index == index))
+    opted_out = session.scalar(
+        select(Subscriber.opted_out).where(Subscriber.phone_index.in_(indexes))
+    )
     if opted_out:
         return False
     unanswered = session.scalar(
         select(func.count())
         .select_from(TrustedContact)
         .where(
-            TrustedContact.phone_index == index,
+            TrustedContact.phone_index.in_(indexes),
             TrustedContact.consent.in_((Consent.PENDING, Consent.DECLINED, Consent.REVOKED)),
         )
     )
@@ -316,8 +320,9 @@ def include_ngo(session: Session, plan: CheckinPlan, partner: CheckinPartner) ->
     settings = settings_of(plan)
     settings.ngo = True
     line = partner_line(session, partner)
-    index = vault_of(session).blind_index(line) if line else None
-    taken = any(contact.phone_index == index for contact in plan.subscriber.contacts)
+    indexes = vault_of(session).blind_indexes(line) if line else ()
+    taken = any(contact.phone_index in indexes for contact in plan.subscriber.contacts)
+    index = indexes[0] if indexes else None
     if line and index and not taken and settings.ngo_contact is None:
         contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.CONFIRMED)
         contact.subscriber = plan.subscriber

@@ -16,7 +16,7 @@ import server.models  # noqa: F401  (every model registers its sealed columns fo
 from server import people, vault
 from server.config import app_settings
 from server.db import get_database
-from server.vault import rotation
+from server.vault import index_rotation, rotation
 
 
 @click.group("keys", cls=AppGroup)
@@ -26,9 +26,17 @@ def keys_group() -> None:
 
 @keys_group.command("generate", with_appcontext=False)
 @click.option("--key-id", default="k1", show_default=True, help="Id of the new master key.")
-def keys_generate(key_id: str) -> None:
+@click.option(
+    "--index-key-id",
+    help="Give the index key this version id (i1, i2...); without it the key is bare: i1.",
+)
+def keys_generate(key_id: str, index_key_id: str | None) -> None:
     """Print a fresh set of key settings for production (put them in a secret store)."""
-    for name, value in vault.new_key_settings(master_key_id=key_id).items():
+    try:
+        settings = vault.new_key_settings(master_key_id=key_id, index_key_id=index_key_id)
+    except vault.KeyFormatError as exc:
+        raise click.BadParameter(str(exc), param_hint="--index-key-id") from None
+    for name, value in settings.items():
         click.echo(f"{name}={value}")
 
 
@@ -71,6 +79,72 @@ def keys_rotate(batch_size: int) -> None:
     sealed = f", {fields} fields sealed under it" if fields else ""
     click.echo(
         f"{keys} data keys now wrapped by {current}{sealed}; older master keys can be retired"
+    )
+
+
+@keys_group.command("rotate-index")
+@click.option("--new-key", is_flag=True, help="Print a new index key version to add; no change.")
+@click.option("--retire", "retire_id", metavar="ID", help="Check that this version can go.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def keys_rotate_index(new_key: bool, retire_id: str | None, batch_size: int) -> None:
+    """Move every blind index to the newest index key version, then retire the old one.
+
+    Three steps (docs/operating.md): `--new-key` prints a version to put first in
+    REFUGE_INDEX_KEY (restart every process: new rows use it, look-ups match both); then this
+    command, without options, indexes every row again from its decrypted number (resumable);
+    then `--retire ID` checks that nothing needs the old version before it is removed.
+    """
+    database = get_database()
+    keys = database.vault
+    if keys is None:
+        raise click.ClickException("this command needs the instance's keys")
+    if new_key:
+        entry = vault.new_index_key_entry(vault.next_index_key_id(app_settings().index_keys))
+        click.echo(f"put this version first in REFUGE_INDEX_KEY: {entry},<its current value>")
+        click.echo("then restart every web process and worker, and run `refuge keys rotate-index`")
+        return
+    if retire_id is not None:
+        _check_retirement(retire_id)
+        return
+    current = keys.index_key_id
+    total = sum(index_rotation.pending_reindex(database).values())
+    if total == 0:
+        _report_index_versions(current)
+        return
+    with click.progressbar(length=total, label=f"indexing again under {current}") as bar:
+        report = index_rotation.reindex(database, batch_size, on_batch=bar.update)
+    for table, moved in report.moved.items():
+        click.echo(f"{table}: {moved} moved to {current}, {report.failed.get(table, 0)} failed")
+    if report.error is not None:
+        click.echo(str(report.error), err=True)
+        raise click.ClickException(
+            "some rows could not be indexed again; keep the older index keys until they are"
+        )
+    _report_index_versions(current)
+
+
+def _report_index_versions(current: str) -> None:
+    older = [kid for kid in app_settings().index_keys.ids() if kid != current]
+    click.echo(f"every blind index is under {current}")
+    for kid in older:
+        click.echo(f"check {kid} before removing it: refuge keys rotate-index --retire {kid}")
+
+
+def _check_retirement(key_id: str) -> None:
+    try:
+        blockers = index_rotation.retirement_blockers(get_database(), key_id)
+    except vault.VaultError as exc:
+        raise click.ClickException(str(exc)) from None
+    if blockers:
+        for kind, count in blockers.items():
+            click.echo(f"{kind}: {count} still need {key_id}", err=True)
+        raise click.ClickException(
+            f"{key_id} is still needed: `refuge keys rotate-index` moves blind indexes; a "
+            "password moves at its next login, a PIN when it is set again (docs/operating.md)"
+        )
+    click.echo(
+        f"nothing needs {key_id}: remove it from REFUGE_INDEX_KEY, restart every process, "
+        "and destroy every copy of it"
     )
 
 

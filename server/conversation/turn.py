@@ -51,7 +51,10 @@ TALLIES = "refuge.tallies"
 #: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
 ALWAYS = (engine.OPT_OUT, engine.OPT_IN)
 #: Built once: every message looks for its receipt first (a bare id: almost never found).
-_RECEIPT = select(InboundReceipt.id).where(InboundReceipt.digest == bindparam("digest"))
+#: Under every index key version, so a message received before a rotation is still known.
+_RECEIPT = select(InboundReceipt.id).where(
+    InboundReceipt.digest.in_(bindparam("digests", expanding=True))
+)
 #: What an ordinary turn changes on the person: written in one prebuilt UPDATE (see _write).
 TURN_FIELDS = (
     "last_seen_on",
@@ -136,7 +139,8 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
     subscriber: Subscriber | None = None
     with session.no_autoflush:
         # On the connection: as an ORM statement it would also look through the session.
-        known = session.connection().execute(_RECEIPT, {"digest": digest}).scalar()
+        digests = list(keys.keyed_digests(RECEIPT_PURPOSE, message.message_id))
+        known = session.connection().execute(_RECEIPT, {"digests": digests}).scalar()
         if known is not None:
             return replay(session.get_one(InboundReceipt, known))
         try:

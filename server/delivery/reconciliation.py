@@ -56,7 +56,9 @@ def reconciled(
         for message in found
         if session.scalar(
             select(Outbox.id).where(
-                Outbox.provider_sid_digest == keys.keyed_digest("outbound-sid", message.provider_id)
+                Outbox.provider_sid_digest.in_(
+                    keys.keyed_digests("outbound-sid", message.provider_id)
+                )
             )
         )
         is None

@@ -212,18 +212,19 @@ def status_reported(
     unsubscribed: bool,
 ) -> bool:
     """A status callback: find the row (by the id in its URL, else by the provider's id)."""
-    digest = vault_of(session).keyed_digest("outbound-sid", provider_id)
+    # Every index key version: a message sent before a rotation is still found.
+    digests = vault_of(session).keyed_digests("outbound-sid", provider_id)
     row = None
     if row_hint:
         try:
             row = session.get(Outbox, uuid.UUID(hex=row_hint), with_for_update=True)
         except ValueError:
             row = None
-        if row is not None and row.provider_sid_digest not in (None, digest):
+        if row is not None and row.provider_sid_digest not in (None, *digests):
             row = None  # a callback for another message cannot touch this one
     if row is None:
         row = session.scalar(
-            select(Outbox).where(Outbox.provider_sid_digest == digest).with_for_update()
+            select(Outbox).where(Outbox.provider_sid_digest.in_(digests)).with_for_update()
         )
     if row is None:
         return False

@@ -132,3 +132,6 @@ class SealedNote(Base):
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="notes")
+
+
+vault.index_rotation.register_peppered(CheckinPlan, "pin", "duress")

@@ -75,6 +75,10 @@ class Subscriber(Enveloped, vault.OwnsDataKey, Base):
     destroyed_message = "this person's data key has been destroyed"
 
     phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), unique=True)
+    # The index key version `phone_index` was computed under (`refuge keys rotate-index`).
+    phone_index_key: Mapped[str] = mapped_column(
+        String(KEY_ID_LENGTH), server_default=vault.FIRST_INDEX_KEY_ID, index=True
+    )
     phone_ct: Mapped[bytes] = mapped_column("phone", Ciphertext)
     # The person's data key wrapped by a master key; NULL once shredded.
     wrapped_data_key: Mapped[bytes | None] = mapped_column(WrappedKey)
@@ -119,6 +123,9 @@ class TrustedContact(Enveloped, Base):
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
     phone_index: Mapped[bytes] = mapped_column(LargeBinary(BLIND_INDEX_BYTES), index=True)
+    phone_index_key: Mapped[str] = mapped_column(
+        String(KEY_ID_LENGTH), server_default=vault.FIRST_INDEX_KEY_ID, index=True
+    )
     phone_ct: Mapped[bytes] = mapped_column("phone", Ciphertext)
     name_ct: Mapped[bytes | None] = mapped_column("name", Ciphertext)
     consent: Mapped[Consent] = mapped_column(
@@ -135,3 +142,7 @@ class TrustedContact(Enveloped, Base):
     def data_key(self) -> bytes:
         """The data key of the subscriber who trusts this contact."""
         return self.subscriber.data_key()
+
+
+vault.index_rotation.register_blind_index(Subscriber)
+vault.index_rotation.register_blind_index(TrustedContact)

@@ -99,3 +99,6 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(ACTION_LENGTH))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH))
+
+
+vault.index_rotation.register_peppered(User, "password_hash")

@@ -5,6 +5,8 @@
 - `core`: the `Vault`, one instance's keys and every operation that needs them.
 - `fields`: the one way to encrypt a column, and the registry of encrypted columns and of rows
   holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`.
+- `index_rotation`: the registry of blind indexes and peppered hashes, and
+  `refuge keys rotate-index` (every row indexed again under the current index key version).
 - `notes`: sealed notes to an NGO's public key (HPKE).
 - `credentials`: PIN and password hashing, TOTP.
 - `chain`: the audit log's hash chain.
@@ -15,6 +17,7 @@ or plaintext; the names below are the ones they use.
 
 from __future__ import annotations
 
+from server.vault import index_rotation as index_rotation
 from server.vault.chain import CHAIN_GENESIS, chain_hash
 from server.vault.core import Vault
 from server.vault.credentials import (
@@ -53,13 +56,17 @@ from server.vault.fields import (
     vault_of,
 )
 from server.vault.keys import (
+    FIRST_INDEX_KEY_ID,
     KEY_BYTES,
     KeyFormatError,
     Keyring,
     decode_key,
     derive_key,
+    new_index_key_entry,
     new_key_settings,
     new_webhook_token,
+    next_index_key_id,
+    parse_index_keyring,
     parse_keyring,
 )
 from server.vault.notes import (
@@ -78,6 +85,7 @@ __all__ = [
     "CHAIN_GENESIS",
     "DATA_KEY_ID",
     "ENVELOPE_VERSION",
+    "FIRST_INDEX_KEY_ID",
     "KEY_BYTES",
     "NONCE_BYTES",
     "NOTE_ENC_BYTES",
@@ -105,13 +113,16 @@ __all__ = [
     "encrypt_field",
     "key_fingerprint",
     "load_note_private_key",
+    "new_index_key_entry",
     "new_key_settings",
     "new_note_keypair",
     "new_totp_secret",
     "new_webhook_token",
+    "next_index_key_id",
     "note_info",
     "open_envelope",
     "open_sealed",
+    "parse_index_keyring",
     "parse_keyring",
     "seal",
     "seal_envelope",

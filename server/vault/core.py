@@ -2,9 +2,12 @@
 
 Two roots, two lifetimes. The master keyring rotates: it wraps each row's data key and seals
 the fields that belong to no person (an NGO's alert line, a portal account's TOTP seed). The
-index key never rotates, because what it roots must stay stable: blind indexes and keyed
-digests (rows are found by them), and the PIN and password peppers (a hash cannot be redone
-without the secret, so a new pepper would lock everyone out).
+index keyring roots what must be computed again from a value to find a row: blind indexes of
+numbers, keyed digests, and the PIN and password peppers. It is versioned too: each version
+derives its own secret per purpose; new rows use the first (current) version, and look-ups
+try every version in the ring, so `refuge keys rotate-index` can move rows to a new version
+while the service keeps finding people. Once nothing needs an old version, it is retired, and
+a backup made under it can no longer be matched to any number with the keys that remain.
 """
 
 from __future__ import annotations
@@ -20,62 +23,117 @@ from server.vault.envelopes import (
     open_envelope,
     seal_envelope,
 )
-from server.vault.keys import Keyring, derive_key, new_data_key
+from server.vault.keys import FIRST_INDEX_KEY_ID, Keyring, derive_key, new_data_key
 
 #: Key ids of fields sealed under keys derived from the index key before migration 0009.
 LEGACY_PARTNER_KEY_ID = "pk1"
 LEGACY_STAFF_KEY_ID = "sk1"
 
+#: Between an index key version and a PIN or password hash made under it (i1's have none).
+HASH_VERSION_SEPARATOR = "$"
+
 
 class Vault:
     """The keys of one Refuge instance and every operation that uses them."""
 
-    def __init__(self, master_keys: Keyring, index_key: bytes) -> None:
+    def __init__(self, master_keys: Keyring, index_keys: Keyring | bytes) -> None:
         self._current = master_keys.current_id
         self._wrapping = {
             kid: derive_key(key, "data-key-wrapping") for kid, key in master_keys.keys
         }
         self._fields = {kid: derive_key(key, "master-fields") for kid, key in master_keys.keys}
-        self._index = derive_key(index_key, "phone-blind-index")
-        self._digest = derive_key(index_key, "keyed-digest")
-        self._pepper = derive_key(index_key, "pin-pepper")
-        self._password_pepper = derive_key(index_key, "password-pepper")
-        self._index_key = index_key
+        if isinstance(index_keys, bytes):  # one key, from before index keys had versions
+            index_keys = Keyring(((FIRST_INDEX_KEY_ID, index_keys),))
+        self._index_current = index_keys.current_id
+        # One secret per purpose and per version: nothing derived for one purpose serves another.
+        self._index = {kid: derive_key(key, "phone-blind-index") for kid, key in index_keys.keys}
+        self._digest = {kid: derive_key(key, "keyed-digest") for kid, key in index_keys.keys}
+        self._pepper = {kid: derive_key(key, "pin-pepper") for kid, key in index_keys.keys}
+        self._password_pepper = {
+            kid: derive_key(key, "password-pepper") for kid, key in index_keys.keys
+        }
+        self._first_index_key = index_keys.get(FIRST_INDEX_KEY_ID)
 
     def __repr__(self) -> str:
-        return f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r})"
+        return (
+            f"Vault(current={self._current!r}, keys={tuple(self._wrapping)!r}, "
+            f"index_keys={tuple(self._index)!r})"
+        )
 
     @property
     def current_key_id(self) -> str:
         """The master key that wraps new data keys and seals new master fields."""
         return self._current
 
-    # --- What the index key roots: stable for the life of the instance ---------------------
+    # --- What the index keyring roots: versioned, rotated by `refuge keys rotate-index` -----
+
+    @property
+    def index_key_id(self) -> str:
+        """The index key version every new blind index, digest and hash is made under."""
+        return self._index_current
+
+    def index_key_ids(self) -> tuple[str, ...]:
+        """Every index key version in the ring, current first."""
+        return tuple(self._index)
 
     def blind_index(self, e164: str) -> bytes:
-        """HMAC-SHA256 of an E.164 number: finds a person without storing their number."""
-        return hmac.new(self._index, e164.encode("ascii"), hashlib.sha256).digest()
+        """HMAC-SHA256 of an E.164 number under the current version: what a new row stores."""
+        return self.blind_index_under(self._index_current, e164)
+
+    def blind_indexes(self, e164: str) -> tuple[bytes, ...]:
+        """The number's blind index under every version, current first: what a look-up
+        matches, so a row not yet moved by a rotation is still found."""
+        return tuple(self.blind_index_under(kid, e164) for kid in self._index)
+
+    def blind_index_under(self, key_id: str, e164: str) -> bytes:
+        """The number's blind index under one version of the index key."""
+        key = self._index.get(key_id)
+        if key is None:
+            raise UnknownKeyId(f"index key {key_id!r} is not in REFUGE_INDEX_KEY")
+        return hmac.new(key, e164.encode("ascii"), hashlib.sha256).digest()
 
     def keyed_digest(self, purpose: str, value: str) -> bytes:
-        """A keyed digest of an identifier (a provider's message id, say) for one purpose."""
+        """A keyed digest of an identifier for one purpose, under the current version."""
+        return self._keyed_digest(self._index_current, purpose, value)
+
+    def keyed_digests(self, purpose: str, value: str) -> tuple[bytes, ...]:
+        """The identifier's keyed digest under every version, current first (look-ups)."""
+        return tuple(self._keyed_digest(kid, purpose, value) for kid in self._digest)
+
+    def _keyed_digest(self, key_id: str, purpose: str, value: str) -> bytes:
         message = purpose.encode("ascii") + b"\x00" + value.encode("utf-8")
-        return hmac.new(self._digest, message, hashlib.sha256).digest()
+        return hmac.new(self._digest[key_id], message, hashlib.sha256).digest()
 
     def hash_pin(self, pin: str) -> str:
         """A slow, salted, peppered hash of a check-in PIN (argon2id over a keyed HMAC)."""
-        return credentials.hash_pin(self._pepper, pin)
+        hashed = credentials.hash_pin(self._pepper[self._index_current], pin)
+        return _versioned(self._index_current, hashed)
 
     def verify_pin(self, hashed: str | None, pin: str) -> bool:
-        """Whether a PIN matches a hash; the same slow work is done when there is no hash."""
-        return credentials.verify_pin(self._pepper, hashed, pin)
+        """Whether a PIN matches a hash; the same slow work is done when there is no hash,
+        or when the version it was made under has been retired."""
+        key_id, bare = hash_index_key_id(hashed) if hashed else (self._index_current, None)
+        pepper = self._pepper.get(key_id)
+        matched = credentials.verify_pin(pepper or self._pepper[self._index_current], bare, pin)
+        return matched and pepper is not None
+
+    def made_under_older_key(self, hashed: str) -> bool:
+        """Whether a PIN or password hash was made under an index key version other than the
+        current one: redone on the next right answer, it stops holding that version back."""
+        return hash_index_key_id(hashed)[0] != self._index_current
 
     def hash_password(self, password: str) -> str:
         """A slow, salted, peppered hash of a portal password (argon2id over a keyed HMAC)."""
-        return credentials.hash_password(self._password_pepper, password)
+        hashed = credentials.hash_password(self._password_pepper[self._index_current], password)
+        return _versioned(self._index_current, hashed)
 
     def verify_password(self, hashed: str | None, password: str) -> bool:
         """Whether a password matches; the same slow work is done for an unknown account."""
-        return credentials.verify_password(self._password_pepper, hashed, password)
+        key_id, bare = hash_index_key_id(hashed) if hashed else (self._index_current, None)
+        pepper = self._password_pepper.get(key_id)
+        current = self._password_pepper[self._index_current]
+        matched = credentials.verify_password(pepper or current, bare, password)
+        return matched and pepper is not None
 
     # --- What the master keyring roots: rotated by `refuge keys rotate` ---------------------
 
@@ -140,7 +198,9 @@ class Vault:
     def _legacy_key(self, key_id: str) -> bytes | None:
         purposes = {LEGACY_PARTNER_KEY_ID: "partner-fields", LEGACY_STAFF_KEY_ID: "staff-fields"}
         purpose = purposes.get(key_id)
-        return derive_key(self._index_key, purpose) if purpose else None
+        if purpose is None or self._first_index_key is None:
+            return None
+        return derive_key(self._first_index_key, purpose)
 
 
 def _wrap_aad(table: str, row_id: str) -> bytes:
@@ -151,3 +211,19 @@ def _retired(what: str, table: str, key_id: str) -> UnknownKeyId:
     return UnknownKeyId(
         f"{what} in {table} is under master key {key_id!r}, which REFUGE_MASTER_KEYS does not hold"
     )
+
+
+def hash_index_key_id(hashed: str) -> tuple[str, str]:
+    """The index key version a PIN or password hash was made under, and the bare hash.
+
+    An argon2 hash starts with "$"; one made under a later version than i1 starts with the
+    version's id and a "$" (i1's hashes, all made before versions, carry no prefix).
+    """
+    key_id, separator, rest = hashed.partition(HASH_VERSION_SEPARATOR)
+    if not separator or not key_id:
+        return FIRST_INDEX_KEY_ID, hashed
+    return key_id, HASH_VERSION_SEPARATOR + rest
+
+
+def _versioned(key_id: str, hashed: str) -> str:
+    return hashed if key_id == FIRST_INDEX_KEY_ID else key_id + hashed

@@ -88,6 +88,27 @@ def parse_keyring(text: str) -> Keyring:
     return Keyring(tuple(entries))
 
 
+#: The id of an index key written without one: every key setting and file made before index
+#: keys had versions holds this version.
+FIRST_INDEX_KEY_ID = "i1"
+
+
+def parse_index_keyring(text: str) -> Keyring:
+    """Parse ``i2:<base64>,i1:<base64>`` (newest first); a bare key is version i1.
+
+    The first version computes every new blind index, keyed digest and peppered hash; the
+    others are still matched while `refuge keys rotate-index` moves rows off them.
+    """
+    if ":" not in text:  # base64 never holds a colon: a key from before versions
+        return Keyring(((FIRST_INDEX_KEY_ID, decode_key(text)),))
+    # The old bare key may follow a new version as it was (`i2:<new>,<old>`): it is i1.
+    entries = [e if ":" in e else f"{FIRST_INDEX_KEY_ID}:{e.strip()}" for e in text.split(",")]
+    ring = parse_keyring(",".join(entries))
+    if len({key for _, key in ring.keys}) != len(ring.keys):
+        raise KeyFormatError("holds the same key under two ids; a new version needs a new key")
+    return ring
+
+
 def derive_key(root: bytes, purpose: str, length: int = KEY_BYTES) -> bytes:
     """Derive an independent key for one purpose from a root secret (HKDF-SHA256)."""
     return HKDF(
@@ -112,10 +133,26 @@ def new_webhook_token() -> str:
     return secrets.token_hex(16)
 
 
-def new_key_settings(master_key_id: str = "k1") -> dict[str, str]:
-    """A fresh set of REFUGE_* key settings, for production or a development instance."""
+def new_key_settings(master_key_id: str = "k1", index_key_id: str | None = None) -> dict[str, str]:
+    """A fresh set of REFUGE_* key settings, for production or a development instance.
+
+    The index key is written bare (version i1) unless an id is asked for.
+    """
     return {
         "REFUGE_SECRET_KEY": _new_key(),
         "REFUGE_MASTER_KEYS": f"{master_key_id}:{_new_key()}",
-        "REFUGE_INDEX_KEY": _new_key(),
+        "REFUGE_INDEX_KEY": new_index_key_entry(index_key_id) if index_key_id else _new_key(),
     }
+
+
+def new_index_key_entry(key_id: str) -> str:
+    """A fresh index key version as it goes at the front of REFUGE_INDEX_KEY: ``<id>:<key>``."""
+    if not _KEY_ID.fullmatch(key_id):
+        raise KeyFormatError(f"id {key_id!r} must be letters, digits, '-' or '_' (at most 16)")
+    return f"{key_id}:{_new_key()}"
+
+
+def next_index_key_id(ring: Keyring) -> str:
+    """The id after the highest ``i<n>`` in the ring: i2 after a ring holding only i1."""
+    numbers = [int(kid[1:]) for kid in ring.ids() if kid[:1] == "i" and kid[1:].isdecimal()]
+    return f"i{max(numbers, default=0) + 1}"
