@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from server import vault
+from server.scripts import DEFAULT_SCRIPTS, script_of
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ class Retention:
 
 
 DEFAULT_LOCALES = ("en", "ar", "fr", "uk", "my", "bn", "rhg")
+#: The language content is written in, the end of every fallback chain.
+DEFAULT_SOURCE_LOCALE = "en"
 
 
 class StalePolicy(enum.Enum):
@@ -112,10 +115,13 @@ class Localization:
     """Which languages Refuge speaks and how it falls back between them."""
 
     locales: tuple[str, ...] = DEFAULT_LOCALES
-    #: Per locale, the languages to try when a text is missing (the source language last).
-    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = (("rhg", ("my", "en")),)
+    #: Per locale, the languages to try when a text is missing, before English (the language
+    #: content is written in, always last). Each must be written in the locale's own script
+    #: (`check_fallback_scripts`): Rohingya, texted in Latin letters, falls back to English,
+    #: never to Burmese, whose script most Rohingya readers in the camps do not read.
+    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Per locale, the script its people write in when CLDR's default is not theirs.
-    scripts: tuple[tuple[str, str], ...] = (("rhg", "Latn"),)
+    scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
     stale_policy: tuple[tuple[str, StalePolicy], ...] = ()
 
     def chain(self, locale: str) -> tuple[str, ...]:
@@ -129,9 +135,31 @@ class Localization:
         """The script override for a locale, if any."""
         return dict(self.scripts).get(locale)
 
+    def script_of(self, locale: str) -> str | None:
+        """The script a locale's people read: the override, else CLDR's likely script."""
+        return script_of(locale, dict(self.scripts))
+
     def stale(self, locale: str) -> StalePolicy:
         """What to do with a stale translation in this locale."""
         return dict(self.stale_policy).get(locale, StalePolicy.MARK)
+
+
+def check_fallback_scripts(localization: Localization) -> None:
+    """Refuse a fallback into another script (a Latin-script locale falling back to Burmese).
+
+    Text in a script the reader does not read is worse than English, the last resort of
+    every chain: it costs UCS-2 segments and shows as boxes on phones without the font.
+    """
+    for locale, chain in localization.fallbacks:
+        own = localization.script_of(locale)
+        for fallback in chain:
+            theirs = localization.script_of(fallback)
+            if fallback != DEFAULT_SOURCE_LOCALE and own and theirs != own:
+                raise ConfigError(
+                    f"REFUGE_LOCALE_FALLBACKS: {locale} ({own} script) cannot fall back to "
+                    f"{fallback} ({theirs or 'unknown'} script); its readers may not read it. "
+                    "Name a language in the same script, or none (English comes last anyway)"
+                )
 
 
 @dataclass(frozen=True)
@@ -556,12 +584,14 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
         (_locale_tag("REFUGE_STALE_TRANSLATIONS", key), parse_enum(StalePolicy, key, value))
         for key, value in _pairs("REFUGE_STALE_TRANSLATIONS", get("REFUGE_STALE_TRANSLATIONS"))
     ]
-    return Localization(
+    localization = Localization(
         locales=locales,
         fallbacks=tuple(sorted(fallbacks.items())),
         scripts=tuple(sorted(scripts.items())),
         stale_policy=tuple(stale),
     )
+    check_fallback_scripts(localization)
+    return localization
 
 
 MAX_SEGMENT_BUDGET = 10

@@ -252,6 +252,9 @@ def _converse(
         ),
         budget=settings.messaging.budget(locale),
         checkins=PlanDesk(session, subscriber, now, settings),
+        keep_accents=frozenset(settings.messaging.keep_accents),
+        budgets=settings.messaging.segment_budgets,
+        scripts=settings.localization.scripts,
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     state = State.from_stored(people.load_state(subscriber))
