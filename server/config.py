@@ -54,6 +54,7 @@ KNOWN = frozenset(
         "REFUGE_LOCALES",
         "REFUGE_LOCALE_FALLBACKS",
         "REFUGE_LOCALE_SCRIPTS",
+        "REFUGE_FIRST_CONTACT_LANGUAGES",
         "REFUGE_STALE_TRANSLATIONS",
         "REFUGE_SMS_REPLIES_PER_HOUR",
         "REFUGE_SMS_REPLIES_PER_DAY",
@@ -123,6 +124,10 @@ class Localization:
     #: Per locale, the script its people write in when CLDR's default is not theirs.
     scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
     stale_policy: tuple[tuple[str, StalePolicy], ...] = ()
+    #: Per country (ISO 3166), the languages a new number from there is offered, in order:
+    #: its first message is answered with a greeting in the first two and a menu of them all.
+    #: Cox's Bazar's camps: most people read Rohingya (in Latin letters), not Bengali.
+    first_contact: tuple[tuple[str, tuple[str, ...]], ...] = (("BD", ("rhg", "bn", "en")),)
 
     def chain(self, locale: str) -> tuple[str, ...]:
         """The locale, then its fallbacks, ending with the default language."""
@@ -142,6 +147,11 @@ class Localization:
     def stale(self, locale: str) -> StalePolicy:
         """What to do with a stale translation in this locale."""
         return dict(self.stale_policy).get(locale, StalePolicy.MARK)
+
+    def offered(self, country: str | None) -> tuple[str, ...]:
+        """The languages a new number from this country is offered first (served ones only)."""
+        wanted = dict(self.first_contact).get(country or "", ())
+        return tuple(locale for locale in wanted if locale in self.locales)
 
 
 def check_fallback_scripts(localization: Localization) -> None:
@@ -589,9 +599,35 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
         fallbacks=tuple(sorted(fallbacks.items())),
         scripts=tuple(sorted(scripts.items())),
         stale_policy=tuple(stale),
+        first_contact=_first_contact(get("REFUGE_FIRST_CONTACT_LANGUAGES"), locales),
     )
     check_fallback_scripts(localization)
     return localization
+
+
+def _first_contact(
+    raw: str | None, locales: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Parse "BD=rhg,bn,en;SD=ar,en"; unset: the default (Bangladesh offers Rohingya first)."""
+    name = "REFUGE_FIRST_CONTACT_LANGUAGES"
+    if raw is None:
+        return tuple(
+            (country, tuple(tag for tag in tags if tag in locales))
+            for country, tags in Localization().first_contact
+        )
+    offered = {}
+    for country, value in _pairs(name, raw):
+        code = country.upper()
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise ConfigError(f"{name}: {country!r} is not an ISO 3166 country code")
+        tags = tuple(_locale_tag(name, tag) for tag in value.split(","))
+        unserved = [tag for tag in tags if tag not in locales]
+        if unserved:
+            raise ConfigError(f"{name}: {unserved[0]} is not one of REFUGE_LOCALES")
+        if len(set(tags)) != len(tags) or code in offered:
+            raise ConfigError(f"{name}: {country}={value} names a country or language twice")
+        offered[code] = tags
+    return tuple(sorted(offered.items()))
 
 
 MAX_SEGMENT_BUDGET = 10

@@ -80,6 +80,10 @@ class Situation:
     budgets: tuple[tuple[str, int], ...] = ()
     #: Per locale, the script its people read when it is not CLDR's (dates follow it).
     scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
+    #: The languages offered first to the person's country, in order (its peoples' languages),
+    #: and whether this is the number's first message: then a greeting asks the language.
+    offered: tuple[str, ...] = ()
+    first_contact: bool = False
 
     def speaking(self, locale: str) -> Situation:
         """The same moment, answered in another language."""
@@ -144,7 +148,10 @@ def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
         outcome.effects.append(Effect(SET_LOCALE, found.locale))
         situation = situation.speaking(found.locale)
     said = Said(text, found.command if found else None, inbound.opt_out_type)
-    return dispatch.route(outcome, situation, said)
+    answered = dispatch.route(outcome, situation, said)
+    if answered.effects == [Effect(SET_LOCALE, situation.locale)] and not answered.replies:
+        answered.effects = []  # unanswered (an opted-out person's MENU): nothing changes
+    return answered
 
 
 def _heard(inbound: Inbound, text: str, situation: Situation) -> Heard | None:
