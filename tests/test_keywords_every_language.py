@@ -36,7 +36,7 @@ def spellings(locale: str, command: Command) -> list[str]:
 
 def answer(text: str, locale: str, state: State, *, opted_out: bool = False) -> Outcome:
     """The engine's answer to a person whose language is `locale`, with a plan being set up."""
-    plan = Status.SETUP if state.flow is Flow.SCHEDULE else None
+    plan = Status.SETUP if state.flow is not None and state.flow.setting_up else None
     where = replace(situation(locale, opted_out=opted_out), checkins=FakeCheckins(NOW, plan))
     return handle(state, Inbound(text), where)
 
@@ -142,3 +142,10 @@ def test_curu_after_opting_out_is_answered_in_rohingya(app: Flask) -> None:
     assert facts is not None
     assert facts["opted_out"] is False
     assert facts["locale"] == "rhg"
+
+
+def test_an_answer_in_the_check_in_set_up_is_not_another_languages_word() -> None:
+    # BASHA is Rohingya for LANG; here it is the name a Bengali speaker's contacts will see.
+    named = answer("Basha", "bn", State(flow=Flow.NAME))
+    assert all(effect.kind != SET_LOCALE for effect in named.effects)
+    assert named.replies == answer("Rina", "bn", State(flow=Flow.NAME)).replies

@@ -31,7 +31,7 @@ from server.content.text import fold
 from server.conversation import checkin_commands, checkin_setup, commands, flows, languages
 from server.conversation.checkin_port import Status
 from server.conversation.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
-from server.conversation.state import Flow
+from server.conversation.state import Flow, State
 from server.conversation.vocabulary import Command, number, recognise
 
 Handler = Callable[[Outcome, Situation, Said], Outcome]
@@ -157,6 +157,13 @@ def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         command = MENU.get(picked) if picked is not None else None
     top = TOP_LEVEL.get(command) if command else None
     return (top or commands.menu)(outcome, situation, said)
+
+
+def answered_in(command: Command, state: State) -> bool:
+    """Whether a command word is read as one in this state, rather than as an answer (LANG
+    answers the check-in set-up's questions: a contact may be called Basha)."""
+    setting_up = state.flow is not None and state.flow.setting_up
+    return command in ALWAYS or command in ANYWHERE or not setting_up
 
 
 def _welcomes(outcome: Outcome, situation: Situation, command: Command | None) -> bool:

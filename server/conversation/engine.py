@@ -141,7 +141,7 @@ def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
     from server.conversation import dispatch  # the handlers build on the engine's types
 
     text = clean_input(inbound.text)
-    found = _heard(inbound, text, situation)
+    found = _heard(inbound, text, situation, state)
     outcome = Outcome(state=state)
     if found is not None and found.locale != situation.locale:
         # A keyword in another language: answered in it, and that language kept for them.
@@ -154,11 +154,18 @@ def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
     return answered
 
 
-def _heard(inbound: Inbound, text: str, situation: Situation) -> Heard | None:
+def _heard(inbound: Inbound, text: str, situation: Situation, state: State) -> Heard | None:
+    from server.conversation import dispatch
+
     provider = (inbound.opt_out_type or "").upper()
     if provider in {"STOP", "START", "HELP"}:
         return Heard(Command[provider], situation.locale)
-    return heard(text, situation.locale, situation.locales)
+    found = heard(text, situation.locale, situation.locales)
+    if found is None or found.locale == situation.locale:
+        return found
+    # Another language's word counts where the state reads it as a command, not as the
+    # answer to the question asked (a contact may be called Basha, Rohingya for LANG).
+    return found if dispatch.answered_in(found.command, state) else None
 
 
 # --- Replies ----------------------------------------------------------------------------------
