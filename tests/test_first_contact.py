@@ -7,6 +7,7 @@ Bangladesh here: it is offered Bangladesh's default languages.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,12 @@ from flask import Flask
 
 from server import segments
 from server.config import ConfigError, Localization, Settings, load_config
+from server.conversation.engine import Inbound, handle
+from server.conversation.state import State
 from server.i18n.locales import catalogue
 from tests.conftest import refuge_env
 from tests.sms_helpers import Handset, handset_number, subscriber_facts, us_handset_number
+from tests.test_engine import FakeContent, situation
 
 BANGLADESH = dict(Localization().first_contact)["BD"]
 
@@ -43,8 +47,14 @@ def test_a_new_number_is_asked_its_language_in_rohingya_and_bengali_in_one_sms(
 ) -> None:
     handset = Handset(app, handset_number(450))
     greeting = handset.ask(first)
-    assert greeting.splitlines()[:2] == [asked("rhg"), asked("bn")]
-    assert greeting.splitlines()[2:] == ["1 Rohingya", "2 বাংলা", "3 English"]
+    assert greeting.splitlines() == [
+        "Refuge",
+        asked("rhg"),
+        asked("bn"),
+        "1 Rohingya",
+        "2 বাংলা",
+        "3 English",
+    ]
     assert segments.measure(greeting).segments == 1
 
 
@@ -104,3 +114,29 @@ def test_a_bad_first_contact_setting_is_refused(tmp_path: Path, value: str, prob
     with pytest.raises(ConfigError, match="REFUGE_FIRST_CONTACT_LANGUAGES") as refused:
         load_config(env)
     assert problem in str(refused.value)
+
+
+class ManyLanguages(FakeContent):
+    """Languages with long own names: two questions and the list do not fit one UCS-2 SMS."""
+
+    def language_names(self) -> list[tuple[str, str]]:
+        return [("uk", "українська мова"), ("ar", "اللغة العربية الفصحى"), ("en", "English")]
+
+
+def test_a_question_that_does_not_fit_in_two_languages_is_asked_in_the_first() -> None:
+    where = replace(
+        situation("uk"), content=ManyLanguages(), offered=("uk", "ar", "en"), first_contact=True
+    )
+    greeting = handle(State(), Inbound("hi"), where).replies[0]
+    assert asked("uk") in greeting.splitlines()[:2]
+    assert asked("ar") not in greeting
+    assert segments.measure(greeting).segments == 1
+
+
+def test_a_number_already_known_is_not_asked() -> None:
+    where = replace(situation("bn"), offered=("rhg", "bn", "en"))
+    assert (
+        handle(State(), Inbound("hi"), where)
+        .replies[0]
+        .startswith(catalogue("bn").gettext("Refuge. Reply a number:")[:6])
+    )

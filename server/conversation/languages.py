@@ -21,7 +21,7 @@ def choices(situation: Situation) -> list[tuple[str, str]]:
 
 def welcome(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """A new number's first message: which language? Asked in the first two languages offered,
-    above a numbered list of them all, in one message (one language when two do not fit)."""
+    above a numbered list of them all, in one message (in one language when two do not fit)."""
     offered = choices(situation)[: len(situation.offered)]
     lines = [f"{position} {name}" for position, (_code, name) in enumerate(offered, start=1)]
     asked = list(
@@ -33,8 +33,13 @@ def welcome(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
             for code in situation.offered[:2]
         )
     )
-    text = "\n".join([*asked, *lines])
-    if segments.measure(segments.prepare(text, situation.accents)).segments > 1:
-        text = "\n".join([asked[0], *lines])
+    # Named first when it fits: the person texted a number and should know who answers.
+    candidates = (["Refuge", *asked], asked, ["Refuge", asked[0]], asked[:1])
+    texts = ["\n".join([*heading, *lines]) for heading in candidates]
+    text = next((text for text in texts if _one_segment(text, situation)), texts[-1])
     outcome.state = replace(outcome.state, flow=Flow.LANG)
     return reply(outcome, situation, text)
+
+
+def _one_segment(text: str, situation: Situation) -> bool:
+    return segments.measure(segments.prepare(text, situation.accents)).segments == 1
