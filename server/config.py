@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from server import vault
+from server.scripts import DEFAULT_SCRIPTS, script_of
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ KNOWN = frozenset(
         "REFUGE_LOCALES",
         "REFUGE_LOCALE_FALLBACKS",
         "REFUGE_LOCALE_SCRIPTS",
+        "REFUGE_FIRST_CONTACT_LANGUAGES",
         "REFUGE_STALE_TRANSLATIONS",
         "REFUGE_SMS_REPLIES_PER_HOUR",
         "REFUGE_SMS_REPLIES_PER_DAY",
@@ -99,6 +101,8 @@ class Retention:
 
 
 DEFAULT_LOCALES = ("en", "ar", "fr", "uk", "my", "bn", "rhg")
+#: The language content is written in, the end of every fallback chain.
+DEFAULT_SOURCE_LOCALE = "en"
 
 
 class StalePolicy(enum.Enum):
@@ -113,11 +117,18 @@ class Localization:
     """Which languages Refuge speaks and how it falls back between them."""
 
     locales: tuple[str, ...] = DEFAULT_LOCALES
-    #: Per locale, the languages to try when a text is missing (the source language last).
-    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = (("rhg", ("my", "en")),)
+    #: Per locale, the languages to try when a text is missing, before English (the language
+    #: content is written in, always last). Each must be written in the locale's own script
+    #: (`check_fallback_scripts`): Rohingya, texted in Latin letters, falls back to English,
+    #: never to Burmese, whose script most Rohingya readers in the camps do not read.
+    fallbacks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Per locale, the script its people write in when CLDR's default is not theirs.
-    scripts: tuple[tuple[str, str], ...] = (("rhg", "Latn"),)
+    scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
     stale_policy: tuple[tuple[str, StalePolicy], ...] = ()
+    #: Per country (ISO 3166), the languages a new number from there is offered, in order:
+    #: its first message is answered with a greeting in the first two and a menu of them all.
+    #: Cox's Bazar's camps: most people read Rohingya (in Latin letters), not Bengali.
+    first_contact: tuple[tuple[str, tuple[str, ...]], ...] = (("BD", ("rhg", "bn", "en")),)
 
     def chain(self, locale: str) -> tuple[str, ...]:
         """The locale, then its fallbacks, ending with the default language."""
@@ -130,9 +141,36 @@ class Localization:
         """The script override for a locale, if any."""
         return dict(self.scripts).get(locale)
 
+    def script_of(self, locale: str) -> str | None:
+        """The script a locale's people read: the override, else CLDR's likely script."""
+        return script_of(locale, dict(self.scripts))
+
     def stale(self, locale: str) -> StalePolicy:
         """What to do with a stale translation in this locale."""
         return dict(self.stale_policy).get(locale, StalePolicy.MARK)
+
+    def offered(self, country: str | None) -> tuple[str, ...]:
+        """The languages a new number from this country is offered first (served ones only)."""
+        wanted = dict(self.first_contact).get(country or "", ())
+        return tuple(locale for locale in wanted if locale in self.locales)
+
+
+def check_fallback_scripts(localization: Localization) -> None:
+    """Refuse a fallback into another script (a Latin-script locale falling back to Burmese).
+
+    Text in a script the reader does not read is worse than English, the last resort of
+    every chain: it costs UCS-2 segments and shows as boxes on phones without the font.
+    """
+    for locale, chain in localization.fallbacks:
+        own = localization.script_of(locale)
+        for fallback in chain:
+            theirs = localization.script_of(fallback)
+            if fallback != DEFAULT_SOURCE_LOCALE and own and theirs != own:
+                raise ConfigError(
+                    f"REFUGE_LOCALE_FALLBACKS: {locale} ({own} script) cannot fall back to "
+                    f"{fallback} ({theirs or 'unknown'} script); its readers may not read it. "
+                    "Name a language in the same script, or none (English comes last anyway)"
+                )
 
 
 @dataclass(frozen=True)
@@ -568,12 +606,40 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
         (_locale_tag("REFUGE_STALE_TRANSLATIONS", key), parse_enum(StalePolicy, key, value))
         for key, value in _pairs("REFUGE_STALE_TRANSLATIONS", get("REFUGE_STALE_TRANSLATIONS"))
     ]
-    return Localization(
+    localization = Localization(
         locales=locales,
         fallbacks=tuple(sorted(fallbacks.items())),
         scripts=tuple(sorted(scripts.items())),
         stale_policy=tuple(stale),
+        first_contact=_first_contact(get("REFUGE_FIRST_CONTACT_LANGUAGES"), locales),
     )
+    check_fallback_scripts(localization)
+    return localization
+
+
+def _first_contact(
+    raw: str | None, locales: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Parse "BD=rhg,bn,en;SD=ar,en"; unset: the default (Bangladesh offers Rohingya first)."""
+    name = "REFUGE_FIRST_CONTACT_LANGUAGES"
+    if raw is None:
+        return tuple(
+            (country, tuple(tag for tag in tags if tag in locales))
+            for country, tags in Localization().first_contact
+        )
+    offered = {}
+    for country, value in _pairs(name, raw):
+        code = country.upper()
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            raise ConfigError(f"{name}: {country!r} is not an ISO 3166 country code")
+        tags = tuple(_locale_tag(name, tag) for tag in value.split(","))
+        unserved = [tag for tag in tags if tag not in locales]
+        if unserved:
+            raise ConfigError(f"{name}: {unserved[0]} is not one of REFUGE_LOCALES")
+        if len(set(tags)) != len(tags) or code in offered:
+            raise ConfigError(f"{name}: {country}={value} names a country or language twice")
+        offered[code] = tags
+    return tuple(sorted(offered.items()))
 
 
 MAX_SEGMENT_BUDGET = 10

@@ -206,7 +206,7 @@ def test_localization_settings_are_read(tmp_path: Path) -> None:
     localization = settings.localization
     assert localization.locales == ("en", "ar", "fa")
     assert localization.chain("fa") == ("fa", "ar", "en")
-    assert localization.chain("rhg") == ("rhg", "my", "en")
+    assert localization.chain("rhg") == ("rhg", "en")  # never into Burmese script
     assert localization.script("rhg") == "Latn"
     assert localization.stale("ar").value == "fallback"
     assert localization.stale("fa").value == "mark"

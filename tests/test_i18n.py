@@ -99,14 +99,17 @@ def _row(field: str, locale: str, text: str, source: str) -> Translation:
 
 def test_a_missing_translation_falls_back_along_the_chain() -> None:
     source = "Health post"
+    arabic = _row("name", "ar", "مركز صحي", source)
     burmese = _row("name", "my", "ကျန်းမာရေးဌာန", source)
-    rows = {("r1", "name", "my"): burmese}
-    localization = Localization()
-    shown = pick(rows, "r1", "name", source, "en", "rhg", localization)
-    assert (shown.text, shown.locale) == ("ကျန်းမာရေးဌာန", "my")
-    assert shown.is_fallback("rhg")
-    assert pick({}, "r1", "name", source, "en", "rhg", localization).locale == "en"
-    assert localization.chain("rhg") == ("rhg", "my", "en")
+    rows = {("r1", "name", "ar"): arabic, ("r1", "name", "my"): burmese}
+    localization = Localization(fallbacks=(("fa", ("ar",)),))
+    shown = pick(rows, "r1", "name", source, "en", "fa", localization)
+    assert (shown.text, shown.locale) == ("مركز صحي", "ar")
+    assert shown.is_fallback("fa")
+    assert pick({}, "r1", "name", source, "en", "fa", localization).locale == "en"
+    # Rohingya, read in Latin letters, skips the Burmese text for English.
+    assert pick(rows, "r1", "name", source, "en", "rhg", localization).text == source
+    assert localization.chain("rhg") == ("rhg", "en")
     assert localization.chain("fr") == ("fr", "en")
 
 

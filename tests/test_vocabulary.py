@@ -6,7 +6,16 @@ import pytest
 from babel.messages.pofile import read_po
 
 from server.config import DEFAULT_LOCALES
-from server.conversation.vocabulary import CONTEXT, Command, keywords, number, recognise
+from server.content.text import fold
+from server.conversation.vocabulary import (
+    CONTEXT,
+    ENGLISH_SYNONYMS,
+    GLOBAL,
+    Command,
+    keywords,
+    number,
+    recognise,
+)
 from server.i18n.locales import LOCALES_DIR, catalogue
 from server.web import text
 
@@ -49,6 +58,41 @@ def test_no_spelling_means_two_commands(locale: str) -> None:
         for spelling in spellings:
             assert seen.setdefault(spelling.casefold(), english) == english, spelling
     assert len(keywords(locale)) >= len(Command)
+
+
+def test_no_spelling_means_two_commands_in_any_two_languages() -> None:
+    # Global keywords are understood in every language, so a word that is STOP in one and
+    # NO in another would make a "no" stop everything: each spelling has one meaning only.
+    meanings: dict[str, set[str]] = {}
+    english = {
+        command.name: [command.name, *ENGLISH_SYNONYMS.get(command, ())] for command in Command
+    }
+    for locale in DEFAULT_LOCALES:
+        translated = _translated_keywords(locale) if locale != "en" else {}
+        for spelt in (english, translated):
+            for command, words in spelt.items():
+                for word in words:
+                    meanings.setdefault(fold(word), set()).add(command)
+    assert {word: sorted(found) for word, found in meanings.items() if len(found) > 1} == {}
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_a_global_keyword_belongs_to_one_language_besides_english(locale: str) -> None:
+    # The reply comes in the keyword's language, so that language must be known for sure.
+    others = [tag for tag in TRANSLATED if tag != locale]
+    for command in GLOBAL:
+        for spelling in _translated_keywords(locale)[command.name]:
+            folded = fold(spelling)
+            if folded in {
+                fold(word) for word in (command.name, *ENGLISH_SYNONYMS.get(command, ()))
+            }:
+                continue  # English: understood everywhere, answered in the person's language
+            shared = [
+                tag
+                for tag in others
+                if folded in {fold(word) for word in _translated_keywords(tag)[command.name]}
+            ]
+            assert shared == [], (locale, spelling)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from server.checkins import texts
 from server.content.text import fold
-from server.conversation import flows
+from server.conversation import flows, languages
 from server.conversation.checkin_port import Status
 from server.conversation.engine import (
     DELETE_ME,
@@ -121,7 +121,7 @@ def more(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 def lang(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """List the languages, or switch to the one named or numbered."""
-    names = situation.content.language_names()
+    names = languages.choices(situation)
     words = said.words
     if words:
         wanted = words[0]
@@ -136,7 +136,7 @@ def lang(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 def choose_language(outcome: Outcome, situation: Situation, said: Said) -> Outcome | None:
     """The answer to the language list."""
-    names = situation.content.language_names()
+    names = languages.choices(situation)
     picked = chosen(said.text, len(names))
     if picked is None:
         for code, name in names:

@@ -12,6 +12,9 @@ Precedence, whatever the state:
 3. the check-in words, and every answer while the check-in set-up asks its questions;
 4. the answer to the question last asked;
 5. a command word, or a number of the main menu; anything else shows the menu.
+A new number's first message, when it is no command but MENU (`hello`, `hi`, a number), is
+answered by asking its language where its country's people read several
+(`REFUGE_FIRST_CONTACT_LANGUAGES`).
 An invitation's YES or NO (from someone asked to be a trusted contact) outranks 4 and 5.
 
 STOP opts out of every message at once, as carriers require; since no reminder can reach the
@@ -25,10 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.content.text import fold
-from server.conversation import checkin_commands, checkin_setup, commands, flows
+from server.conversation import checkin_commands, checkin_setup, commands, flows, languages
 from server.conversation.checkin_port import Status
 from server.conversation.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
-from server.conversation.state import Flow
+from server.conversation.state import Flow, State
 from server.conversation.vocabulary import Command, number, recognise
 
 Handler = Callable[[Outcome, Situation, Said], Outcome]
@@ -137,6 +140,8 @@ def _stops_checkins_only(text: str, locale: str) -> bool:
 
 def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     command = Command.MENU if fold(said.text) in {"0", ""} else said.command
+    if _welcomes(outcome, situation, command):
+        return languages.welcome(outcome, situation, said)
     anywhere = ANYWHERE.get(command) if command else None
     if anywhere is not None:
         return anywhere(outcome, situation, said)
@@ -153,6 +158,20 @@ def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         command = MENU.get(picked) if picked is not None else None
     top = TOP_LEVEL.get(command) if command else None
     return (top or commands.menu)(outcome, situation, said)
+
+
+def answered_in(command: Command, state: State) -> bool:
+    """Whether a command word is read as one in this state, rather than as an answer (LANG
+    answers the check-in set-up's questions: a contact may be called Basha)."""
+    setting_up = state.flow is not None and state.flow.setting_up
+    return command in ALWAYS or command in ANYWHERE or not setting_up
+
+
+def _welcomes(outcome: Outcome, situation: Situation, command: Command | None) -> bool:
+    """A new number's first words (a greeting, anything but a command) where its country's
+    people read several languages: asked which, before anything in a language it may not read."""
+    first = situation.first_contact and outcome.state.flow is None
+    return first and len(situation.offered) > 1 and command in (None, Command.MENU)
 
 
 def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:

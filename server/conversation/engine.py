@@ -8,21 +8,28 @@ server. Which handler answers is decided in one place, `server.conversation.disp
 
 Order of precedence, whatever the state: STOP, then START, then HELP; an opted-out person
 gets nothing else. Every reply is prepared for SMS and paged under the segment budget.
+
+A global keyword in another shipped language than the person's (`vocabulary.GLOBAL`) is
+answered in that language, which becomes theirs (a `SET_LOCALE` effect): whoever texts
+`CURU` reads Rohingya, whatever their number's country suggested.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+
+from babel.dates import format_date
 
 from server import segments
 from server.conversation.checkin_port import CheckinPort
 from server.conversation.port import ContentPort
 from server.conversation.state import State
-from server.conversation.vocabulary import Command, number, recognise, words_of
+from server.conversation.vocabulary import Command, Heard, heard, number, words_of
 from server.i18n.locales import catalogue
+from server.scripts import DEFAULT_SCRIPTS, date_locale
 
 #: Longer inbound texts are cut here before anything reads them.
 MAX_INPUT = 1600
@@ -67,6 +74,28 @@ class Situation:
     accents: segments.AccentPolicy = segments.AccentPolicy.TRANSLITERATE
     budget: int | None = None  # segments per reply; None: the default for its encoding
     checkins: CheckinPort | None = None  # None: check-in words get no answer, not a wrong one
+    #: How replies in another language than `locale` are prepared (a keyword in another
+    #: language is answered in it): the languages whose accents are kept, and segment budgets.
+    keep_accents: frozenset[str] = frozenset()
+    budgets: tuple[tuple[str, int], ...] = ()
+    #: Per locale, the script its people read when it is not CLDR's (dates follow it).
+    scripts: tuple[tuple[str, str], ...] = DEFAULT_SCRIPTS
+    #: The languages offered first to the person's country, in order (its peoples' languages),
+    #: and whether this is the number's first message: then a greeting asks the language.
+    offered: tuple[str, ...] = ()
+    first_contact: bool = False
+
+    def speaking(self, locale: str) -> Situation:
+        """The same moment, answered in another language."""
+        if locale == self.locale:
+            return self
+        keep = locale in self.keep_accents
+        return replace(
+            self,
+            locale=locale,
+            accents=segments.AccentPolicy.KEEP if keep else segments.AccentPolicy.TRANSLITERATE,
+            budget=dict(self.budgets).get(locale),
+        )
 
 
 @dataclass(frozen=True)
@@ -112,15 +141,31 @@ def handle(state: State, inbound: Inbound, situation: Situation) -> Outcome:
     from server.conversation import dispatch  # the handlers build on the engine's types
 
     text = clean_input(inbound.text)
-    said = Said(text, _command(inbound, text, situation.locale), inbound.opt_out_type)
-    return dispatch.route(Outcome(state=state), situation, said)
+    found = _heard(inbound, text, situation, state)
+    outcome = Outcome(state=state)
+    if found is not None and found.locale != situation.locale:
+        # A keyword in another language: answered in it, and that language kept for them.
+        outcome.effects.append(Effect(SET_LOCALE, found.locale))
+        situation = situation.speaking(found.locale)
+    said = Said(text, found.command if found else None, inbound.opt_out_type)
+    answered = dispatch.route(outcome, situation, said)
+    if answered.effects == [Effect(SET_LOCALE, situation.locale)] and not answered.replies:
+        answered.effects = []  # unanswered (an opted-out person's MENU): nothing changes
+    return answered
 
 
-def _command(inbound: Inbound, text: str, locale: str) -> Command | None:
+def _heard(inbound: Inbound, text: str, situation: Situation, state: State) -> Heard | None:
+    from server.conversation import dispatch
+
     provider = (inbound.opt_out_type or "").upper()
     if provider in {"STOP", "START", "HELP"}:
-        return Command[provider]
-    return recognise(text, locale)
+        return Heard(Command[provider], situation.locale)
+    found = heard(text, situation.locale, situation.locales)
+    if found is None or found.locale == situation.locale:
+        return found
+    # Another language's word counts where the state reads it as a command, not as the
+    # answer to the question asked (a contact may be called Basha, Rohingya for LANG).
+    return found if dispatch.answered_in(found.command, state) else None
 
 
 # --- Replies ----------------------------------------------------------------------------------
@@ -143,6 +188,15 @@ def reply(outcome: Outcome, situation: Situation, text: str) -> Outcome:
 def translate(situation: Situation) -> Any:
     """The person's catalogue (gettext, ngettext, pgettext)."""
     return catalogue(situation.locale)
+
+
+def dated(situation: Situation, value: date) -> str:
+    """A date as the person reads it ("3 Nov 2026"), in the script they read."""
+    try:
+        locale = date_locale(situation.locale, dict(situation.scripts))
+        return str(format_date(value, format="d MMM yyyy", locale=locale))
+    except (ValueError, LookupError):
+        return value.isoformat()
 
 
 def chosen(text: str, count: int) -> int | None:

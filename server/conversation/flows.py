@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
-from babel.dates import format_date
+from datetime import date
 
 from server.content.text import fold
 from server.conversation.engine import (
@@ -15,6 +14,7 @@ from server.conversation.engine import (
     Said,
     Situation,
     chosen,
+    dated,
     reply,
     translate,
 )
@@ -27,10 +27,7 @@ RESOURCES_PER_ANSWER = 20
 
 
 def _date(situation: Situation, value: object) -> str:
-    try:
-        return format_date(value, format="d MMM yyyy", locale=situation.locale)  # type: ignore[arg-type]
-    except (ValueError, LookupError):
-        return str(value)
+    return dated(situation, value) if isinstance(value, date) else str(value)
 
 
 # --- Places -----------------------------------------------------------------------------------

@@ -150,14 +150,19 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
             turn = Turn([], "en", "refused")
         else:
             subscriber = people.find_subscriber(session, phone)
+            country = _country(phone)
+            offered = settings.localization.offered(country)
+            first = subscriber is None
             if subscriber is None:
                 subscriber = people.register_subscriber(
                     session,
                     phone,
-                    locale=_first_locale(session, settings, phone),
+                    locale=_first_locale(session, settings, country),
                     today=now.date(),
                 )
-            turn = _converse(session, settings, subscriber, message, now)
+            turn = _converse(
+                session, settings, subscriber, message, now, offered=offered, first=first
+            )
     _write(session, receipt, subscriber, turn)
     return turn
 
@@ -236,7 +241,12 @@ def _converse(
     subscriber: Subscriber,
     message: IncomingMessage,
     now: datetime,
+    *,
+    offered: tuple[str, ...] = (),
+    first: bool = False,
 ) -> Turn:
+    """Run the engine on one message: `offered`, the languages offered first to the number's
+    country; `first`, a new number (its first message may be answered by asking its language)."""
     today = now.date()
     subscriber.last_seen_on = today
     if message.sender.startswith("whatsapp:"):
@@ -256,6 +266,11 @@ def _converse(
         ),
         budget=settings.messaging.budget(locale),
         checkins=PlanDesk(session, subscriber, now, settings),
+        keep_accents=frozenset(settings.messaging.keep_accents),
+        budgets=settings.messaging.segment_budgets,
+        scripts=settings.localization.scripts,
+        offered=offered,
+        first_contact=first,
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     state = State.from_stored(people.load_state(subscriber))
@@ -371,9 +386,20 @@ def _write_tallies(session: Session) -> None:
         outbox.tally(session, kind, subject, day, added, region=region)
 
 
-def _first_locale(session: Session, settings: Settings, phone: PhoneNumber) -> str:
-    """A newcomer's language: their country's default when Refuge serves it, else English."""
-    country = phonenumbers.region_code_for_number(phonenumbers.parse(phone.e164))
+def _country(phone: PhoneNumber) -> str | None:
+    """The number's country (ISO 3166), by its country code when the number is not a valid one."""
+    parsed = phonenumbers.parse(phone.e164)
+    return phonenumbers.region_code_for_number(parsed) or phonenumbers.region_code_for_country_code(
+        parsed.country_code or 0
+    )
+
+
+def _first_locale(session: Session, settings: Settings, country: str | None) -> str:
+    """A newcomer's language: the first offered to their country (REFUGE_FIRST_CONTACT_LANGUAGES),
+    else their country's default when Refuge serves it, else English."""
+    offered = settings.localization.offered(country)
+    if offered:
+        return offered[0]
     region = session.scalar(
         select(Region).where(
             Region.parent_id.is_(None), Region.country_code == country, Region.retired.is_(False)

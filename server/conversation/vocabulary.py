@@ -3,6 +3,12 @@
 Keywords are gettext messages (context "sms keyword"), so translators handle them in the same
 catalogue as everything else. A translation may list several spellings separated by "|".
 English keywords are always understood too, whatever the person's language.
+
+The words of `GLOBAL` are understood in every shipped language whatever the person's own (a
+Bengali-default number texting `СТОП` stops, in Ukrainian): `heard` says which command a
+message asks for and in which language. No spelling may mean two commands in any two
+languages (`tests/test_vocabulary.py` checks every pair), so the language of a keyword is never
+a guess.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from server.content.text import fold
 from server.i18n.locales import catalogue
@@ -117,6 +124,26 @@ ENGLISH_SYNONYMS = {
     Command.LANG: ("LANGUAGE",),
 }
 CONTEXT = "sms keyword"
+#: Commands understood in every shipped language, from any state: leaving, coming back, what
+#: this is, erasing, the menu, the next page, checking a rumour, and choosing a language (the
+#: way out for somebody who cannot read the language they were given).
+GLOBAL = frozenset(
+    {
+        Command.STOP,
+        Command.START,
+        Command.HELP,
+        Command.MENU,
+        Command.MORE,
+        Command.DELETE,
+        Command.CHECK,
+        Command.LANG,
+    }
+)
+#: Global commands whose first word is enough in another language: what follows is free text
+#: (a rumour to check, a language's name). Others count there only as a whole message of that
+#: language's keywords (`ВИДАЛИТИ ЗГОДЕН`, `BONDO SALAMOT`), so free text starting with a word
+#: that happens to be a keyword elsewhere ("Plus, ...") is not read as one.
+TAKES_TEXT = frozenset({Command.CHECK, Command.LANG})
 
 
 def keyword_source(command: Command) -> str:
@@ -150,6 +177,39 @@ def recognise(text: str, locale: str) -> Command | None:
         return known[folded]
     first = folded.split()[0]
     return known.get(first)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The command a message asks for, and the language its keyword is in."""
+
+    command: Command
+    locale: str
+
+
+def heard(text: str, locale: str, locales: Iterable[str]) -> Heard | None:
+    """The command a message asks for: in the person's language (or English) first, as
+    `recognise` reads it; else a global command in another of `locales`, answered in it."""
+    own = recognise(text, locale)
+    if own is not None:
+        return Heard(own, locale)
+    words = fold(text).split()
+    if not words:
+        return None
+    for other in locales:
+        if other == locale:
+            continue
+        known = keywords(other)
+        command = known.get(" ".join(words)) or known.get(words[0])
+        if command not in GLOBAL:
+            continue
+        # A PIN may follow (`BONDO SALAMOT 1234`: the check-in plan's STOP).
+        whole = " ".join(words) in known or all(
+            word in known or word.isdigit() for word in words[1:]
+        )
+        if whole or command in TAKES_TEXT:
+            return Heard(command, other)
+    return None
 
 
 def in_any_language(text: str, locales: Iterable[str]) -> Command | None:
