@@ -19,6 +19,7 @@ from server.content import queries
 from server.content.items import (
     BulletinItem,
     ChecklistItem,
+    OpeningHours,
     PhoneItem,
     RegionItem,
     ResourceItem,
@@ -122,7 +123,7 @@ class Shelf:
         rows = self._matching(text, region_id, category, modified_after)
         page = rows[offset : offset + limit]
         # Only the page is loaded in full; `visible` is the rule, applied to what is shown.
-        views = queries.visible(self._load([row.id for row in page]), self.today)
+        views = queries.visible(self._load([row.id for row in page], schedules=True), self.today)
         return ResourcePage(tuple(self._resource_items(views)), len(rows))
 
     def resource_rows(
@@ -168,7 +169,7 @@ class Shelf:
 
     def resource(self, resource_id: str) -> ResourceItem | None:
         """One resource by id, when it may be shown."""
-        rows = self._load([resource_id])
+        rows = self._load([resource_id], schedules=True)
         views = queries.visible([row for row in rows if row.status in SHOWN_STATUSES], self.today)
         items = self._resource_items(views)
         return items[0] if items else None
@@ -227,6 +228,10 @@ class Shelf:
                     review_due_on=row.review_due_on(),
                     stale=view.stale,
                     updated_at=row.updated_at,
+                    hours=tuple(
+                        OpeningHours.of(each.byday, each.opens_at, each.closes_at)
+                        for each in row.schedules
+                    ),
                 )
             )
         return items

@@ -11,7 +11,10 @@ Precedence, whatever the state:
 2. MENU (or 0), MORE, DELETE and CHECK, wherever the conversation is;
 3. the check-in words, and every answer while the check-in set-up asks its questions;
 4. the answer to the question last asked;
-5. a command word, or a number of the main menu; anything else shows the menu.
+5. a command word, or a number of the main menu; a number that is none of the open question's
+   choices asks that question again;
+6. free text (`flows.free_text`): a known rumour gets its note, a cry for help the emergency
+   line, a word or two are searched for; anything else shows the menu.
 An invitation's YES or NO (from someone asked to be a trusted contact) outranks 4 and 5.
 
 STOP opts out of every message at once, as carriers require; since no reminder can reach the
@@ -145,13 +148,21 @@ def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         return checkins(outcome, situation, said)
     if flow is not None and command not in TOP_LEVEL:
         answered = FLOWS[flow](outcome, situation, said)
+        if answered is None and number(said.text) is not None:
+            answered = commands.ask_again(outcome, situation)  # not one of its choices
         if answered is not None:
             return answered
     if command is None and flow is None:
         picked = number(said.text)
         command = MENU.get(picked) if picked is not None else None
     top = TOP_LEVEL.get(command) if command else None
+    if top is None and command is None:
+        top = _free_text  # no command: read for a rumour, a cry for help, or words to find
     return (top or commands.menu)(outcome, situation, said)
+
+
+def _free_text(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    return flows.free_text(outcome, situation, said.text) or commands.menu(outcome, situation, said)
 
 
 def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
