@@ -28,6 +28,11 @@ PERSON = "+44 7700 900691"
 CLINIC = "Mobile Clinic for Frontline Villages (sample)"
 CLINIC_UK = "Мобільна клініка для прифронтових сіл (зразок)"
 CLINIC_CHECKER = "Sample Kharkiv Health Cluster field team"
+#: The partner's note on the clinic's status, in the demo content's English and Ukrainian.
+CLINIC_NOTE = {
+    "en": "The vehicle is being repaired. Call to hear when visits start again.",
+    "uk": "Автомобіль ремонтують. Зателефонуйте, щоб дізнатися, коли візити відновляться.",
+}
 
 
 @pytest.fixture
@@ -73,7 +78,7 @@ def test_sms_says_a_resource_is_closed_who_checked_it_and_its_languages_by_name(
     phone.ask(keyword(locale, "FIND"))
     listed = every_page(phone, phone.ask(category(Category.MEDICAL, locale)), locale)
     lines = block(listed, name)
-    assert lines[1] == said(locale, "Temporarily closed"), lines
+    assert lines[1] == said(locale, "Temporarily closed: %(note)s", note=CLINIC_NOTE[locale])
     assert any(CLINIC_CHECKER in line for line in lines), lines
     prefix = said(locale, "Languages: %(names)s").split("%(")[0]
     languages = next(line for line in lines if line.startswith(prefix))
@@ -95,7 +100,7 @@ def test_sms_shows_opening_hours_in_the_readers_language(loaded: Flask) -> None:
 def test_the_web_detail_page_shows_closed_hours_and_language_names(loaded: Flask) -> None:
     client: FlaskClient = loaded.test_client()
     clinic = client.get("/en/resources/sample-kharkiv-mobile-clinic").get_data(as_text=True)
-    assert "Temporarily closed" in clinic
+    assert f"Temporarily closed: {CLINIC_NOTE['en']}" in clinic
     for name in ("Ukrainian", "Russian", "English"):
         assert name in clinic
     assert "en, ru, uk" not in clinic
@@ -110,5 +115,5 @@ def test_the_web_list_marks_a_closed_resource_and_shows_hours(loaded: Flask) -> 
     client: FlaskClient = loaded.test_client()
     listing = client.get("/en/resources?region=kharkiv-oblast").get_data(as_text=True)
     card = listing.split(CLINIC, 1)[1].split("</article>", 1)[0]
-    assert "Temporarily closed" in card
+    assert f"Temporarily closed: {CLINIC_NOTE['en']}" in card
     assert "Mon-Fri 10:00-17:00" in listing  # the legal consultations in Kharkiv city

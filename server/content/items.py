@@ -65,6 +65,7 @@ class ResourceItem:
     stale: bool
     updated_at: datetime
     hours: tuple[OpeningHours, ...] = ()
+    status_note: str = ""  # what the partner says about the status, in the reader's language
 
     @property
     def closed(self) -> bool:

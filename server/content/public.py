@@ -228,6 +228,9 @@ class Shelf:
                     review_due_on=row.review_due_on(),
                     stale=view.stale,
                     updated_at=row.updated_at,
+                    status_note=self._pick(
+                        table, row.id, "status_note", row.status_note or "", row.source_locale
+                    ).text,
                     hours=tuple(
                         OpeningHours.of(each.byday, each.opens_at, each.closes_at)
                         for each in row.schedules

@@ -108,7 +108,9 @@ def resource(situation: Situation, line: ResourceLine) -> str:
     opening hours and languages."""
     t = translate(situation)
     parts = [line.name]
-    if line.closed:
+    if line.closed and line.status_note:
+        parts.append(t.gettext("Temporarily closed: %(note)s") % {"note": line.status_note})
+    elif line.closed:
         parts.append(t.gettext("Temporarily closed"))
     if line.call_first and line.phone:
         parts.append(t.gettext("Call first: %(phone)s") % {"phone": line.phone})

@@ -256,6 +256,14 @@ class Library:
             call_first=call_first is not None,
             verified_by=view.verified_by,
             closed=resource.status is ServiceStatus.TEMPORARILY_CLOSED,
+            status_note=self._pick(
+                translations,
+                resource.id,
+                "status_note",
+                resource.status_note or "",
+                resource.source_locale,
+                locale,
+            ).text,
             hours=tuple(
                 Hours(tuple(filter(None, row.byday.split(","))), row.opens_at, row.closes_at)
                 for row in resource.schedules

@@ -41,6 +41,7 @@ class ResourceLine:
     call_first: bool  # a confidential place: the phone is its call-first line, no address
     verified_by: str = ""
     closed: bool = False  # temporarily closed (HSDS status "temporarily closed")
+    status_note: str = ""  # what the partner says about it ("back on 1 December")
     hours: tuple[Hours, ...] = ()
     languages: tuple[str, ...] = ()  # language codes, named by the reader's locale when shown
 
