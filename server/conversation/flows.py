@@ -26,6 +26,8 @@ RESOURCES_PER_ANSWER = 12
 EMERGENCY_CATEGORIES = ("protection", "medical", "evacuation")
 #: A message of at most this many words that is no command is searched for.
 SEARCH_WORDS = 2
+#: Shorter words ("hi", "ok") are greetings and answers, not searches: the menu answers them.
+MIN_SEARCH = 3
 
 
 # --- Places -----------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | No
         return check_text(outcome, situation, text)
     if distress.looks_like_distress(text):
         return emergency(outcome, situation)
-    if len(folded.split()) <= SEARCH_WORDS:
+    if len(folded.split()) <= SEARCH_WORDS and len(folded) >= MIN_SEARCH:
         found = situation.content.search(text, region, situation.locale, RESOURCES_PER_ANSWER)
         if found:
             outcome.state = replace(outcome.state, flow=None)
