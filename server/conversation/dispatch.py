@@ -162,6 +162,7 @@ def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def _free_text(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """A message that is no command: what it may mean (`flows.free_text`), else the menu."""
     return flows.free_text(outcome, situation, said.text) or commands.menu(outcome, situation, said)
 
 

@@ -349,10 +349,11 @@ def _lifted(subscriber: Subscriber, settings: Settings, now: datetime) -> bool:
     """True when the person was told of a limit whose window has ended since."""
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     limits = settings.messaging
-    told_hour = subscriber.replies_hour is not None and subscriber.replies_hour != hour
-    told_day = subscriber.replies_day is not None and subscriber.replies_day != now.date()
-    return (told_hour and subscriber.replies_in_hour > limits.replies_per_hour) or (
-        told_day and subscriber.replies_in_day > limits.replies_per_day
+    # A count above its limit means the window's notice was sent (see _over_limits).
+    hour_over = subscriber.replies_hour is not None and subscriber.replies_hour != hour
+    day_over = subscriber.replies_day is not None and subscriber.replies_day != now.date()
+    return (hour_over and subscriber.replies_in_hour > limits.replies_per_hour) or (
+        day_over and subscriber.replies_in_day > limits.replies_per_day
     )
 
 
