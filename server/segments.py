@@ -394,3 +394,35 @@ def paginate(text: str, budget: int | None, more: str) -> list[str]:
         rest = rest[end:].lstrip()
     pages.append(rest)
     return pages
+
+
+def split_characters(text: str, limit: int) -> list[str]:
+    """Split a message for a channel that counts characters (WhatsApp), not segments.
+
+    Each part holds at most `limit` characters and ends at the strongest boundary that still
+    fills half of it (paragraph, line, sentence, word), as `paginate` does; no prompt is added,
+    since every part is sent at once. A text within the limit comes back whole.
+    """
+    if limit < 1:
+        raise ValueError("a message needs room for at least one character")
+    rest = text.strip()
+    if not rest:
+        return []
+    parts: list[str] = []
+    while len(rest) > limit:
+        cuts = {at: level for at, level in _cuts(rest[: limit + 1]).items() if at <= limit}
+        end = next(
+            (
+                max(ends)
+                for level in (_PARAGRAPH, _LINE, _SENTENCE, _WORD)
+                if (ends := [at for at, strength in cuts.items() if strength <= level])
+                and (level == _WORD or max(ends) >= limit * _MIN_FILL)
+            ),
+            None,
+        )
+        if end is None:
+            end = next((at for at in range(limit, 0, -1) if not _inside_cluster(rest, at)), limit)
+        parts.append(rest[:end].rstrip())
+        rest = rest[end:].lstrip()
+    parts.append(rest)
+    return parts

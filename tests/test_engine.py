@@ -129,6 +129,16 @@ class FakeContent:
         ]
         return found[offset : offset + limit]
 
+    def search(self, text: str, region: str | None, locale: str, limit: int) -> list[ResourceLine]:
+        wanted = fold(text).split()
+        places = self._within(region) if region else {place for place, _, _ in self.RESOURCES}
+        found = [
+            line
+            for place, _kind, line in self.RESOURCES
+            if place in places and any(word in fold(line.name) for word in wanted)
+        ]
+        return found[:limit]
+
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
         return [
             BulletinLine(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from server.content.queries import PublicLocation
 from server.models.content import PhoneKind
@@ -43,6 +43,20 @@ class PhoneItem:
 
 
 @dataclass(frozen=True)
+class OpeningHours:
+    """Opening hours on some days: RFC 5545 day codes ("MO", "TU"...) and times, if known."""
+
+    days: tuple[str, ...]
+    opens: time | None
+    closes: time | None
+
+    @classmethod
+    def of(cls, byday: str, opens: time | None, closes: time | None) -> OpeningHours:
+        """From a stored schedule ("MO,TU,WE")."""
+        return cls(tuple(day for day in byday.split(",") if day), opens, closes)
+
+
+@dataclass(frozen=True)
 class ResourceItem:
     """A resource as shown: localized text, how to reach it, and how fresh its check is."""
 
@@ -64,6 +78,13 @@ class ResourceItem:
     stale: bool
     updated_at: datetime
     scope: ScopeItem | None = None  # None when no place was asked for
+    hours: tuple[OpeningHours, ...] = ()
+    status_note: str = ""  # what the partner says about the status, in the reader's language
+
+    @property
+    def closed(self) -> bool:
+        """Temporarily closed (HSDS status): shown, and said so."""
+        return self.status == "temporarily closed"
 
     @property
     def whatsapp(self) -> str | None:

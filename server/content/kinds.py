@@ -216,7 +216,7 @@ RESOURCE = ContentKind(
     write=files.write_yaml,
     canonical=store.resource_canonical,
     apply=store.apply_resource,
-    translatable=("name", "description"),
+    translatable=("name", "description", "status_note"),
     markdown=("description",),
 )
 BULLETIN = ContentKind(

@@ -171,7 +171,8 @@ def _translations_changed(session: Session, kind: ContentKind, item: Parsed) -> 
 
 
 def _write_translations(session: Session, kind: ContentKind, item: Parsed, now: datetime) -> None:
-    sources = {name: item.data[name] for name in kind.translatable}
+    # An optional field left empty (a resource's status note) has nothing to translate.
+    sources = {name: item.data[name] for name in kind.translatable if item.data[name] is not None}
     nested = kind.parts.field if kind.parts else None
     translations = {
         locale: {k: v for k, v in fields.items() if k != nested}

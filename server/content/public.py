@@ -19,6 +19,7 @@ from server.content import queries
 from server.content.items import (
     BulletinItem,
     ChecklistItem,
+    OpeningHours,
     PhoneItem,
     RegionItem,
     ResourceItem,
@@ -150,7 +151,7 @@ class Shelf:
         rows = self._matching(text, region_id, category, modified_after)
         page = rows[offset : offset + limit]
         # Only the page is loaded in full; `visible` is the rule, applied to what is shown.
-        views = queries.visible(self._load([row.id for row in page]), self.today)
+        views = queries.visible(self._load([row.id for row in page], schedules=True), self.today)
         place = reach(self.session, region_id) if region_id is not None else None
         return ResourcePage(tuple(self._resource_items(views, place)), len(rows))
 
@@ -197,7 +198,7 @@ class Shelf:
 
     def resource(self, resource_id: str, region_id: int | None = None) -> ResourceItem | None:
         """One resource by id, when it may be shown; with a place, where it applies there."""
-        rows = self._load([resource_id])
+        rows = self._load([resource_id], schedules=True)
         views = queries.visible([row for row in rows if row.status in SHOWN_STATUSES], self.today)
         place = reach(self.session, region_id) if region_id is not None else None
         items = self._resource_items(views, place)
@@ -260,6 +261,13 @@ class Shelf:
                     stale=view.stale,
                     updated_at=row.updated_at,
                     scope=self._scope(row.region_id, place),
+                    status_note=self._pick(
+                        table, row.id, "status_note", row.status_note or "", row.source_locale
+                    ).text,
+                    hours=tuple(
+                        OpeningHours.of(each.byday, each.opens_at, each.closes_at)
+                        for each in row.schedules
+                    ),
                 )
             )
         return items

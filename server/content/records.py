@@ -211,6 +211,7 @@ def parse_resource(check: Checker, record: LineDict) -> Parsed:
         "status": check.get(
             record, "status", s.one_of(_values(ServiceStatus)), required=False, default="active"
         ),
+        "status_note": check.get(record, "status_note", s.optional_text, required=False),
         "verified_on": check.get(record, "verified_on", s.day),
         "verified_by": check.get(record, "verified_by", s.text),
         "review_interval_days": check.get(
@@ -225,7 +226,7 @@ def parse_resource(check: Checker, record: LineDict) -> Parsed:
             _items(check, record, "locations", _location), key=lambda p: str(p["id"])
         ),
         "schedules": _items(check, record, "schedules", _schedule),
-        "translations": _translations(check, record, {"name", "description"}),
+        "translations": _translations(check, record, {"name", "description", "status_note"}),
     }
     if categories == []:
         check.fail(record, "categories", "a resource needs at least one category")
@@ -380,6 +381,7 @@ RESOURCE_FIELDS = (
     "categories",
     "languages",
     "status",
+    "status_note",
     "verified_on",
     "verified_by",
     "review_interval_days",

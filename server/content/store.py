@@ -196,6 +196,7 @@ def resource_canonical(resource: Resource) -> Canonical:
         "categories": sorted(c.category.value for c in resource.categories),
         "languages": sorted(language.code for language in resource.languages),
         "status": resource.status.value,
+        "status_note": resource.status_note,
         "verified_on": resource.verified_on,
         "verified_by": resource.verified_by,
         "review_interval_days": resource.review_interval_days,
@@ -251,6 +252,7 @@ def apply_resource(
     resource.region = region
     for name in ("name", "alternate_name", "description", "url", "email", "sample"):
         setattr(resource, name, data[name])
+    resource.status_note = data.get("status_note")
     resource.status = ServiceStatus(data["status"])
     resource.verified_on = data["verified_on"]
     resource.verified_by = data["verified_by"]

@@ -5,11 +5,12 @@ Which handler answers which message is `server.conversation.dispatch`'s table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from server.checkins import texts
 from server.content.text import fold
-from server.conversation import flows, languages
+from server.conversation import checkin_setup, flows, languages
 from server.conversation.checkin_port import Status
 from server.conversation.engine import (
     DELETE_ME,
@@ -96,7 +97,13 @@ def start(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def help_(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """What Refuge is and the words that always work; answered even when opted out."""
+    """What Refuge is and the words that always work; answered even when opted out.
+
+    HELP followed by words ("help me please") is somebody asking for help, not for the
+    commands: they are told Refuge is automated, and where to call.
+    """
+    if said.words and not situation.opted_out and said.carrier is None:
+        return flows.emergency(outcome, situation)
     t = translate(situation)
     return reply(
         outcome,
@@ -109,14 +116,48 @@ def help_(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def more(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """The next page of the last long answer."""
+    """The next page of the last long answer; with none left, the open question again."""
     pages = outcome.state.more
     if not pages:
+        asked = ask_again(outcome, situation)
+        if asked is not None:
+            return asked
         t = translate(situation)
         return _menu(outcome, situation, t.gettext("There is nothing more.") + "\n")
     outcome.replies.append(pages[0])
     outcome.state = replace(outcome.state, more=pages[1:])
     return outcome
+
+
+def ask_again(outcome: Outcome, situation: Situation) -> Outcome | None:
+    """The question last asked, asked again (None when none is open): for MORE inside a
+    question and for a number that is not one of its choices, instead of leaving it."""
+    flow = outcome.state.flow
+    nothing = Said("", None)
+    if flow is None:
+        return None
+    if flow.setting_up:
+        if situation.checkins is None:
+            return None
+        outcome.checkin = True  # a set-up answer: sent past the reply limits, as the others
+        if flow is Flow.LATER:
+            return checkin_setup.ask_later(outcome, situation)
+        if flow is Flow.MESSAGE:
+            return checkin_setup.ask_message(outcome, situation)
+        if flow is Flow.NGO:
+            return checkin_setup.ngo(outcome, situation, nothing)
+        return checkin_setup.ask(outcome, situation, flow)
+    askers: dict[Flow, Callable[[], Outcome]] = {
+        Flow.REGION: lambda: flows.ask_region(outcome, situation, outcome.state.then),
+        Flow.CATEGORY: lambda: flows.ask_category(outcome, situation),
+        Flow.SECURE: lambda: flows.secure(outcome, situation, nothing),
+        Flow.STEP: lambda: flows.show_step(outcome, situation),
+        Flow.LANG: lambda: lang(outcome, situation, nothing),
+        Flow.CHECK: lambda: check(outcome, situation, nothing),
+        Flow.DELETE: lambda: delete(outcome, situation, nothing),
+    }
+    asker = askers.get(flow)
+    return asker() if asker is not None else None
 
 
 def lang(outcome: Outcome, situation: Situation, said: Said) -> Outcome:

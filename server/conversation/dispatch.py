@@ -11,7 +11,10 @@ Precedence, whatever the state:
 2. MENU (or 0), MORE, DELETE and CHECK, wherever the conversation is;
 3. the check-in words, and every answer while the check-in set-up asks its questions;
 4. the answer to the question last asked;
-5. a command word, or a number of the main menu; anything else shows the menu.
+5. a command word, or a number of the main menu; a number that is none of the open question's
+   choices asks that question again;
+6. free text (`flows.free_text`): a known rumour gets its note, a cry for help the emergency
+   line, a word or two are searched for; anything else shows the menu.
 A new number's first message, when it is no command but MENU (`hello`, `hi`, a number), is
 answered by asking its language where its country's people read several
 (`REFUGE_FIRST_CONTACT_LANGUAGES`).
@@ -151,12 +154,16 @@ def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         return checkins(outcome, situation, said)
     if flow is not None and command not in TOP_LEVEL:
         answered = FLOWS[flow](outcome, situation, said)
+        if answered is None and number(said.text) is not None:
+            answered = commands.ask_again(outcome, situation)  # not one of its choices
         if answered is not None:
             return answered
     if command is None and flow is None:
         picked = number(said.text)
         command = MENU.get(picked) if picked is not None else None
     top = TOP_LEVEL.get(command) if command else None
+    if top is None and command is None:
+        top = _free_text  # no command: read for a rumour, a cry for help, or words to find
     return (top or commands.menu)(outcome, situation, said)
 
 
@@ -172,6 +179,11 @@ def _welcomes(outcome: Outcome, situation: Situation, command: Command | None) -
     people read several languages: asked which, before anything in a language it may not read."""
     first = situation.first_contact and outcome.state.flow is None
     return first and len(situation.offered) > 1 and command in (None, Command.MENU)
+
+
+def _free_text(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """A message that is no command: what it may mean (`flows.free_text`), else the menu."""
+    return flows.free_text(outcome, situation, said.text) or commands.menu(outcome, situation, said)
 
 
 def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:

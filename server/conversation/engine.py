@@ -33,8 +33,8 @@ from server.scripts import DEFAULT_SCRIPTS, date_locale
 
 #: Longer inbound texts are cut here before anything reads them.
 MAX_INPUT = 1600
-#: Pages kept for MORE; older content is re-fetched by asking again.
-MAX_PAGES = 8
+#: Pages kept for MORE: enough for a dozen resources or a region's news, read to the end.
+MAX_PAGES = 32
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,10 @@ class Situation:
             accents=segments.AccentPolicy.KEEP if keep else segments.AccentPolicy.TRANSLITERATE,
             budget=dict(self.budgets).get(locale),
         )
+
+    # Characters a message may hold on a channel that counts characters (WhatsApp: 4,096):
+    # a reply goes whole, without MORE. None: SMS, paged under the segment budget.
+    message_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,16 @@ def _heard(inbound: Inbound, text: str, situation: Situation, state: State) -> H
 
 
 def reply(outcome: Outcome, situation: Situation, text: str) -> Outcome:
-    """Add a reply: prepared for SMS, paged under the budget, later pages kept for MORE."""
+    """Add a reply: prepared for SMS, paged under the budget, later pages kept for MORE.
+
+    On a channel that counts characters (WhatsApp) the reply goes whole in one message, or in
+    as few as its limit allows, all at once: nothing is left for MORE.
+    """
     prepared = segments.prepare(text, situation.accents)
+    if situation.message_limit is not None:
+        outcome.replies.extend(segments.split_characters(prepared, situation.message_limit))
+        outcome.state = replace(outcome.state, more=())
+        return outcome
     more = translate(situation).gettext("Reply MORE for more")
     pages = segments.paginate(
         prepared, situation.budget, "\n" + segments.prepare(more, situation.accents)

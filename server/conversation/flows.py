@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from server.content.text import fold
+from server.conversation import distress, items
 from server.conversation.engine import (
     CONTEXT_CHECKED,
     SET_REGION,
@@ -14,20 +14,21 @@ from server.conversation.engine import (
     Said,
     Situation,
     chosen,
-    dated,
     reply,
     translate,
 )
 from server.conversation.port import ResourceLine
 from server.conversation.state import Flow, Then
-from server.conversation.vocabulary import Command
+from server.conversation.vocabulary import Command, number
 
 #: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
 RESOURCES_PER_ANSWER = 20
-
-
-def _date(situation: Situation, value: object) -> str:
-    return dated(situation, value) if isinstance(value, date) else str(value)
+#: Helplines of these kinds answer an emergency first, in this order.
+EMERGENCY_CATEGORIES = ("protection", "medical", "evacuation")
+#: A message of at most this many words that is no command is searched for.
+SEARCH_WORDS = 2
+#: Shorter words ("hi", "ok") are greetings and answers, not searches: the menu answers them.
+MIN_SEARCH = 3
 
 
 # --- Places -----------------------------------------------------------------------------------
@@ -86,12 +87,17 @@ def _region(outcome: Outcome, situation: Situation) -> str | None:
 
 
 def find(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """FIND [category] [place]: ask what is missing, then list verified resources."""
+    """FIND [category], or FIND and any words: ask what is missing, then list verified resources.
+
+    Words that name no category are searched for, in the person's region when it is known.
+    """
     words = said.words
     categories = situation.content.category_names(situation.locale)
     category = next(
         (code for code, name in categories if any(w in fold(name).split() for w in words)), None
     )
+    if words and category is None:
+        return search(outcome, situation, " ".join(said.text.split()[1:]))
     outcome.state = replace(outcome.state, category=category, path=())
     if _region(outcome, situation) is None:
         return ask_region(outcome, situation, Then.FIND)
@@ -143,24 +149,91 @@ def results(outcome: Outcome, situation: Situation) -> Outcome:
             situation,
             t.gettext("No verified help found for that here. Reply 1 to search again, 0 for menu."),
         )
-    return reply(outcome, situation, "\n\n".join(_resource(situation, r) for r in found))
+    return reply(outcome, situation, "\n\n".join(items.resource(situation, r) for r in found))
 
 
-def _resource(situation: Situation, line: ResourceLine) -> str:
+def search(outcome: Outcome, situation: Situation, words: str) -> Outcome:
+    """Resources matching a person's own words, in their region when known, best first."""
+    outcome.state = replace(outcome.state, flow=None)
+    found = situation.content.search(
+        words, _region(outcome, situation), situation.locale, RESOURCES_PER_ANSWER
+    )
+    if not found:
+        t = translate(situation)
+        return reply(
+            outcome,
+            situation,
+            t.gettext("No verified help found for that here. Reply 1 to search again, 0 for menu."),
+        )
+    return _listed(outcome, situation, found)
+
+
+def _listed(outcome: Outcome, situation: Situation, found: list[ResourceLine]) -> Outcome:
+    return reply(outcome, situation, "\n\n".join(items.resource(situation, r) for r in found))
+
+
+def emergency(outcome: Outcome, situation: Situation) -> Outcome:
+    """Someone who may be in danger: Refuge is automated, and the line to call is this one."""
     t = translate(situation)
-    parts = [line.name, *([line.applies] if line.applies else [])]
-    if line.call_first and line.phone:
-        parts.append(t.gettext("Call first: %(phone)s") % {"phone": line.phone})
-    elif line.phone:
-        parts.append(line.phone)
-    if line.whatsapp and line.whatsapp != line.phone:
-        parts.append(t.gettext("WhatsApp: %(phone)s") % {"phone": line.whatsapp})
-    checked = _date(situation, line.verified_on)
-    if line.stale:
-        parts.append(t.gettext("Checked %(date)s, may be out of date") % {"date": checked})
+    outcome.state = replace(outcome.state, flow=None)
+    line = _emergency_line(situation, _region(outcome, situation))
+    if line is not None:
+        call = t.gettext("In an emergency, call %(name)s: %(phone)s.") % {
+            "name": line.name,
+            "phone": line.phone,
+        }
     else:
-        parts.append(t.gettext("Checked %(date)s") % {"date": checked})
-    return "\n".join(parts)
+        call = t.gettext("In an emergency, call your local emergency number.")
+    automated = t.gettext("Refuge is automated: nobody reads these messages.")
+    return reply(
+        outcome,
+        situation,
+        f"{automated} {call}\n" + t.gettext("Reply 1 to find help, 0 for menu."),
+    )
+
+
+def _emergency_line(situation: Situation, region: str | None) -> ResourceLine | None:
+    """The region's helpline to call in an emergency: one that is also a protection, medical
+    or evacuation service before any other (a rumour line is a helpline too), open, with a
+    phone."""
+    if region is None:
+        return None
+    content, locale = situation.content, situation.locale
+    helplines = [
+        line
+        for line in content.resources(region, "helpline", locale, 0, RESOURCES_PER_ANSWER)
+        if line.phone and not line.closed
+    ]
+    for category in EMERGENCY_CATEGORIES:
+        also = content.resources(region, category, locale, 0, RESOURCES_PER_ANSWER)
+        found = next((line for line in helplines if line in also), None)
+        if found is not None:
+            return found
+    return helplines[0] if helplines else None
+
+
+def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | None:
+    """A message that is no command and answers no question, read for what it may mean.
+
+    A long one that matches a known rumour gets its context note; a cry for help (long, or
+    with a word asking for help in any language) gets the emergency line; a word or two are
+    searched for in the person's region. None: the menu answers (a greeting, say).
+    """
+    folded = fold(text)
+    if not folded or number(text) is not None:
+        return None
+    region = _region(outcome, situation)
+    long = len(folded.split()) >= distress.LONG_WORDS or len(folded) >= distress.LONG_CHARACTERS
+    if long and situation.content.context_notes(text, region, situation.locale, situation.now):
+        return check_text(outcome, situation, text)
+    if distress.looks_like_distress(text):
+        return emergency(outcome, situation)
+    if len(folded.split()) <= SEARCH_WORDS and len(folded) >= MIN_SEARCH:
+        found = situation.content.search(text, region, situation.locale, RESOURCES_PER_ANSWER)
+        if found:
+            outcome.state = replace(outcome.state, flow=None)
+            return _listed(outcome, situation, found)
+    return None
 
 
 # --- News -------------------------------------------------------------------------------------
@@ -178,27 +251,12 @@ def _news(outcome: Outcome, situation: Situation) -> Outcome:
         return ask_region(outcome, situation, Then.NEWS)
     t = translate(situation)
     outcome.state = replace(outcome.state, flow=None)
-    items = situation.content.bulletins(region, situation.locale, situation.now)
-    if not items:
+    found = situation.content.bulletins(region, situation.locale, situation.now)
+    if not found:
         return reply(
             outcome, situation, t.gettext("No current news for your area. Reply 0 for menu.")
         )
-    labels = {
-        "alert": t.gettext("ALERT"),
-        "advisory": t.gettext("ADVICE"),
-        "context": t.gettext("WHAT WE KNOW"),
-    }
-    blocks = [
-        f"{labels.get(item.kind, '')}: {item.title}\n{_applies(item.applies)}{item.summary}\n"
-        f"({item.source}, {_date(situation, item.issued_on)})"
-        for item in items
-    ]
-    return reply(outcome, situation, "\n\n".join(blocks))
-
-
-def _applies(label: str) -> str:
-    """Where a bulletin or note applies, as its own line (nothing for the person's own place)."""
-    return f"{label}\n" if label else ""
+    return reply(outcome, situation, "\n\n".join(items.bulletin(situation, item) for item in found))
 
 
 # --- Checklists -------------------------------------------------------------------------------
@@ -294,9 +352,4 @@ def check_text(outcome: Outcome, situation: Situation, forwarded: str) -> Outcom
         )
     best = notes[0]
     outcome.effects.append(Effect(CONTEXT_CHECKED, best.id))
-    text = (
-        t.gettext("What we know:")
-        + f" {best.title}\n{_applies(best.applies)}{best.summary}\n"
-        + f"({best.source}, {_date(situation, best.issued_on)})"
-    )
-    return reply(outcome, situation, text)
+    return reply(outcome, situation, items.context_note(situation, best))

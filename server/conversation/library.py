@@ -18,24 +18,23 @@ from server.content.context import NoteWordings, best_matches, note_wordings
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
-from server.content.search import ResourceQuery, search_resources
+from server.content.search import Hit, ResourceQuery, search_resources
 from server.conversation.answers import SHARED
 from server.conversation.port import (
     BulletinLine,
     ChecklistLine,
     ContextLine,
+    Hours,
     RegionChoice,
     ResourceLine,
     StepLine,
 )
 from server.i18n.locales import catalogue, parse_tag
-from server.models.bulletins import Bulletin, in_force
+from server.models.bulletins import Bulletin, BulletinKind, in_force
 from server.models.checklists import Checklist, ChecklistStep
-from server.models.content import Category, PhoneKind, Region, Resource
+from server.models.content import Category, PhoneKind, Region, Resource, ServiceStatus
 from server.models.translations import Translation
 from server.models.versions import current as current_version
-
-SUMMARY_CHARACTERS = 220
 
 T = TypeVar("T")
 
@@ -188,6 +187,18 @@ class Library:
         )
         return list(found)
 
+    def search(self, text: str, region: str | None, locale: str, limit: int) -> list[ResourceLine]:
+        """Verified resources matching a person's words, best first, in their region if known.
+
+        Read every time (what a person wrote is never kept), through the same search as the
+        web and the API.
+        """
+        place = self._region(region)
+        if region is not None and place is None:
+            return []
+        query = ResourceQuery(text=text, region_id=place.id if place else None, limit=limit)
+        return self._lines(search_resources(self.session, query), locale)
+
     def _read_resources(
         self, region: str, category: str | None, locale: str, offset: int, limit: int
     ) -> list[ResourceLine]:
@@ -203,6 +214,10 @@ class Library:
                 offset=offset,
             ),
         )
+        return self._lines(hits, locale)
+
+    def _lines(self, hits: list[Hit], locale: str) -> list[ResourceLine]:
+        """Found resources as SMS lines, in the order found, without those not to be shown."""
         views = queries.visible(self._resources([hit.resource_id for hit in hits]), self.today)
         translations = self._translations(
             "resource", [(view.resource.id, view.resource.source_locale) for view in views], locale
@@ -225,7 +240,12 @@ class Library:
             for resource in self.session.scalars(
                 select(Resource)
                 .where(Resource.id.in_(ids))
-                .options(selectinload(Resource.locations), selectinload(Resource.phones))
+                .options(
+                    selectinload(Resource.locations),
+                    selectinload(Resource.phones),
+                    selectinload(Resource.schedules),
+                    selectinload(Resource.languages),
+                )
             )
         }
         return [found[id_] for id_ in ids if id_ in found]
@@ -237,7 +257,9 @@ class Library:
         name = self._pick(
             translations, resource.id, "name", resource.name, resource.source_locale, locale
         )
-        voice = next((p.number for p in resource.phones if p.kind is not PhoneKind.WHATSAPP), None)
+        # A number to call first, then one to text (phones come in id order, not by kind).
+        voice = next((p.number for p in resource.phones if p.kind is PhoneKind.VOICE), None)
+        voice = voice or next((p.number for p in resource.phones if p.kind is PhoneKind.TEXT), None)
         whatsapp = next((p.number for p in resource.phones if p.kind is PhoneKind.WHATSAPP), None)
         call_first = next(
             (loc.call_first_phone for loc in view.locations if loc.confidential), None
@@ -249,6 +271,21 @@ class Library:
             verified_on=view.verified_on,
             stale=view.stale,
             call_first=call_first is not None,
+            verified_by=view.verified_by,
+            closed=resource.status is ServiceStatus.TEMPORARILY_CLOSED,
+            status_note=self._pick(
+                translations,
+                resource.id,
+                "status_note",
+                resource.status_note or "",
+                resource.source_locale,
+                locale,
+            ).text,
+            hours=tuple(
+                Hours(tuple(filter(None, row.byday.split(","))), row.opens_at, row.closes_at)
+                for row in resource.schedules
+            ),
+            languages=tuple(entry.code for entry in resource.languages),
         )
 
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
@@ -308,9 +345,10 @@ class Library:
         return BulletinLine(
             kind=item.kind.value,
             title=title.text,
-            summary=_sms_summary(body.text),
+            text=_sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT),
             source=item.source_name,
             issued_on=item.issued_at.date(),
+            expires_on=item.expires_at.date() if item.expires_at else None,
         )
 
     def checklists(self, locale: str) -> list[ChecklistLine]:
@@ -372,7 +410,7 @@ class Library:
             ContextLine(
                 note_id,
                 lines[note_id].title,
-                lines[note_id].summary,
+                lines[note_id].text,
                 lines[note_id].source,
                 lines[note_id].issued_on,
                 score,
@@ -408,17 +446,19 @@ def _language_names(localization: Localization) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _sms_summary(markdown: str) -> str:
-    """A bulletin body as a short plain summary (public content, slow to render: kept)."""
-    return _summary(plain_text(markdown))
+def _sms_text(markdown: str, *, verdict_first: bool) -> str:
+    """A bulletin body as plain text, whole, one paragraph a line (public content: kept).
 
-
-def _summary(text: str) -> str:
-    flat = " ".join(text.split())
-    if len(flat) <= SUMMARY_CHARACTERS:
-        return flat
-    cut = flat[:SUMMARY_CHARACTERS].rsplit(" ", 1)[0]
-    return cut + "..."
+    Nothing is cut: SMS paging (`server.segments.paginate`) ends pages at paragraphs or
+    sentences, and MORE continues the same text. A context note states the rumour in its first
+    paragraph and the verdict after it (see docs/content-format.md); by SMS the verdict leads
+    and the rumour, which the person has just forwarded, comes last.
+    """
+    paragraphs = [" ".join(part.split()) for part in plain_text(markdown).split("\n")]
+    paragraphs = [part for part in paragraphs if part]
+    if verdict_first and len(paragraphs) > 1:
+        paragraphs = [*paragraphs[1:], paragraphs[0]]
+    return "\n".join(paragraphs)
 
 
 __all__ = ["Library"]

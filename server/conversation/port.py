@@ -7,7 +7,7 @@ and fuzzers drive with a fake; `server.conversation.library` implements the port
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Protocol
 
 
@@ -21,6 +21,15 @@ class RegionChoice:
 
 
 @dataclass(frozen=True)
+class Hours:
+    """Opening hours on some days: RFC 5545 day codes ("MO", "TU"...) and times, if known."""
+
+    days: tuple[str, ...]
+    opens: time | None
+    closes: time | None
+
+
+@dataclass(frozen=True)
 class ResourceLine:
     """One resource as an SMS line: name, the number to use, and how fresh it is."""
 
@@ -31,18 +40,24 @@ class ResourceLine:
     stale: bool
     call_first: bool  # a confidential place: the phone is its call-first line, no address
     applies: str = ""  # where it applies when wider than the person's place ("For all of X")
+    verified_by: str = ""
+    closed: bool = False  # temporarily closed (HSDS status "temporarily closed")
+    status_note: str = ""  # what the partner says about it ("back on 1 December")
+    hours: tuple[Hours, ...] = ()
+    languages: tuple[str, ...] = ()  # language codes, named by the reader's locale when shown
 
 
 @dataclass(frozen=True)
 class BulletinLine:
-    """One current bulletin for SMS."""
+    """One current bulletin for SMS: its whole text, paragraphs one per line."""
 
     kind: str
     title: str
-    summary: str
+    text: str
     source: str
     issued_on: date
     applies: str = ""  # where it applies when not the person's place ("For all of X")
+    expires_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,11 @@ class StepLine:
 
 @dataclass(frozen=True)
 class ContextLine:
-    """A context note that answers a forwarded rumour."""
+    """A context note that answers a forwarded rumour: its whole text, verdict first."""
 
     id: str
     title: str
-    summary: str
+    text: str
     source: str
     issued_on: date
     score: float
@@ -89,6 +104,10 @@ class ContentPort(Protocol):
 
     def resources(
         self, region: str, category: str | None, locale: str, offset: int, limit: int
+    ) -> list[ResourceLine]: ...
+
+    def search(
+        self, text: str, region: str | None, locale: str, limit: int
     ) -> list[ResourceLine]: ...
 
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]: ...

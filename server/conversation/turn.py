@@ -46,6 +46,8 @@ from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
 
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
+#: Characters one WhatsApp message may hold: a reply goes whole, never paged with MORE.
+WHATSAPP_MESSAGE_LIMIT = 4096
 #: Where a turn keeps its tallies until it writes (in the session's own info dictionary).
 TALLIES = "refuge.tallies"
 #: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
@@ -249,7 +251,8 @@ def _converse(
     country; `first`, a new number (its first message may be answered by asking its language)."""
     today = now.date()
     subscriber.last_seen_on = today
-    if message.sender.startswith("whatsapp:"):
+    whatsapp = message.sender.startswith("whatsapp:")
+    if whatsapp:
         subscriber.whatsapp_window_until = now + WHATSAPP_WINDOW
     locale = subscriber.locale
     situation = engine.Situation(
@@ -261,7 +264,7 @@ def _converse(
         locales=settings.localization.locales,
         accents=(
             segments.AccentPolicy.KEEP
-            if locale in settings.messaging.keep_accents
+            if whatsapp or locale in settings.messaging.keep_accents
             else segments.AccentPolicy.TRANSLITERATE
         ),
         budget=settings.messaging.budget(locale),
@@ -271,6 +274,7 @@ def _converse(
         scripts=settings.localization.scripts,
         offered=offered,
         first_contact=first,
+        message_limit=WHATSAPP_MESSAGE_LIMIT if whatsapp else None,
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
     state = State.from_stored(people.load_state(subscriber))
@@ -281,11 +285,14 @@ def _converse(
     # seeing it, and the first such message of a window is told when replies come back.
     opting = any(effect.kind in ALWAYS for effect in outcome.effects)
     if outcome.replies and not opting:
+        lifted = _lifted(subscriber, settings, now)
         refused = _over_limits(subscriber, settings, now, checkin=outcome.checkin)
         if refused is not None:
             count(session, "refused_rate", today)
             told = _notice(session, subscriber, situation, refused.until) if refused.first else []
             return Turn(told, subscriber.locale, "limited")
+        if lifted:
+            outcome.replies[:] = _answering_again(situation, outcome.replies)
     erased = False
     for effect in outcome.effects:
         erased = _apply(session, subscriber, effect, now) or erased
@@ -355,6 +362,34 @@ def _over_limits(
     first = subscriber.replies_in_hour == limits.replies_per_hour
     subscriber.replies_in_hour = limits.replies_per_hour + 1
     return Refused(hour + timedelta(hours=1), first)
+
+
+def _lifted(subscriber: Subscriber, settings: Settings, now: datetime) -> bool:
+    """True when the person was told of a limit whose window has ended since."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    limits = settings.messaging
+    # A count above its limit means the window's notice was sent (see _over_limits).
+    hour_over = subscriber.replies_hour is not None and subscriber.replies_hour != hour
+    day_over = subscriber.replies_day is not None and subscriber.replies_day != now.date()
+    return (hour_over and subscriber.replies_in_hour > limits.replies_per_hour) or (
+        day_over and subscriber.replies_in_day > limits.replies_per_day
+    )
+
+
+def _answering_again(situation: engine.Situation, replies: list[str]) -> list[str]:
+    """The first answer after a told limit says replies are back: on its first line when that
+    keeps it within the budget (a menu stays one message), else in a message of its own."""
+    said = segments.prepare(
+        catalogue(situation.locale).gettext("Refuge answers your messages again."),
+        situation.accents,
+    )
+    joined = f"{said}\n{replies[0]}"
+    within = (
+        len(joined) <= situation.message_limit
+        if situation.message_limit is not None
+        else segments.measure(joined).segments <= segments.measure(replies[0]).segments
+    )
+    return [joined, *replies[1:]] if within else [said, *replies]
 
 
 def _notice(

@@ -132,6 +132,8 @@ class Resource(ContentModel, Base):
     status: Mapped[ServiceStatus] = mapped_column(
         enum_column(ServiceStatus, ENUM_LENGTH), server_default=ServiceStatus.ACTIVE.value
     )
+    # What the partner says about the status ("closed until the vehicle is repaired").
+    status_note: Mapped[str | None] = mapped_column(Text)
     source_locale: Mapped[str] = mapped_column(String(16), server_default="en")
     # Who verified it and when (HSDS assured_date / assurer), and how often to re-check.
     verified_on: Mapped[date] = mapped_column(Date)

@@ -27,9 +27,10 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from server.config import app_settings
-from server.content.items import ScopeItem
+from server.content.items import OpeningHours, ScopeItem
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.public import Shelf
+from server.conversation import items
 from server.db import request_session
 from server.i18n.locales import DEFAULT_LOCALE, choose_locale, parse_tag, url_tag
 from server.i18n.web import available_locales
@@ -91,6 +92,18 @@ def _page_globals() -> dict[str, object]:
 def applies(scope: ScopeItem | None) -> str:
     """Where an item shown for the chosen place applies, when wider or narrower ("" if not)."""
     return scope_label(_, scope.distance, scope.name) if scope is not None else ""
+
+
+@blueprint.app_template_filter("language_name")
+def _language_name(code: str) -> str:
+    """A language a resource speaks, named in the reader's language (CLDR), not as a code."""
+    return items.language_name(code, g.get("locale", DEFAULT_LOCALE))
+
+
+@blueprint.app_template_filter("opening_hours")
+def _opening_hours(hours: tuple[OpeningHours, ...]) -> str:
+    """A resource's opening hours in the reader's language."""
+    return items.opening_hours(g.get("locale", DEFAULT_LOCALE), hours)
 
 
 def language_names() -> list[tuple[str, str]]:
