@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from server import db, segments
 from server.content.search import ResourceQuery, index_resource, search_resources
+from server.conversation.engine import MAX_PAGES
 from server.conversation.library import Library
 from server.models.content import Category, Region, Resource, ResourceCategory
 from tests.checkin_helpers import register
@@ -103,7 +104,7 @@ def find(handset: Handset, category: str, locale: str = "en") -> str:
 def every_page(handset: Handset, first: str, locale: str = "en") -> list[str]:
     """A reply and the pages MORE brings after it, each within its segment budget."""
     pages = [first]
-    while keyword(locale, "MORE") in pages[-1] and len(pages) < 10:
+    while keyword(locale, "MORE") in pages[-1] and len(pages) <= MAX_PAGES:
         pages.append(handset.ask(keyword(locale, "MORE")))
     assert all(not over_budget(page) for page in pages), pages
     return pages

@@ -23,6 +23,7 @@ from server.i18n.locales import catalogue
 from server.models.bulletins import Bulletin
 from server.models.content import Region
 from server.models.translations import Translation
+from server.scripts import DEFAULT_SCRIPTS, date_locale
 from tests.checkin_helpers import Clock, Phone, register
 from tests.sms_helpers import BUDGETS, keyword, load_demo_content, settings_of
 
@@ -139,13 +140,14 @@ def test_every_bulletins_last_sentence_source_and_expiry_arrive_by_more(
         ]
     assert len(current) >= 2
     assert any(expires is not None for *_, expires in current)  # an expiry to show
+    reader = date_locale(locale, dict(DEFAULT_SCRIPTS))  # Rohingya reads English dates
     for bulletin_id, source, issued, expires in current:
         last = paragraphs(loaded, bulletin_id, locale)[-1]
         assert last in said, (bulletin_id, said)
-        dated = f"({source}, {when(locale, issued)}"
+        dated = f"({source}, {when(reader, issued)}"
         if expires is not None:
             until = str(catalogue(locale).gettext("until %(date)s")) % {
-                "date": when(locale, expires.date())
+                "date": when(reader, expires.date())
             }
             dated += ", " + until
         assert flat(segments.prepare(dated + ")", segments.AccentPolicy.TRANSLITERATE)) in said

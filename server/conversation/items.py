@@ -17,6 +17,7 @@ from babel.dates import format_date, format_time
 from server.conversation.engine import Situation, dated, translate
 from server.conversation.port import BulletinLine, ContextLine, ResourceLine
 from server.i18n.locales import parse_tag
+from server.scripts import date_locale
 
 #: RFC 5545 day codes in the order of Babel's day indexes (0 is Monday).
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -130,11 +131,14 @@ def resource(situation: Situation, line: ResourceLine) -> str:
         parts.append(t.gettext("Checked %(date)s, may be out of date") % {"date": checked})
     else:
         parts.append(t.gettext("Checked %(date)s") % {"date": checked})
-    hours = opening_hours(situation.locale, line.hours)
+    # Day and language names from the CLDR data of the script the reader reads (Rohingya in
+    # Latin letters: English names, never Hanifi glyphs).
+    reader = date_locale(situation.locale, dict(situation.scripts))
+    hours = opening_hours(reader, line.hours)
     if hours:
         parts.append(t.gettext("Open: %(hours)s") % {"hours": hours})
     if line.languages:
-        names = ", ".join(language_name(code, situation.locale) for code in line.languages)
+        names = ", ".join(language_name(code, reader) for code in line.languages)
         parts.append(t.gettext("Languages: %(names)s") % {"names": names})
     return "\n".join(parts)
 

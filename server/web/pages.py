@@ -35,6 +35,7 @@ from server.db import request_session
 from server.i18n.locales import DEFAULT_LOCALE, choose_locale, parse_tag, url_tag
 from server.i18n.web import available_locales
 from server.models.content import Category
+from server.scripts import date_locale
 from server.web import about, caching, text
 from server.web.inputs import has_nul
 
@@ -97,13 +98,20 @@ def applies(scope: ScopeItem | None) -> str:
 @blueprint.app_template_filter("language_name")
 def _language_name(code: str) -> str:
     """A language a resource speaks, named in the reader's language (CLDR), not as a code."""
-    return items.language_name(code, g.get("locale", DEFAULT_LOCALE))
+    return items.language_name(code, _names_locale())
 
 
 @blueprint.app_template_filter("opening_hours")
 def _opening_hours(hours: tuple[OpeningHours, ...]) -> str:
     """A resource's opening hours in the reader's language."""
-    return items.opening_hours(g.get("locale", DEFAULT_LOCALE), hours)
+    return items.opening_hours(_names_locale(), hours)
+
+
+def _names_locale() -> str:
+    """Whose CLDR names (days, languages) a page shows: the reader's, or English where its
+    readers write in another script than CLDR's (Rohingya in Latin letters)."""
+    locale = g.get("locale", DEFAULT_LOCALE)
+    return date_locale(locale, dict(app_settings().localization.scripts))
 
 
 def language_names() -> list[tuple[str, str]]:
