@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.config import Settings
@@ -32,6 +32,8 @@ from server.models.people import Consent
 
 #: A WhatsApp message outside the 24-hour window, with no template set, is held this long.
 WHATSAPP_HOLD = timedelta(hours=1)
+#: Daily cap counts are kept this many days after their own (only today's is ever read).
+COUNT_DAYS = 2
 #: The digits of a number that make its prefix for the per-prefix cap (after the country code).
 PREFIX_DIGITS = 4
 #: What each daily cap's scope (`_Caps.SCOPES`) is called when a message is over it.
@@ -282,3 +284,12 @@ class _Caps:
                 )
             )
         self.added.clear()
+
+
+def purge_counts(session: Session, today: date) -> int:
+    """Delete the daily cap counts of past days (keyed digests of numbers, by day): how many."""
+    removed = session.execute(
+        delete(OutboundCount).where(OutboundCount.day < today - timedelta(days=COUNT_DAYS)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(removed, "rowcount", 0) or 0)
