@@ -7,6 +7,7 @@ proxy), in every mode; without a valid one the answer is 403 and nothing else is
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,6 +35,10 @@ blueprint = Blueprint("sms", __name__)
 ATTEMPTS = 4
 RETRY_PAUSE_SECONDS = 0.05
 SIGNATURE_HEADER = "X-Twilio-Signature"
+#: The outbox row id a status callback's URL carries: 32 ASCII hex digits.
+_ROW_ID = re.compile(r"[0-9a-f]{32}")
+#: Twilio's error codes: ASCII digits (`str.isdigit` would let `①` through to `int`).
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
 
 
 def signed_url() -> str:
@@ -128,13 +133,18 @@ def status() -> Response:
     reported = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not message_id or not reported:
         return Response("MessageSid and MessageStatus are required", 400, mimetype="text/plain")
+    row_hint = request.args.get(twilio.STATUS_ROW_PARAMETER)
+    if row_hint is not None and not _ROW_ID.fullmatch(row_hint):
+        return Response("o must be an outbox row id", 400, mimetype="text/plain")
     code_text = request.form.get("ErrorCode") or ""
-    error_code = int(code_text) if code_text.isascii() and code_text.isdigit() else None
+    if code_text and not _ERROR_CODE.fullmatch(code_text):
+        return Response("ErrorCode must be a whole number", 400, mimetype="text/plain")
+    error_code = int(code_text) if code_text else None
     try:
         with get_database().session() as session:
             records.status_reported(
                 session,
-                request.args.get(twilio.STATUS_ROW_PARAMETER),
+                row_hint,
                 message_id,
                 reported,
                 error_code,
