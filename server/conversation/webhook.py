@@ -21,9 +21,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from server import people
 from server.config import app_settings
-from server.conversation.turn import IncomingMessage, Turn, receive, sender_of
+from server.conversation.turn import IncomingMessage, SenderRefused, Turn, receive, sender_of
 from server.db import get_database
-from server.delivery import records, twilio
+from server.delivery import admission, records, twilio
 from server.i18n.locales import catalogue
 from server.i18n.web import without_locale
 
@@ -90,21 +90,30 @@ def inbound() -> Response:
         turn = _with_retries(message)
     except Exception as exc:
         log.error("inbound message failed: %s", type(exc).__name__)
-        return twiml([apology(sender)])
+        return twiml(apology(sender))
     return twiml(turn.replies)
 
 
-def apology(sender: str) -> str:
-    """A short apology in the sender's language when it can be known, else in English."""
-    locale = "en"
+def apology(sender: str) -> list[str]:
+    """A short apology in the sender's language when it can be known, else in English; none
+    to a sender outside the country allow-list (as for every other reply)."""
+    settings = app_settings()
+    locale, allowed = "en", frozenset(settings.delivery.countries) or None
+    try:
+        phone = sender_of(sender)
+    except SenderRefused:
+        return []
     try:
         with get_database().session() as session:
-            person = people.find_subscriber(session, sender_of(sender))
+            allowed = admission.allowed_countries(session, settings)
+            person = people.find_subscriber(session, phone)
             locale = person.locale if person else "en"
     except Exception:  # noqa: S110 (the apology must go out whatever is broken)
         pass
+    if not admission.destination_allowed(allowed, phone.e164):
+        return []
     # Translators: sent when Refuge failed to handle a message; the person should simply retry.
-    return str(catalogue(locale).gettext("Sorry, something went wrong. Please try again soon."))
+    return [str(catalogue(locale).gettext("Sorry, something went wrong. Please try again soon."))]
 
 
 def _with_retries(message: IncomingMessage) -> Turn:
