@@ -88,3 +88,18 @@ def test_no_apology_goes_to_a_number_outside_the_allow_list(
     monkeypatch.setattr(server.conversation.webhook, "receive", broken)
     assert Handset(listed, OUTSIDE["Latvia"]).silent("HELP")
     assert Handset(listed, INSIDE[0]).ask("HELP").startswith("Sorry")
+
+
+def test_the_development_simulator_is_answered_without_a_list(
+    make_settings: Callable[..., Settings],
+) -> None:
+    # `refuge demo` serves Bangladesh, Sudan and Ukraine; its simulator texts from British and
+    # American fiction numbers, through the console channel, where no reply leaves the machine.
+    app = create_app(make_settings(REFUGE_SMS_COUNTRIES=""))
+    database = db.get_database(app)
+    db.Base.metadata.create_all(database.engine)
+    try:
+        assert Handset(app, INSIDE[0]).ask("HELP")
+        assert Handset(app, OUTSIDE["Latvia"]).silent("HELP")
+    finally:
+        database.dispose()

@@ -15,7 +15,7 @@ import phonenumbers
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.config import Settings
+from server.config import Settings, SmsBackend
 from server.db import insert_for, vault_of
 from server.delivery import twilio
 from server.delivery.claims import Job
@@ -34,6 +34,8 @@ from server.models.people import Consent
 WHATSAPP_HOLD = timedelta(hours=1)
 #: The tally subject of a webhook's replies (queued messages are tallied by their kind).
 TWIML_REPLY = "twiml_reply"
+#: The countries of the development simulator's fiction numbers (`server/web/simulator.py`).
+SIMULATOR_COUNTRIES = frozenset({"GB", "US"})
 #: The daily caps a webhook's replies count against (see `admit_replies`).
 REPLY_CAPS = frozenset({"prefix", "region", "total"})
 #: Daily cap counts are kept this many days after their own (only today's is ever read).
@@ -187,11 +189,18 @@ def admit_replies(
     to `address`: the same country allow-list and daily caps as queued replies, each message
     counted. None when they may; else why not, the drop tallied as a queued reply's would be.
 
+    In development (the console channel, where no reply leaves the machine) with no list set,
+    the countries of the simulator's fiction numbers are allowed too, so that `refuge demo`
+    can be talked to; queued messages still obey the served countries alone.
+
     The per-number cap is the one left out: a person's replies have their own limits per hour
     and day (`REFUGE_REPLIES_PER_*`, checked before), which a conversation must be able to use.
     """
     reason = None
-    if not destination_allowed(allowed_countries(session, settings), address):
+    allowed = allowed_countries(session, settings)
+    if settings.sms_backend is SmsBackend.CONSOLE and not settings.delivery.countries:
+        allowed |= SIMULATOR_COUNTRIES
+    if not destination_allowed(allowed, address):
         reason = Reason.COUNTRY
     else:
         caps = _Caps(session, settings, now)
