@@ -19,7 +19,7 @@ import server.conversation.webhook
 from server import db
 from server.app import create_app
 from server.config import Settings
-from server.models.messaging import Tally
+from server.models.messaging import OutboundCount, Tally
 from tests.sms_helpers import Handset
 
 COUNTRIES = "GB,UA,BD,SD"
@@ -103,3 +103,13 @@ def test_the_development_simulator_is_answered_without_a_list(
         assert Handset(app, OUTSIDE["Latvia"]).silent("HELP")
     finally:
         database.dispose()
+
+
+def test_replies_never_use_up_the_daily_count_an_alert_needs(capped: Flask) -> None:
+    phone = Handset(capped, INSIDE[0])
+    for _ in range(3):
+        assert phone.ask("HELP")
+    assert phone.silent("HELP")  # the replies' own count is full...
+    with db.get_database(capped).session() as session:
+        counts = dict(session.execute(select(OutboundCount.scope, OutboundCount.count)).all())
+    assert counts == {"reply_prefix": 3, "reply_region": 3, "reply_total": 3}  # ...not the queue's

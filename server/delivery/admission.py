@@ -36,8 +36,10 @@ WHATSAPP_HOLD = timedelta(hours=1)
 TWIML_REPLY = "twiml_reply"
 #: The countries of the development simulator's fiction numbers (`server/web/simulator.py`).
 SIMULATOR_COUNTRIES = frozenset({"GB", "US"})
-#: The daily caps a webhook's replies count against (see `admit_replies`).
+#: The daily caps a webhook's replies count against (see `admit_replies`), and the mark of
+#: their own counts (`reply_prefix`...), kept apart from queued messages' counts.
 REPLY_CAPS = frozenset({"prefix", "region", "total"})
+REPLY_COUNTS = "reply_"
 #: Daily cap counts are kept this many days after their own (only today's is ever read).
 COUNT_DAYS = 2
 #: The digits of a number that make its prefix for the per-prefix cap (after the country code).
@@ -193,8 +195,11 @@ def admit_replies(
     the countries of the simulator's fiction numbers are allowed too, so that `refuge demo`
     can be talked to; queued messages still obey the served countries alone.
 
-    The per-number cap is the one left out: a person's replies have their own limits per hour
-    and day (`REFUGE_REPLIES_PER_*`, checked before), which a conversation must be able to use.
+    Replies are counted apart from queued messages, against caps of the same size: a busy
+    day of conversation must never use up the count an alert needs (alerts over a cap wait
+    for the next day). The per-number cap is the one left out: a person's replies have their
+    own limits per hour and day (`REFUGE_REPLIES_PER_*`, checked before), which a
+    conversation must be able to use.
     """
     reason = None
     allowed = allowed_countries(session, settings)
@@ -277,11 +282,15 @@ class _Caps:
     def prepare_one(
         self, key: uuid.UUID, address: str, region: str | None, scopes: frozenset[str]
     ) -> None:
-        """Like `prepare`, for one message that is not an outbox row (a webhook's reply),
-        under the caps of `scopes` only."""
+        """Like `prepare`, for a webhook's replies: under the caps of `scopes` only, counted
+        apart from queued messages (`REPLY_COUNTS`)."""
         self._subjects(key, address, region)
         if key in self.subjects:
-            self.subjects[key] = [item for item in self.subjects[key] if item[0] in scopes]
+            self.subjects[key] = [
+                (REPLY_COUNTS + scope, digest)
+                for scope, digest in self.subjects[key]
+                if scope in scopes
+            ]
         self._load(sorted(set(self.subjects.get(key, []))))
 
     def _subjects(self, key: uuid.UUID, address: str, region: str | None) -> None:
@@ -310,8 +319,9 @@ class _Caps:
         """`take` for a message prepared under `key`."""
         subjects = self.subjects[key]
         for subject in subjects:
-            if self.counts[subject] >= self.limits[subject[0]]:
-                return CAP_REASONS[subject[0]]
+            scope = subject[0].removeprefix(REPLY_COUNTS)
+            if self.counts[subject] >= self.limits[scope]:
+                return CAP_REASONS[scope]
         for subject in subjects:
             self.counts[subject] += 1
             self.added[subject] = self.added.get(subject, 0) + 1
