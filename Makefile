@@ -6,19 +6,26 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test check bench clean i18n-extract i18n-update i18n-compile
+.PHONY: run test check bench clean lock advisories i18n-extract i18n-update i18n-compile
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when pyproject.toml or setup.py changed since the last install.
-$(RUN_STAMP): pyproject.toml setup.py | $(PY)
-	$(PY) -m pip install --quiet -e .
+# Exactly the locked versions, each checked against its hash (pyproject.toml keeps the ranges
+# they were resolved from; `make lock` resolves them again). The build requirements are locked
+# too, so Refuge itself is built without fetching anything unhashed. Reinstall only when a lock,
+# pyproject.toml or setup.py changed since the last install.
+RUN_LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+$(RUN_STAMP): pyproject.toml setup.py $(RUN_LOCK) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(RUN_LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(DEV_STAMP): pyproject.toml setup.py | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(DEV_STAMP): pyproject.toml setup.py $(DEV_LOCK) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
 # Compiled catalogues are built, never committed; rebuilt whenever a .po or the .pot changes.
@@ -41,10 +48,11 @@ test: $(DEV_STAMP) $(MO_STAMP) $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(DEV_STAMP)
-	$(VENV)/bin/ruff check server tests bench setup.py
-	$(VENV)/bin/ruff format --check server tests bench setup.py
+	$(VENV)/bin/ruff check server tests bench deps setup.py
+	$(VENV)/bin/ruff format --check server tests bench deps setup.py
 	$(VENV)/bin/mypy
 	$(PY) -m server.i18n.tools check
+	$(PY) deps/advisories.py check
 	@dir=$$(mktemp -d) && env $$($(VENV)/bin/refuge keys generate) REFUGE_ENV=development REFUGE_LOG_LEVEL=WARNING REFUGE_INSTANCE_PATH=$$dir REFUGE_DATABASE_URL=sqlite:///$$dir/check.sqlite3 $(VENV)/bin/refuge db check; status=$$?; rm -rf "$$dir"; exit $$status
 
 # Translators: see docs/translating.md.
@@ -63,8 +71,24 @@ i18n-compile: $(RUN_STAMP)
 	$(PY) -m server.i18n.tools compile
 	touch $(MO_STAMP)
 
+# Online (PyPI): resolve pyproject.toml's ranges again into hashed lock files, then take a new
+# advisory snapshot for them. Hashes are PyPI's own, not those of a local mirror or wheel cache.
+LOCK_TOOLS := .venv-lock
+COMPILE := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(LOCK_TOOLS)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --all-build-deps --strip-extras --no-emit-index-url
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install --quiet pip-tools
+	$(COMPILE) --upgrade --output-file=$(RUN_LOCK) pyproject.toml
+	$(COMPILE) --upgrade --extra=dev --output-file=$(DEV_LOCK) pyproject.toml
+	$(MAKE) advisories
+
+# Online (PyPI): a new dated snapshot of the advisories of the locked versions.
+advisories:
+	$(PYTHON) deps/advisories.py refresh
+
 bench: $(DEV_STAMP)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) $(LOCK_TOOLS) .pytest_cache .mypy_cache .ruff_cache node_modules

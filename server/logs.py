@@ -11,8 +11,16 @@ import logging
 import re
 import sys
 import traceback
+from collections.abc import Mapping
+from typing import Any
 
 MASK = "[redacted]"
+#: The logger gunicorn writes one line per request to, with its atoms as a mapping.
+ACCESS_LOGGER = "gunicorn.access"
+#: gunicorn's access-log atoms that are numbers by design: status, sizes and durations. They
+#: are kept as they are when they are plain numbers; every other atom is masked on its own.
+NUMERIC_ATOMS = frozenset({"s", "b", "B", "D", "T", "M", "L"})
+_PLAIN_NUMBER = re.compile(r"-|[0-9]+(?:\.[0-9]+)?")
 
 _HEX = r"[0-9a-f]{1,4}"
 _PATTERNS = (
@@ -37,15 +45,38 @@ def redact(text: str) -> str:
     return text
 
 
+class _MaskedAtoms(dict[str, Any]):
+    """An access line's atoms, each masked when the line's format reads it.
+
+    The whole line cannot be masked at once: its status, size and duration side by side look
+    like a phone number ("200 5123 12ms"). So the path, headers and the like are masked one by
+    one, and the numeric atoms are kept when they are plain numbers.
+    """
+
+    def __init__(self, atoms: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.atoms = atoms
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.atoms[key]
+        if key in NUMERIC_ATOMS and _PLAIN_NUMBER.fullmatch(str(value)):
+            return value
+        return redact(str(value))
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites each record so that no handler ever sees the unmasked text."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
         try:
-            message = record.getMessage()
+            if record.name == ACCESS_LOGGER and isinstance(args, Mapping):
+                message = str(record.msg) % _MaskedAtoms(args)
+            else:
+                message = redact(record.getMessage())
         except Exception:  # a malformed format string must not leak its arguments either
-            message = f"{record.msg!s} (unformattable arguments)"
-        record.msg = redact(message)
+            message = redact(f"{record.msg!s} (unformattable arguments)")
+        record.msg = message
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from server import vault
 from server.config import Retention
 from server.db import Database, note_erasure, vault_of
-from server.delivery import provider_copies
+from server.delivery import admission, provider_copies
 from server.models.checkins import SealedNote
-from server.models.messaging import InboundReceipt
+from server.models.messaging import FORGOTTEN, RECEIPT_DIGEST_DAYS, InboundReceipt
 from server.models.people import Channel, Subscriber, TrustedContact
 from server.phones import PhoneNumber
 from server.vault import rotation
@@ -143,6 +143,8 @@ def delete_subscriber(session: Session, subscriber: Subscriber) -> None:
     The provider's copies of messages sent to them are handed to the worker to delete first.
     """
     provider_copies.hand_over_provider_copies(session, subscriber, datetime.now(UTC))
+    # Their receipts stay as bare digests, so a replay of their messages is still refused.
+    _forget_receipts(session, InboundReceipt.subscriber_id == subscriber.id)
     subscriber.forget_data_key()
     session.flush()  # the key is overwritten before any row goes
     session.delete(subscriber)  # contacts and notes follow through the cascade
@@ -155,15 +157,19 @@ class PurgeReport:
     """How many records `purge` deleted, by kind."""
 
     inactive_subscribers: int = 0
-    receipts: int = 0
+    receipts: int = 0  # reduced to their digest
+    receipt_digests: int = 0
     sent_messages: int = 0
+    outbound_counts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts by kind."""
         return {
             "inactive_subscribers": self.inactive_subscribers,
             "receipts": self.receipts,
+            "receipt_digests": self.receipt_digests,
             "sent_messages": self.sent_messages,
+            "outbound_counts": self.outbound_counts,
         }
 
 
@@ -176,14 +182,48 @@ def purge(session: Session, retention: Retention, today: date | None = None) -> 
     for subscriber in stale:
         delete_subscriber(session, subscriber)
     report.inactive_subscribers = len(stale)
-    receipts_before = today - timedelta(days=retention.receipt_days)
+    report.receipts, report.receipt_digests = _purge_receipts(session, retention, today)
+    report.sent_messages = provider_copies.purge(session, retention.sent_message_days, today)
+    report.outbound_counts = admission.purge_counts(session, today)
+    return report
+
+
+def _purge_receipts(session: Session, retention: Retention, today: date) -> tuple[int, int]:
+    """Reduce receipts past retention (or whose sender is gone) to their digest, and delete
+    digests past a year: how many of each.
+
+    The digest alone still refuses a replay of a captured webhook (`OK <PIN>` for a missing
+    person) and names no one: no sender, reply, language or outcome stays beside it.
+    """
+    receipt = InboundReceipt
+    forgotten = _forget_receipts(
+        session,
+        or_(
+            receipt.received_on < today - timedelta(days=retention.receipt_days),
+            and_(receipt.subscriber_id.is_(None), receipt.reply_ct.is_not(None)),
+        ),
+    )
     removed = session.execute(
-        delete(InboundReceipt).where(InboundReceipt.received_on < receipts_before),
+        delete(receipt).where(receipt.received_on < today - timedelta(days=RECEIPT_DIGEST_DAYS)),
         execution_options={"synchronize_session": False},
     )
-    report.receipts = int(getattr(removed, "rowcount", 0) or 0)
-    report.sent_messages = provider_copies.purge(session, retention.sent_message_days, today)
-    return report
+    return forgotten, _rowcount(removed)
+
+
+def _forget_receipts(session: Session, which: ColumnElement[bool]) -> int:
+    """Keep only the digest of these receipts (sender, reply, language and outcome go)."""
+    receipt = InboundReceipt
+    result = session.execute(
+        update(receipt)
+        .where(receipt.outcome != FORGOTTEN, which)
+        .values(subscriber_id=None, reply_ct=None, outcome=FORGOTTEN, locale="en"),
+        execution_options={"synchronize_session": False},
+    )
+    return _rowcount(result)
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def rotate_data_keys(

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server import audit, vault
 from server.db import vault_of
@@ -108,12 +109,11 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
         return None
     step = vault.verify_totp(totp_secret(session, user), code, now.timestamp(), user.last_totp_step)
     locked = user.locked_until is not None and user.locked_until > now
-    if password_ok and step is not None and not locked:
+    if password_ok and step is not None and not locked and _claim_step(session, user, step):
         if keys.made_under_older_key(user.password_hash):  # a rotated index key: hash anew
             user.password_hash = keys.hash_password(password)
         user.failed_logins = 0
         user.locked_until = None
-        user.last_totp_step = step
         user.session_epoch += 1
         audit.record(session, AuditAction.LOGIN, now, actor=user.id)
         return user
@@ -130,6 +130,27 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
         detail={"locked": user.locked_until is not None and user.locked_until > now},
     )
     return None
+
+
+def _claim_step(session: Session, user: User, step: int) -> bool:
+    """Mark a TOTP step used, in one conditional UPDATE; False when it already was.
+
+    SQLite ignores the row lock of the read above: two logins raced with one code both read
+    the old step. This UPDATE takes the write lock and checks again, so only one of them wins.
+    """
+    claimed = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.last_totp_step.is_(None), User.last_totp_step < step),
+        )
+        .values(last_totp_step=step),
+        execution_options={"synchronize_session": False},
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return False
+    set_committed_value(user, "last_totp_step", step)
+    return True
 
 
 def log_out(session: Session, user: User, now: datetime) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from server import gunicorn_conf
 from server.logs import MASK, RedactingFilter, configure_logging, redact
 
 # Numbers reserved for fiction, in the shapes people and providers write them.
@@ -88,3 +89,46 @@ def test_the_application_logger_masks_through_the_root_handler(
     assert "900123" not in err
     assert "203.0.113.77" not in err
     assert "reply to [redacted] failed" in err
+
+
+def _access_line(path: str, status: str, sent: int, address: str) -> str:
+    """The line gunicorn's own logger writes for one request, with Refuge's settings."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    config = Config()
+    config.set("access_log_format", gunicorn_conf.access_log_format)
+    config.set("accesslog", "-")
+    logger = Logger(config)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    logger.access_log.handlers = [handler]
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": address,
+    }
+    response = SimpleNamespace(status=status, sent=sent, headers=[])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=12))
+    return stream.getvalue().strip()
+
+
+@pytest.mark.parametrize(("status", "sent"), [("200 OK", 5123), ("404 NOT FOUND", 1981)])
+def test_the_access_log_keeps_status_size_and_duration(status: str, sent: int) -> None:
+    line = _access_line("/en/resources", status, sent, "203.0.113.77")
+    assert line == f"GET /en/resources {status.split()[0]} {sent} 12ms"
+
+
+def test_the_access_log_masks_a_number_in_the_path_and_never_shows_the_address() -> None:
+    line = _access_line("/api/v1/resources/+447700900123", "404 NOT FOUND", 77, "203.0.113.77")
+    assert "900123" not in line
+    assert "203.0.113.77" not in line
+    assert line.startswith("GET ")
+    assert line.endswith(f"{MASK} 404 77 12ms")

@@ -261,7 +261,13 @@ def test_purge_shreds_only_people_inactive_past_retention(database: db.Database)
         people.register_subscriber(session, BOB, today=today - timedelta(days=10))
     with database.session() as session:
         report = people.purge(session, Retention(inactive_subscriber_days=180), today=today)
-    assert report.as_dict() == {"inactive_subscribers": 1, "receipts": 0, "sent_messages": 0}
+    assert report.as_dict() == {
+        "inactive_subscribers": 1,
+        "receipts": 0,
+        "receipt_digests": 0,
+        "sent_messages": 0,
+        "outbound_counts": 0,
+    }
     with database.session() as session:
         assert people.find_subscriber(session, ALICE) is None
         assert people.find_subscriber(session, BOB) is not None
@@ -276,7 +282,7 @@ def test_a_row_outside_a_vault_session_cannot_be_read() -> None:
         _ = orphan.phone
 
 
-def test_purge_deletes_receipts_past_retention_and_keeps_recent_ones(
+def test_purge_keeps_only_the_digest_of_receipts_past_retention_and_recent_ones_whole(
     database: db.Database,
 ) -> None:
     from server.models.messaging import InboundReceipt
@@ -289,9 +295,36 @@ def test_purge_deletes_receipts_past_retention_and_keeps_recent_ones(
             receipt.subscriber = person
             session.add(receipt)
             receipt.reply = "a reply that says what they asked for"
+            receipt.locale = "my"
     with database.session() as session:
         report = people.purge(session, Retention(receipt_days=7), today=today)
-    assert report.receipts == 1
+    assert (report.receipts, report.receipt_digests) == (1, 0)
     with database.session() as session:
-        kept = session.scalars(select(InboundReceipt.digest)).all()
-    assert kept == [b"n" * 32]
+        kept = session.execute(
+            select(
+                InboundReceipt.digest,
+                InboundReceipt.subscriber_id.is_not(None),
+                InboundReceipt.reply_ct.is_not(None),
+                InboundReceipt.locale,
+            ).order_by(InboundReceipt.digest)
+        ).all()
+    assert [tuple(row) for row in kept] == [
+        (b"n" * 32, True, True, "my"),
+        (b"o" * 32, False, False, "en"),
+    ]
+
+
+def test_purge_deletes_the_daily_cap_counts_of_past_days(database: db.Database) -> None:
+    from server.models.messaging import OutboundCount
+
+    today = date(2026, 11, 28)
+    with database.session() as session:
+        for age in (0, 1, 2, 3, 40):
+            day = today - timedelta(days=age)
+            session.add(OutboundCount(scope="number", subject=b"d" * 32, day=day, count=3))
+    with database.session() as session:
+        report = people.purge(session, Retention(), today=today)
+    assert report.outbound_counts == 2
+    with database.session() as session:
+        days = session.scalars(select(OutboundCount.day).order_by(OutboundCount.day)).all()
+    assert days == [today - timedelta(days=age) for age in (2, 1, 0)]

@@ -496,9 +496,12 @@ def _delete(phone: Handset, locale: str) -> None:
     assert erased.text == expected(locale, "Done. Nothing is kept.")
     assert subscriber_facts(phone.app, phone.number) is None
     assert count_rows(phone.app, Subscriber) == people_before - 1
-    # Their receipts went with them, except the erasure's: it names no one and keeps no reply.
+    # Their receipts stay as bare digests (a replay stays refused); the erasure's names no one
+    # and keeps no reply either.
     after = _receipts(phone.app)
-    assert len(after) == len(before) - theirs + 1
+    assert len(after) == len(before) + 1
+    forgotten = (None, "forgotten", None)
+    assert after.count(forgotten) == before.count(forgotten) + theirs
     assert after.count((None, "erased", None)) == before.count((None, "erased", None)) + 1
     replayed = phone.send(f"{delete} {yes}", sid=sid)
     assert replayed.body == erased.body

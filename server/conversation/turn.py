@@ -8,6 +8,7 @@ replayed message is answered the same way and changes nothing a second time.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -37,13 +38,15 @@ from server.conversation.checkin_desk import PlanDesk
 from server.conversation.library import Library
 from server.conversation.state import State
 from server.db import Base, vault_of
-from server.delivery import outbox
+from server.delivery import admission, outbox
+from server.delivery.outbox import Setbacks
 from server.i18n.locales import catalogue
 from server.models.content import Region
-from server.models.messaging import InboundReceipt
+from server.models.messaging import InboundReceipt, OutboxKind
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
 
+log = logging.getLogger(__name__)
 RECEIPT_PURPOSE = "twilio-message-sid"
 WHATSAPP_WINDOW = timedelta(hours=24)
 #: Characters one WhatsApp message may hold: a reply goes whole, never paged with MORE.
@@ -144,7 +147,10 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
         digests = list(keys.keyed_digests(RECEIPT_PURPOSE, message.message_id))
         known = session.connection().execute(_RECEIPT, {"digests": digests}).scalar()
         if known is not None:
-            return replay(session.get_one(InboundReceipt, known))
+            found = session.get_one(InboundReceipt, known)
+            return _admitted(
+                session, settings, message.sender, found.subscriber, replay(found), now
+            )
         try:
             phone = sender_of(message.sender)
         except SenderRefused:
@@ -165,8 +171,40 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
             turn = _converse(
                 session, settings, subscriber, message, now, offered=offered, first=first
             )
+            turn = _admitted(session, settings, message.sender, subscriber, turn, now)
     _write(session, receipt, subscriber, turn)
     return turn
+
+
+def _admitted(
+    session: Session,
+    settings: Settings,
+    sender: str,
+    subscriber: Subscriber | None,
+    turn: Turn,
+    now: datetime,
+) -> Turn:
+    """The turn with its replies when they may go back to the sender, else with none.
+
+    A reply in the webhook's answer leaves without the outbox, so the outbox's country
+    allow-list and daily caps are applied here: a reply to a number outside the list, or over
+    a cap, is dropped whole and counted (what the turn did still stands).
+    """
+    if not turn.replies:
+        return turn
+    try:
+        phone = sender_of(sender)
+    except SenderRefused:
+        return Turn([], turn.locale, turn.outcome)
+    region = subscriber.region_slug if subscriber is not None else None
+    replies = len(turn.replies)
+    reason = admission.admit_replies(session, settings, phone.e164, region, replies, now)
+    if reason is None:
+        return turn
+    setbacks = Setbacks()
+    setbacks.dropped[(OutboxKind.REPLY, reason)] += replies
+    log.warning("webhook reply could not leave: %s", setbacks.lines()[1])
+    return Turn([], turn.locale, turn.outcome)
 
 
 def _write(

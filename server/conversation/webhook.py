@@ -7,6 +7,7 @@ proxy), in every mode; without a valid one the answer is 403 and nothing else is
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,9 +21,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from server import people
 from server.config import app_settings
-from server.conversation.turn import IncomingMessage, Turn, receive, sender_of
+from server.conversation.turn import IncomingMessage, SenderRefused, Turn, receive, sender_of
 from server.db import get_database
-from server.delivery import records, twilio
+from server.delivery import admission, records, twilio
 from server.i18n.locales import catalogue
 from server.i18n.web import without_locale
 
@@ -34,6 +35,10 @@ blueprint = Blueprint("sms", __name__)
 ATTEMPTS = 4
 RETRY_PAUSE_SECONDS = 0.05
 SIGNATURE_HEADER = "X-Twilio-Signature"
+#: The outbox row id a status callback's URL carries: 32 ASCII hex digits.
+_ROW_ID = re.compile(r"[0-9a-f]{32}")
+#: Twilio's error codes: ASCII digits (`str.isdigit` would let `①` through to `int`).
+_ERROR_CODE = re.compile(r"[0-9]{1,9}")
 
 
 def signed_url() -> str:
@@ -85,21 +90,30 @@ def inbound() -> Response:
         turn = _with_retries(message)
     except Exception as exc:
         log.error("inbound message failed: %s", type(exc).__name__)
-        return twiml([apology(sender)])
+        return twiml(apology(sender))
     return twiml(turn.replies)
 
 
-def apology(sender: str) -> str:
-    """A short apology in the sender's language when it can be known, else in English."""
-    locale = "en"
+def apology(sender: str) -> list[str]:
+    """A short apology in the sender's language when it can be known, else in English; none
+    to a sender outside the country allow-list (as for every other reply)."""
+    settings = app_settings()
+    locale, allowed = "en", frozenset(settings.delivery.countries) or None
+    try:
+        phone = sender_of(sender)
+    except SenderRefused:
+        return []
     try:
         with get_database().session() as session:
-            person = people.find_subscriber(session, sender_of(sender))
+            allowed = admission.allowed_countries(session, settings)
+            person = people.find_subscriber(session, phone)
             locale = person.locale if person else "en"
     except Exception:  # noqa: S110 (the apology must go out whatever is broken)
         pass
+    if not admission.destination_allowed(allowed, phone.e164):
+        return []
     # Translators: sent when Refuge failed to handle a message; the person should simply retry.
-    return str(catalogue(locale).gettext("Sorry, something went wrong. Please try again soon."))
+    return [str(catalogue(locale).gettext("Sorry, something went wrong. Please try again soon."))]
 
 
 def _with_retries(message: IncomingMessage) -> Turn:
@@ -128,13 +142,18 @@ def status() -> Response:
     reported = (request.form.get("MessageStatus") or request.form.get("SmsStatus") or "").lower()
     if not message_id or not reported:
         return Response("MessageSid and MessageStatus are required", 400, mimetype="text/plain")
+    row_hint = request.args.get(twilio.STATUS_ROW_PARAMETER)
+    if row_hint is not None and not _ROW_ID.fullmatch(row_hint):
+        return Response("o must be an outbox row id", 400, mimetype="text/plain")
     code_text = request.form.get("ErrorCode") or ""
-    error_code = int(code_text) if code_text.isascii() and code_text.isdigit() else None
+    if code_text and not _ERROR_CODE.fullmatch(code_text):
+        return Response("ErrorCode must be a whole number", 400, mimetype="text/plain")
+    error_code = int(code_text) if code_text else None
     try:
         with get_database().session() as session:
             records.status_reported(
                 session,
-                request.args.get(twilio.STATUS_ROW_PARAMETER),
+                row_hint,
                 message_id,
                 reported,
                 error_code,

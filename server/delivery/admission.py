@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from server.config import Settings
+from server.config import Settings, SmsBackend
 from server.db import insert_for, vault_of
 from server.delivery import twilio
 from server.delivery.claims import Job
@@ -32,6 +32,16 @@ from server.models.people import Consent
 
 #: A WhatsApp message outside the 24-hour window, with no template set, is held this long.
 WHATSAPP_HOLD = timedelta(hours=1)
+#: The tally subject of a webhook's replies (queued messages are tallied by their kind).
+TWIML_REPLY = "twiml_reply"
+#: The countries of the development simulator's fiction numbers (`server/web/simulator.py`).
+SIMULATOR_COUNTRIES = frozenset({"GB", "US"})
+#: The daily caps a webhook's replies count against (see `admit_replies`), and the mark of
+#: their own counts (`reply_prefix`...), kept apart from queued messages' counts.
+REPLY_CAPS = frozenset({"prefix", "region", "total"})
+REPLY_COUNTS = "reply_"
+#: Daily cap counts are kept this many days after their own (only today's is ever read).
+COUNT_DAYS = 2
 #: The digits of a number that make its prefix for the per-prefix cap (after the country code).
 PREFIX_DIGITS = 4
 #: What each daily cap's scope (`_Caps.SCOPES`) is called when a message is over it.
@@ -169,6 +179,49 @@ def _admit(
     return Job(row.id, now, message, row.kind, row.data_key())
 
 
+def admit_replies(
+    session: Session,
+    settings: Settings,
+    address: str,
+    region: str | None,
+    replies: int,
+    now: datetime,
+) -> Reason | None:
+    """Whether a webhook's own replies (TwiML, sent by the provider without the outbox) may go
+    to `address`: the same country allow-list and daily caps as queued replies, each message
+    counted. None when they may; else why not, the drop tallied as a queued reply's would be.
+
+    In development (the console channel, where no reply leaves the machine) with no list set,
+    the countries of the simulator's fiction numbers are allowed too, so that `refuge demo`
+    can be talked to; queued messages still obey the served countries alone.
+
+    Replies are counted apart from queued messages, against caps of the same size: a busy
+    day of conversation must never use up the count an alert needs (alerts over a cap wait
+    for the next day). The per-number cap is the one left out: a person's replies have their
+    own limits per hour and day (`REFUGE_REPLIES_PER_*`, checked before), which a
+    conversation must be able to use.
+    """
+    reason = None
+    allowed = allowed_countries(session, settings)
+    if settings.sms_backend is SmsBackend.CONSOLE and not settings.delivery.countries:
+        allowed |= SIMULATOR_COUNTRIES
+    if not destination_allowed(allowed, address):
+        reason = Reason.COUNTRY
+    else:
+        caps = _Caps(session, settings, now)
+        key = uuid.uuid4()
+        caps.prepare_one(key, address, region, REPLY_CAPS)
+        for _ in range(replies):
+            reason = caps.take_for(key)
+            if reason is not None:
+                break
+        if reason is None:
+            caps.write()
+    if reason is not None:
+        tally(session, TALLIED_AS[reason], TWIML_REPLY, now.date(), replies)
+    return reason
+
+
 def _drop(
     session: Session, setbacks: Setbacks, row: Outbox, now: datetime, reason: Reason
 ) -> Job | None:
@@ -223,19 +276,35 @@ class _Caps:
         """Work out every row's number and cap subjects, and read their counts in one query."""
         for row in rows:
             recipient = row.contact if row.contact is not None else row.subscriber
-            address = recipient.phone or ""
-            self.addresses[row.id] = address
-            try:
-                number = phonenumbers.parse(address)
-            except phonenumbers.NumberParseException:
-                continue  # refused by the allow-list before any cap is asked
-            prefix = f"+{number.country_code}{str(number.national_number)[:PREFIX_DIGITS]}"
-            values = (address, prefix, row.subscriber.region_slug or "", "all")
-            self.subjects[row.id] = [
-                (scope, self.keys.keyed_digest(f"cap-{scope}", value))
-                for scope, value in zip(self.SCOPES, values, strict=True)
-            ]
+            self._subjects(row.id, recipient.phone or "", row.subscriber.region_slug)
         self._load(sorted({key for keys in self.subjects.values() for key in keys}))
+
+    def prepare_one(
+        self, key: uuid.UUID, address: str, region: str | None, scopes: frozenset[str]
+    ) -> None:
+        """Like `prepare`, for a webhook's replies: under the caps of `scopes` only, counted
+        apart from queued messages (`REPLY_COUNTS`)."""
+        self._subjects(key, address, region)
+        if key in self.subjects:
+            self.subjects[key] = [
+                (REPLY_COUNTS + scope, digest)
+                for scope, digest in self.subjects[key]
+                if scope in scopes
+            ]
+        self._load(sorted(set(self.subjects.get(key, []))))
+
+    def _subjects(self, key: uuid.UUID, address: str, region: str | None) -> None:
+        self.addresses[key] = address
+        try:
+            number = phonenumbers.parse(address)
+        except phonenumbers.NumberParseException:
+            return  # refused by the allow-list before any cap is asked
+        prefix = f"+{number.country_code}{str(number.national_number)[:PREFIX_DIGITS]}"
+        values = (address, prefix, region or "", "all")
+        self.subjects[key] = [
+            (scope, self.keys.keyed_digest(f"cap-{scope}", value))
+            for scope, value in zip(self.SCOPES, values, strict=True)
+        ]
 
     def address(self, row: Outbox) -> str:
         """The number a prepared row goes to."""
@@ -244,10 +313,15 @@ class _Caps:
     def take(self, row: Outbox) -> Reason | None:
         """Count one message against every cap; the first cap it is over (and nothing
         counted), or None."""
-        subjects = self.subjects[row.id]
+        return self.take_for(row.id)
+
+    def take_for(self, key: uuid.UUID) -> Reason | None:
+        """`take` for a message prepared under `key`."""
+        subjects = self.subjects[key]
         for subject in subjects:
-            if self.counts[subject] >= self.limits[subject[0]]:
-                return CAP_REASONS[subject[0]]
+            scope = subject[0].removeprefix(REPLY_COUNTS)
+            if self.counts[subject] >= self.limits[scope]:
+                return CAP_REASONS[scope]
         for subject in subjects:
             self.counts[subject] += 1
             self.added[subject] = self.added.get(subject, 0) + 1
@@ -282,3 +356,12 @@ class _Caps:
                 )
             )
         self.added.clear()
+
+
+def purge_counts(session: Session, today: date) -> int:
+    """Delete the daily cap counts of past days (keyed digests of numbers, by day): how many."""
+    removed = session.execute(
+        delete(OutboundCount).where(OutboundCount.day < today - timedelta(days=COUNT_DAYS)),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(removed, "rowcount", 0) or 0)

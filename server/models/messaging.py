@@ -32,21 +32,30 @@ DEDUPE_KEY_LENGTH = 200
 SENDER_KEY_LENGTH = 64
 
 
+#: What a receipt says once only its digest is kept (`people.purge`): replayed, it is silent.
+FORGOTTEN = "forgotten"
+#: How long a receipt's digest is kept, so that a captured webhook replayed within it is refused.
+RECEIPT_DIGEST_DAYS = 366
+
+
 class InboundReceipt(Enveloped, Base):
     """One inbound message, known by a keyed digest of the provider's id (never the id itself).
 
     The reply is kept, encrypted under the sender's data key, so that a retried or replayed
-    request gets the same answer and causes nothing a second time.
+    request gets the same answer and causes nothing a second time. After the receipt retention
+    the sender, reply and language go and the digest alone stays, for RECEIPT_DIGEST_DAYS: a
+    replay is then answered with silence and changes nothing. Erasing the sender keeps it too.
     """
 
     __tablename__ = "inbound_receipts"
 
     digest: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES), unique=True)
     subscriber_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+        ForeignKey("subscribers.id", ondelete="SET NULL"), index=True
     )
     reply_ct: Mapped[bytes | None] = mapped_column("reply", Ciphertext)
-    # How it ended, for a replay: answered, silent (opted out, limited), erased (DELETE).
+    # How it ended, for a replay: answered, silent (opted out, limited), erased (DELETE), or
+    # forgotten (only the digest is kept).
     outcome: Mapped[str] = mapped_column(String(16), server_default="answered")
     locale: Mapped[str] = mapped_column(String(16), server_default="en")
     received_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)

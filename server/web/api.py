@@ -22,7 +22,7 @@ from server.db import request_session
 from server.i18n.locales import choose_locale, negotiate, text_direction, url_tag
 from server.models.content import Category
 from server.web import caching, openapi
-from server.web.inputs import has_nul
+from server.web.inputs import BadNumber, has_nul, query_number
 from server.web.ratelimit import RateLimiter
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,12 +98,10 @@ def _shelf() -> Shelf:
 
 
 def _int(name: str, default: int, most: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
-        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from 1 to {most}.")
-    return int(raw)
+    try:
+        return query_number(name, default, most)
+    except BadNumber as exc:
+        raise ApiError(400, "bad_parameter", str(exc)) from None
 
 
 def _modified_after() -> datetime | None:
@@ -111,7 +109,8 @@ def _modified_after() -> datetime | None:
     if raw is None:
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        # ASCII only: the parser reads digits of other scripts as a date nobody wrote.
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw.isascii() else None
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:

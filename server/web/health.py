@@ -15,18 +15,29 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.config import app_settings
 from server.db import get_database
 from server.delivery import missed
+from server.web.inputs import BadNumber, whole_number
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("health", __name__)
 
 
+def _deep() -> bool:
+    """`deep` is a flag: absent, empty or 0 for the plain check, 1 for the deep one."""
+    raw = request.args.get("deep")
+    return raw != "" and whole_number(raw, "deep", 0, 1, least=0) == 1
+
+
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """Report whether this process can serve; with `deep`, whether every alert left in time."""
+    try:
+        deep = _deep()
+    except BadNumber as exc:
+        return jsonify(error={"code": "bad_parameter", "message": str(exc)}), 400
     database = get_database()
     try:
         database.ping()
-        if request.args.get("deep", "0") in ("", "0"):
+        if not deep:
             return jsonify(status="ok"), 200
         settings = app_settings()
         with database.session() as session:

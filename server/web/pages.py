@@ -37,7 +37,7 @@ from server.i18n.web import available_locales
 from server.models.content import Category
 from server.scripts import date_locale
 from server.web import about, caching, text
-from server.web.inputs import has_nul
+from server.web.inputs import BadNumber, has_nul, query_number
 
 blueprint = Blueprint("public", __name__)
 
@@ -175,10 +175,10 @@ def _category() -> Category | None:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    try:
+        return query_number("page", 1, MAX_PAGE)
+    except BadNumber:
         abort(400)
-    return int(raw)
 
 
 @blueprint.get("/<locale:locale>/resources")

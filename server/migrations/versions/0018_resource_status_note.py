@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0018'
-down_revision: str | None = '0014'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
