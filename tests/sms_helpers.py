@@ -346,11 +346,12 @@ CONVERSATIONS: dict[str, list[str]] = {
     "stray_answers": ["<NO>", "<YES>", "<NEXT>", "<BACK>", "99", "<0>", ""],
     "checkin": ["<4>", "<CHECKIN>", "0"],
     "checkin_set_up_and_use": [
-        "<CHECKIN>", "<4821>", "<NO>", "<12>", "<30>", "Amina", "<ADD> +12025550190 Sara",
-        "<DONE>", "<YES>", "<CHECKIN> <STATUS>", "<OK> <4821>", "<OK> <1111>", "<PAUSE>",
-        "<PAUSE> <4821>", "<RESUME>", "<NOTE>", "<NOTE> the soldiers took my papers",
-        "<REMOVE> Sara", "<REMOVE> Nobody <4821>", "<REMOVE> sara <4821>",
-        "<STOP> <CHECKIN> <4821>", "<STATUS>",
+        "<CHECKIN>", "<4821>", "<482193>", "<NO>", "<12>", "<30>", "Amina",
+        "<ADD> +12025550190 Sara", "<DONE>", "<YES>", "<CHECKIN> <STATUS>",
+        "<CHECKIN> <STATUS> <482193>", "<CHECKIN>", "<OK> <482193>", "<OK> <1111>", "<PAUSE>",
+        "<PAUSE> <482193>", "<RESUME>", "<NOTE>", "<NOTE> the soldiers took my papers",
+        "<REMOVE> Sara", "<REMOVE> Nobody <482193>", "<REMOVE> sara <482193>", "<DELETE> <YES>",
+        "<DELETE> <1111>", "<MENU>", "<STOP> <CHECKIN> <482193>", "<STATUS>",
     ],
     "find_kutupalong_everything": ["<FIND>", "<1>", "<1>", "<1>", f"<{EVERYTHING}>", EVERY_PAGE],
     "find_camp_12_by_category": [

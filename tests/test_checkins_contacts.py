@@ -37,7 +37,7 @@ PERSON = "+447700900801"
 COUSIN = "+447700900802"  # in Britain: abroad for a deployment serving BD, SD and UA
 AUNT = "+8801700000002"  # in Bangladesh, served
 SARA = "+447700900803"
-PIN = 4821
+PIN = 482193
 
 
 @pytest.fixture

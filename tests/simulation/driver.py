@@ -207,8 +207,9 @@ class Simulation:
             zone=zone,
             grace=timedelta(minutes=self.rng.choice(GRACES)),
         )
-        pin = self.rng.randint(1000, 9999)
-        duress = self.rng.choice([d for d in range(1000, 10000) if d != pin])
+        pin = self.rng.randint(100000, 999999)  # new plans need 6 digits (issue 16)
+        duress = self.rng.randint(100000, 999998)
+        duress += duress >= pin
         name = f"P{index:04d}"
         person = Person(
             index=index,
