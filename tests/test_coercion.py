@@ -140,7 +140,7 @@ def test_an_erasure_right_after_the_duress_pin_still_delivers_the_alert(loaded: 
     clock = Clock(START)
     person = _planned(loaded, clock)
     check_in(person, "en", DURESS)  # raised; the sweep has not run yet
-    assert person.ask(f"DELETE {PIN}") == ERASED
+    assert person.ask(f"DELETE YES {PIN}") == ERASED
     assert not _person_found(loaded)  # out of everyone's sight at once
     assert "Reply a number" in Phone(loaded, PERSON, clock).send("hello")[0]  # a newcomer
     channel = Recording()
@@ -161,7 +161,7 @@ def test_an_erasure_with_a_queued_missed_alert_still_delivers_it(loaded: Flask) 
     clock.now = START + timedelta(hours=13)
     run_sweep(loaded, clock.now)  # the alert is queued, not sent
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
-    assert person.ask(f"DELETE {PIN}") == ERASED
+    assert person.ask(f"DELETE YES {PIN}") == ERASED
     channel = Recording()
     _work(loaded, clock.now, channel)
     assert len(_alerts_to_sara(channel)) == 1
