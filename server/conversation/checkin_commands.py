@@ -1,7 +1,9 @@
-"""The words of a running check-in plan: OK <PIN>, STATUS, PAUSE, RESUME, STOP CHECKIN, NOTE,
-REMOVE. They are answered wherever the conversation is (OK only with a PIN after it).
+"""The words of a running check-in plan: OK <PIN>, STATUS <PIN>, PAUSE, RESUME, STOP CHECKIN,
+NOTE, REMOVE. They are answered wherever the conversation is (OK only with a PIN after it), and
+after STOP too.
 
-Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN.
+Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN; without
+the PIN, STATUS answers as if there were no plan.
 """
 
 from __future__ import annotations
