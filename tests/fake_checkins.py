@@ -21,8 +21,8 @@ from server.conversation.checkin_port import (
 from server.delivery.admission import destination_allowed
 from server.phones import InvalidPhoneNumber, PhoneNumber, can_receive_texts, normalize_phone
 
-PIN = "4821"
-DURESS = "1111"
+PIN = "482193"
+DURESS = "111111"
 ATTEMPTS = 10
 
 

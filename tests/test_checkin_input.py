@@ -33,7 +33,7 @@ NASTY = [
     "😀" * 300,
     "a" * 10_000,
 ]
-ANSWERS = ["CHECKIN", "4821", "NO", "12", "30", "Amina", "ADD +447700900555 Sara", "DONE"]
+ANSWERS = ["CHECKIN", "482193", "NO", "12", "30", "Amina", "ADD +447700900555 Sara", "DONE"]
 
 
 @pytest.mark.parametrize("depth", range(len(ANSWERS) + 1))

@@ -41,7 +41,7 @@ from tests.sms_helpers import (
 
 PERSON = "+44 7700 900611"
 SARA = "+44 7700 900612"
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 START = datetime(2026, 12, 1, 8, 20, tzinfo=UTC)  # a Tuesday; 10:20 in Kharkiv
 
 STOPPED = "You will get no more messages from Refuge. Reply START to come back."
@@ -131,9 +131,9 @@ def test_check_in_commands_past_the_reply_limit_are_answered(twelve_an_hour: Fla
     assert person.ask(f"OK {PIN + 1}") == "That PIN is not right. Try again."
     assert person.ask(f"PAUSE {PIN}") == "Check-ins paused. Reply RESUME to start again."
     assert person.ask("RESUME").startswith("Check-ins resumed. Next: ")
-    assert person.ask("STATUS").startswith("Check-ins: on. Next: ")
+    assert person.ask(f"STATUS {PIN}").startswith("Check-ins: on. Next: ")
     assert person.ask("NOTE they took my papers").startswith("No caseworker takes notes")
-    assert person.ask("REMOVE Nobody 4821") == "No contact by that name or number."
+    assert person.ask("REMOVE Nobody 482193") == "No contact by that name or number."
     assert person.send("hi") == []  # everything else stays limited
     assert plan_facts(app, PERSON)[1].status == "active"
 
@@ -189,10 +189,14 @@ def test_stop_pauses_the_plan_and_says_so_and_start_resumes_it(loaded: Flask, lo
     assert not over_budget(stopped), stopped
     assert plan_facts(loaded, PERSON)[1].status == "paused"
 
-    # Days pass: no reminder and no alert, and an OK is not taken while nobody can answer it.
+    # Days pass: no reminder and no alert; an OK with the PIN is still answered and counted
+    # (issue 16: a check-in word keeps working after STOP), and the plan stays paused.
     for hours in (1, 12, 13, 48):
         run_sweep(loaded, now + timedelta(hours=hours))
-    assert person.send(f"{keyword(locale, 'OK')} {digits(PIN, locale)}") == []
+    ok = f"{keyword(locale, 'OK')} {digits(PIN, locale)}"
+    assert person.ask(ok) == said(locale, "Thank you.")
+    assert plan_facts(loaded, PERSON)[1].last_checkin is not None
+    assert plan_facts(loaded, PERSON)[1].status == "paused"
     run_sweep(loaded, now + timedelta(days=3))
     assert [m.kind for m in sent(loaded) if m.kind in ("reminder", "alert")] == []
 

@@ -32,7 +32,7 @@ from tests.sms_helpers import digits, load_demo_content
 
 PERSON = "+44 7700 900801"
 SARA = "+44 7700 900802"
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ANSWER = re.compile(r'<p class="answer (ok|error)" role="(?:status|alert)">([^<]*)</p>')
 

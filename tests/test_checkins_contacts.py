@@ -38,7 +38,7 @@ COUSIN = "+447700900802"  # in Britain: abroad for a deployment serving BD, SD a
 AUNT = "+8801700000002"  # in Bangladesh, served
 PERSON_SERVED = "+8801700000003"  # the person, when the test serves only BD, SD and UA
 SARA = "+447700900803"
-PIN = 4821
+PIN = 482193
 
 
 @pytest.fixture

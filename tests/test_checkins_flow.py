@@ -33,7 +33,7 @@ PERSON = "+44 7700 900601"
 SARA = "+44 7700 900602"  # agrees
 OMAR = "+44 7700 900603"  # never answers
 LINA = "+44 7700 900604"  # later stage, agrees
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 
 
 @pytest.fixture

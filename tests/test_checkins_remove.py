@@ -32,7 +32,7 @@ START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PERSON = "+44 7700 900621"
 SARA = "+44 7700 900622"
 LINA = "+44 7700 900623"
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 REMOVED_EN = "Contact removed: %(name)s. Refuge will send them no more alerts."
 
 
@@ -135,7 +135,7 @@ def test_remove_with_the_duress_pin_only_seems_to_and_the_contact_is_still_alert
     forced = person.ask(f"REMOVE Sara {DURESS}")
     assert forced == REMOVED_EN % {"name": "Sara"}  # what a real removal says
     assert _shown(loaded) == ["Lina"]  # CHECKIN STATUS agrees with the lie
-    assert "1 agreed" in person.ask("CHECKIN STATUS")
+    assert "1 agreed" in person.ask(f"CHECKIN STATUS {DURESS}")  # shown as to the captor
     assert person.ask(f"REMOVE Sara {DURESS}") == "No contact by that name or number."
     assert _rows(loaded) == 2  # nothing was removed
 

@@ -30,7 +30,7 @@ SARA = "+44 7700 900722"
 UKRAINIAN = "+380 50 000 0001"
 BANGLADESHI = "+880 1700 000 009"
 AMERICAN = "+1 555 010 0177"
-PIN = 4821
+PIN = 482193
 KYIV = ZoneInfo("Europe/Kyiv")
 # Sunday 6 December 2026, noon in Kyiv; the first daily 9:00 falls on Monday the 7th.
 SUNDAY_NOON = datetime(2026, 12, 6, 12, 0, tzinfo=KYIV)
@@ -145,7 +145,9 @@ def test_a_ukrainian_number_without_a_region_keeps_kyiv_time_across_the_change(
     reminders = [m.body for m in sent(loaded) if m.kind == "reminder"]
     assert len(reminders) == 4
     assert all("09:00" in body for body in reminders)
-    assert "час: Київ" in person.ask(keyword("uk", "CHECKIN") + " " + keyword("uk", "STATUS"))
+    assert "час: Київ" in person.ask(
+        keyword("uk", "CHECKIN") + " " + keyword("uk", "STATUS") + f" {PIN}"
+    )
 
 
 def test_a_bangladeshi_number_without_a_region_keeps_dhaka_time(loaded: Flask) -> None:
@@ -190,9 +192,9 @@ def test_a_number_whose_country_has_several_zones_is_asked(
     assert person.ask(answer).startswith("If you miss one")
     done = _after_the_zone(person, "en")
     assert done.startswith(f"Check-ins are on. Next: Tue 09:00 ({shown}).")
-    assert f"({shown})" in person.ask("CHECKIN STATUS")
     _s, state, _n = plan_facts(loaded, AMERICAN)
     assert state.due_at == datetime(2026, 12, 1, due_utc, 0, tzinfo=UTC)
+    assert f"({shown})" in person.ask(f"CHECKIN STATUS {PIN}")  # the PIN is a check-in too
 
 
 @pytest.mark.parametrize("locale", ["en", "ar", "fr", "uk", "my", "bn", "rhg"])
@@ -205,7 +207,8 @@ def test_the_zone_question_and_confirmation_fit_their_budget(loaded: Flask, loca
     asked.append(person.ask(f"UTC{digits(3, locale)}"))  # no sign: not an offset
     person.ask(f"+{digits(3, locale)}")
     asked.append(_after_the_zone(person, locale))
-    asked.append(person.ask(keyword(locale, "CHECKIN") + " " + keyword(locale, "STATUS")))
+    status = keyword(locale, "CHECKIN") + " " + keyword(locale, "STATUS")
+    asked.append(person.ask(f"{status} {digits(PIN, locale)}"))
     assert not any(over_budget(reply) for reply in asked), asked
     assert all("UTC+03:00" in reply for reply in asked[-2:]), asked
 

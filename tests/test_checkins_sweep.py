@@ -34,7 +34,7 @@ START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PERSON = "+44 7700 900701"
 SARA, OMAR, NADIA, LINA = "+44 7700 900702", "+44 7700 900703", "+44 7700 900704", "+44 7700 900705"
 NGO_LINE = "+44 7700 900799"
-PIN = 4821
+PIN = 482193
 NOTE = "they took my brother to the northern checkpoint"
 
 
@@ -140,10 +140,12 @@ def test_a_contact_who_never_agrees_is_never_alerted(loaded: Flask) -> None:
     register(loaded, "+44 7700 900790", "en")
     other = Phone(loaded, "+44 7700 900790", clock)
     other.ask("CHECKIN")
-    for answer in ("5555", "NO", "24", "60", "Bilal"):
+    for answer in ("555555", "NO", "24", "60", "Bilal"):
         other.ask(answer)
     for number in ("+447700900703", "+447700900704", "+447700900702"):
-        assert "cannot be asked" in other.ask(f"ADD {number} Someone")
+        # Told as anyone is (a number's past is nobody's business), and never asked.
+        added = other.ask(f"ADD {number} Someone")
+        assert added == "Someone added and asked. Add another, or reply DONE."
     assert len([m for m in sent(loaded) if m.kind == "opt_in"]) == 3
 
 
@@ -233,7 +235,10 @@ def test_erasing_the_person_erases_their_plan_history_and_notes(loaded: Flask) -
     person.ask(f"NOTE {NOTE}")  # it still takes notes
     run_sweep(loaded, START + timedelta(days=1))
     assert count_rows(loaded, CheckinEvent) > 0
-    person.ask("DELETE YES")
+    person.ask(f"DELETE {PIN}")
+    # The alert (and the all-clear the PIN owes) leave first; the next look shreds the rest.
+    deliver(loaded, START + timedelta(days=1))
+    run_sweep(loaded, START + timedelta(days=1, minutes=5))
     for model in (CheckinPlan, CheckinEvent, SealedNote):
         assert count_rows(loaded, model) == 0
 
@@ -242,18 +247,18 @@ def test_a_seized_database_holds_no_number_pin_name_or_note(loaded: Flask) -> No
     _private, public = vault.new_note_keypair()
     add_partner(loaded, "kharkiv", "Kharkiv Aid", NGO_LINE, public)
     clock = Clock(START)
-    person = _planned(loaded, clock, pin=48213, duress=97316, message="Amina needs you now")
+    person = _planned(loaded, clock, pin=482135, duress=973162, message="Amina needs you now")
     assert "Check-ins are on" in person.ask("YES")
     person.ask(f"NOTE {NOTE}")
     run_sweep(loaded, START + timedelta(days=1))
     clock.now = START + timedelta(days=1, hours=1)
-    check_in(person, "en", 48213)
-    check_in(person, "en", 97316)
+    check_in(person, "en", 482135)
+    check_in(person, "en", 973162)
     run_sweep(loaded, clock.now)
     with db.get_database(loaded).session() as session:
         assert session.scalar(select(func.count()).select_from(CheckinPlan)) == 1
     raw = seize(db.get_database(loaded))
-    secrets = [b"48213", b"97316", b"Amina", b"Sara", b"Lina", NOTE.encode(), b"needs you"]
+    secrets = [b"482135", b"973162", b"Amina", b"Sara", b"Lina", NOTE.encode(), b"needs you"]
     assert [m.to for m in sent(loaded) if m.kind == "alert"].count("Kharkiv Aid") == 2
     for number in (PERSON, SARA, LINA, NGO_LINE):
         secrets += [form.encode() for form in number_forms(number) if len(form) > 8]
@@ -266,10 +271,10 @@ def test_a_duress_pin_during_an_alert_alerts_nobody_twice_and_one_all_clear_foll
     loaded: Flask,
 ) -> None:
     clock = Clock(START)
-    person = _planned(loaded, clock, duress=9173)
+    person = _planned(loaded, clock, duress=917364)
     run_sweep(loaded, START + timedelta(hours=13))  # missed: Sara alerted
     clock.now = START + timedelta(hours=14)
-    check_in(person, "en", 9173)  # forced to check in: the incident is already open
+    check_in(person, "en", 917364)  # forced to check in: the incident is already open
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
     clock.now = START + timedelta(hours=15)
@@ -283,13 +288,13 @@ def test_the_duress_pin_used_again_in_its_incident_answers_alike_and_alerts_once
     loaded: Flask,
 ) -> None:
     clock = Clock(START)
-    person = _planned(loaded, clock, duress=9173)
+    person = _planned(loaded, clock, duress=917364)
     clock.now = START + timedelta(hours=1)
-    first = check_in(person, "en", 9173)
+    first = check_in(person, "en", 917364)
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
     clock.now = START + timedelta(hours=2)
-    again = check_in(person, "en", 9173)  # made to check in again, the same way
+    again = check_in(person, "en", 917364)  # made to check in again, the same way
     run_sweep(loaded, clock.now)
     clock.now = START + timedelta(hours=3)
     real = check_in(person, "en", PIN)
@@ -301,7 +306,7 @@ def test_the_duress_pin_used_again_in_its_incident_answers_alike_and_alerts_once
     assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
     # A new incident later is a new one: alerted again, once.
     clock.now = START + timedelta(hours=4)
-    check_in(person, "en", 9173)
+    check_in(person, "en", 917364)
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
 
@@ -313,9 +318,9 @@ def test_a_real_check_in_before_the_sweep_ends_the_duress_signal_and_the_next_mi
     pass left the duress incident to open after the real check-in; it stayed open, and the
     person's next missed check-in alerted nobody."""
     clock = Clock(START)
-    person = _planned(loaded, clock, duress=9173)
+    person = _planned(loaded, clock, duress=917364)
     clock.now = START + timedelta(hours=1)
-    check_in(person, "en", 9173)
+    check_in(person, "en", 917364)
     check_in(person, "en", PIN)  # free again, before the worker's next pass
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
@@ -334,10 +339,10 @@ def test_a_contact_who_agrees_during_an_incident_is_alerted_once_and_hears_its_e
     clock = Clock(START)
     register(loaded, PERSON, "en", "kharkiv")
     person = Phone(loaded, PERSON, clock)
-    set_up(person, "en", contacts=(("+447700900702", "Sara"),), duress=9173)
+    set_up(person, "en", contacts=(("+447700900702", "Sara"),), duress=917364)
     deliver(loaded, clock.now)  # Sara's request leaves; she has not answered yet
     clock.now = START + timedelta(minutes=30)
-    check_in(person, "en", 9173)
+    check_in(person, "en", 917364)
     run_sweep(loaded, clock.now)
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
     clock.now = START + timedelta(hours=1)

@@ -23,7 +23,7 @@ from tests.fake_twilio import FakeTwilio
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 TESTER, SARA = "+447700900611", "+447700900612"  # the NGO's test phone, and its contact
 PERSON, CAROL = "+447700900601", "+447700900603"  # a real person, and theirs
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def idle_test_phone(refuge: Delivery, clock: Clock) -> None:
     register(refuge.app, TESTER, "en", "kharkiv")
     tester = Phone(refuge.app, TESTER, clock)
     set_up(tester, "en", contacts=((SARA, "Sara"),))
-    assert tester.ask("PAUSE 4821").startswith("Check-ins paused")
+    assert tester.ask("PAUSE 482193").startswith("Check-ins paused")
 
 
 def rehearsing(refuge: Delivery, clock: Clock) -> Phone:

@@ -27,7 +27,17 @@ from server.conversation.state import Flow, State
 from tests.fake_checkins import DURESS, PIN, FakeCheckins
 from tests.test_engine import MENU, NOW, situation, talk
 
-SET_UP = ["CHECKIN", "4821", "1111", "12", "30", "Amina", "ADD +44 7700 900123 Sara", "DONE", "YES"]
+SET_UP = [
+    "CHECKIN",
+    "482193",
+    "111111",
+    "12",
+    "30",
+    "Amina",
+    "ADD +44 7700 900123 Sara",
+    "DONE",
+    "YES",
+]
 
 
 def planned(
@@ -51,7 +61,7 @@ def test_the_whole_set_up_is_asked_and_kept_through_the_port() -> None:
     where = planned(None)
     outcomes = talk(SET_UP, where)
     replies = [outcome.replies[0] for outcome in outcomes]
-    assert replies[1].startswith("Optional: a second, duress PIN.")
+    assert replies[1].startswith("Optional: a second, duress PIN of 6 to 8 digits.")
     assert replies[2].startswith("How often will you check in?")
     assert replies[3].startswith("If you miss one, how many minutes")
     assert replies[4].startswith("What name do your contacts know you by?")
@@ -89,8 +99,8 @@ def test_an_ngo_is_offered_where_one_takes_alerts() -> None:
 @pytest.mark.parametrize(
     ("flow", "text", "again"),
     [
-        (Flow.PIN, "12", "A PIN is 4 to 8 digits. Check-in set-up."),
-        (Flow.DURESS, "4821", "The duress PIN must differ from your PIN. Optional:"),
+        (Flow.PIN, "12", "A PIN is 6 to 8 digits. Check-in set-up."),
+        (Flow.DURESS, "482193", "The duress PIN must differ from your PIN. Optional:"),
         (Flow.SCHEDULE, "99:99", "That is not a time. How often"),
         (Flow.SCHEDULE, "500", "That is not a number of hours. How often"),
         (Flow.GRACE, "2", "That is not a number of minutes. If you miss one"),
@@ -112,13 +122,13 @@ def test_menu_cancels_the_set_up_and_stop_still_opts_out() -> None:
     cancelled = talk(["CHECKIN", "0"], where)[-1]
     assert cancelled.replies == [MENU]
     assert cancelled.state.flow is None
-    stopped = talk(["CHECKIN", "4821", "STOP"], planned(None))[-1]
+    stopped = talk(["CHECKIN", "482193", "STOP"], planned(None))[-1]
     assert stopped.effects == [Effect(OPT_OUT)]
 
 
 def test_a_set_up_answer_is_read_as_the_answer_not_a_menu_number() -> None:
     where = planned(None)
-    outcome = talk(["CHECKIN", "4821", "NO", "5"], where)[-1]
+    outcome = talk(["CHECKIN", "482193", "NO", "5"], where)[-1]
     assert outcome.replies[0].startswith("If you miss one")  # 5 hours, not the language menu
     assert outcome.state.flow is Flow.GRACE
     assert port(where).hours == 5
@@ -130,21 +140,23 @@ def test_a_set_up_answer_is_read_as_the_answer_not_a_menu_number() -> None:
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
-        ("OK 4821", "Thank you. Next check-in:"),
-        ("PAUSE 4821", "Check-ins paused. Reply RESUME to start again."),
-        ("STOP CHECKIN 4821", "Check-ins stopped. Reply CHECKIN to set them up again."),
+        ("OK 482193", "Thank you. Next check-in:"),
+        ("PAUSE 482193", "Check-ins paused. Reply RESUME to start again."),
+        ("STOP CHECKIN 482193", "Check-ins stopped. Reply CHECKIN to set them up again."),
         ("OK 0000", "That PIN is not right. Try again."),
         ("PAUSE", "Send PAUSE and your PIN."),
         ("STOP CHECKIN", "Send STOP CHECKIN and your PIN."),
-        ("CHECKIN STATUS", "Check-ins: on. Next:"),
-        ("STATUS", "Check-ins: on. Next:"),
-        ("CHECKIN", "Check-ins: on. Next:"),
+        ("CHECKIN STATUS 482193", "Check-ins: on. Next:"),
+        ("STATUS 482193", "Check-ins: on. Next:"),
+        ("CHECKIN STATUS", "You have no check-ins. Reply CHECKIN to set them up."),
+        ("CHECKIN STATUS 0000", "You have no check-ins. Reply CHECKIN to set them up."),
+        ("CHECKIN", "Reply CHECKIN STATUS and your PIN to see your check-ins"),
         ("NOTE", "Send NOTE and your message."),
         ("NOTE they took my phone", "No caseworker takes notes here yet. Nothing was kept."),
         ("REMOVE Sara", "Send REMOVE, the contact's name or number, and your PIN."),
-        ("REMOVE Nobody 4821", "No contact by that name or number."),
+        ("REMOVE Nobody 482193", "No contact by that name or number."),
         (
-            "REMOVE Contact 0 4821",
+            "REMOVE Contact 0 482193",
             "Contact removed: Contact 0. Refuge will send them no more alerts.",
         ),
     ],
@@ -155,22 +167,30 @@ def test_the_words_of_a_running_plan(text: str, answer: str) -> None:
     assert outcome.effects == []
 
 
-def test_status_counts_the_contacts_shown_and_menu_four_shows_it() -> None:
-    outcome = handle(State(), Inbound("CHECKIN STATUS"), planned(contacts=3))
+def test_status_counts_the_contacts_shown_and_menu_four_asks_for_the_pin() -> None:
+    outcome = handle(State(), Inbound("CHECKIN STATUS 482193"), planned(contacts=3))
     assert outcome.replies[0].endswith(
         "Contacts: 2 agreed, 1 waiting. OK and your PIN to check in."
     )
-    assert handle(State(), Inbound("4"), planned(contacts=3)).replies == outcome.replies
+    assert handle(State(), Inbound("4"), planned(contacts=3)).replies == [
+        "Reply CHECKIN STATUS and your PIN to see your check-ins, or OK and your PIN."
+    ]
 
 
 def test_without_a_plan_a_pin_is_told_to_set_up() -> None:
-    for text in ("OK 4821", "PAUSE 4821", "STOP CHECKIN 4821", "STATUS", "REMOVE Sara 4821"):
+    for text in (
+        "OK 482193",
+        "PAUSE 482193",
+        "STOP CHECKIN 482193",
+        "STATUS",
+        "REMOVE Sara 482193",
+    ):
         outcome = handle(State(), Inbound(text), planned(None))
         assert outcome.replies == ["You have no check-ins. Reply CHECKIN to set them up."], text
 
 
 def test_a_check_in_word_leaves_the_set_up_question() -> None:
-    outcome = handle(State(flow=Flow.GRACE), Inbound("STATUS"), planned(Status.PAUSED))
+    outcome = handle(State(flow=Flow.GRACE), Inbound("STATUS 482193"), planned(Status.PAUSED))
     assert outcome.state.flow is None
     assert outcome.replies[0].startswith("Check-ins: paused. Next: -.")
 
@@ -183,7 +203,7 @@ def test_resume_starts_a_new_period() -> None:
 
 def test_without_a_port_check_in_words_get_no_reply() -> None:
     where = replace(situation(), checkins=None)
-    for text in ("4", "OK 4821", "STOP CHECKIN 4821", "CHECKIN STATUS"):
+    for text in ("4", "OK 482193", "STOP CHECKIN 482193", "CHECKIN STATUS"):
         assert handle(State(), Inbound(text), where) == Outcome(state=State())
 
 

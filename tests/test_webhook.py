@@ -70,8 +70,8 @@ HELP_EN = (
     "STOP to end all messages, DELETE to erase what we keep about you."
 )
 CHECKIN_EN = (
-    "Check-in set-up. Choose a PIN of 4 to 8 digits that only you know. "
-    "Reply 0 at any step to cancel."
+    "Check-in set-up. Choose a PIN of 6 to 8 digits that only you know: shorter "
+    "ones are easy to guess. Reply 0 at any step to cancel."
 )
 STEP = re.compile(r"\((\d+)/(\d+)\)")
 WRITTEN = (Subscriber, InboundReceipt, Tally)

@@ -2,7 +2,9 @@
 
 Nobody can make Refuge text a stranger more than once: a number that declined, stopped, or
 has a request waiting (from anyone) is not asked again, and each person's opt-ins are capped
-per day. Only contacts who answered YES are ever alerted (`server.checkins.sweep`).
+per day. Only contacts who answered YES are ever alerted (`server.checkins.sweep`). Whoever
+adds a number is told the same whatever its past (no oracle): one that may not be asked is
+kept as a contact who never answers. A NO outlasts removing the contact and a new set-up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from sqlalchemy.orm import Session
 from server import vault
 from server.checkins import texts
 from server.checkins.kinds import MAX_NAME, Added
-from server.checkins.plans import ALERT_LIFETIME, PlanState, plan_of, save, settings_of, state_of
+from server.checkins.plans import (
+    ALERT_LIFETIME,
+    PlanState,
+    events_of,
+    plan_of,
+    save,
+    settings_of,
+    state_of,
+)
 from server.content.text import fold
 from server.db import vault_of
 from server.delivery import admission, outbox, provider_copies
@@ -40,8 +50,9 @@ UNSETTLED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 def contacts_of(plan: CheckinPlan) -> list[TrustedContact]:
     """The person's own trusted contacts (not their NGO's alert line, nor removed ones still
     owed a closing text), oldest first."""
-    ngo, leaving = settings_of(plan).ngo_contact, set(state_of(plan).leaving)
-    return [c for c in plan.subscriber.contacts if c.id.hex != ngo and c.id.hex not in leaving]
+    ngo, state = settings_of(plan).ngo_contact, state_of(plan)
+    gone = set(state.leaving) | set(state.refused)
+    return [c for c in plan.subscriber.contacts if c.id.hex != ngo and c.id.hex not in gone]
 
 
 def shown_contacts(plan: CheckinPlan) -> list[TrustedContact]:
@@ -74,6 +85,15 @@ def remove_contact(
     message kept for them, the provider's copies handed to the worker to delete first.
     """
     gone = contact.id.hex
+    if contact.consent in (Consent.DECLINED, Consent.REVOKED):
+        # Their NO outlasts the removal: kept out of sight, so that adding them back (or a
+        # new set-up) can never ask them again.
+        state = state_of(plan)
+        state.refused.append(gone)
+        settings = settings_of(plan)
+        settings.stage_two = [kept for kept in settings.stage_two if kept != gone]
+        save(plan, settings=settings, state=state)
+        return
     owed = _unended(session, contact)
     session.execute(
         delete(Outbox).where(
@@ -194,23 +214,37 @@ def add_contact(
             save(plan, state=state)
             return Added.ADDED
     if any(contact.phone_index in indexes for contact in subscriber.contacts):
-        return Added.ALREADY
+        refused = _refused(subscriber, state, indexes)
+        if refused is None:
+            return Added.ALREADY
+    else:
+        refused = None
     if not can_receive_texts(phone.e164):
         return Added.NOT_MOBILE
     if not admission.destination_allowed(allowed, phone.e164):
         return Added.ABROAD
     if len(mine) >= MAX_CONTACTS:
         return Added.FULL
-    if subscriber.phone_index in indexes or not _may_invite(session, indexes):
+    if subscriber.phone_index in indexes:
         return Added.REFUSED
-    if _opt_ins_today(session, subscriber, now) >= OPT_INS_PER_DAY:
+    if _opt_ins_today(session, plan, state, now) >= OPT_INS_PER_DAY:
         return Added.CAPPED
+    _count_request(plan, state, now)
+    # From here the answer is the same whatever the number's past: a NO, a STOP or another
+    # person's request waiting is never told to whoever adds it (nor asked again).
+    if refused is not None:
+        state.refused.remove(refused)  # back in the list, as the contact who said NO
+        save(plan, state=state)
+        return Added.ADDED
+    ask = _may_invite(session, indexes)
     contact = TrustedContact(id=uuid.uuid4(), phone_index=index, consent=Consent.PENDING)
     contact.subscriber = subscriber
     session.add(contact)
     contact.phone = phone.e164
     contact.name = name[:MAX_NAME]
     contact.consent_changed_on = now.date()
+    if not ask:
+        return Added.ADDED  # shown as waiting, like anyone who never answers; never asked
     body = texts.opt_in(subscriber.locale, settings_of(plan).name)
     outbox.enqueue(
         session,
@@ -245,19 +279,35 @@ def _may_invite(session: Session, indexes: tuple[bytes, ...]) -> bool:
     return not unanswered
 
 
-def _opt_ins_today(session: Session, subscriber: Subscriber, now: datetime) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Outbox)
-            .where(
-                Outbox.subscriber_id == subscriber.id,
-                Outbox.kind == OutboxKind.OPT_IN,
-                Outbox.created_on == now.date(),
-            )
+def _refused(subscriber: Subscriber, state: PlanState, indexes: tuple[bytes, ...]) -> str | None:
+    """The id of the person's removed contact with this number who had said NO, if any."""
+    for contact in subscriber.contacts:
+        if contact.phone_index in indexes and contact.id.hex in state.refused:
+            return contact.id.hex
+    return None
+
+
+def _opt_ins_today(session: Session, plan: CheckinPlan, state: PlanState, now: datetime) -> int:
+    """Requests counted today: the plan's own count (removals give none back), or the outbox's
+    for a count kept before the plan kept one."""
+    counted = state.asked if state.asked_on == now.date().isoformat() else 0
+    queued = session.scalar(
+        select(func.count())
+        .select_from(Outbox)
+        .where(
+            Outbox.subscriber_id == plan.subscriber_id,
+            Outbox.kind == OutboxKind.OPT_IN,
+            Outbox.created_on == now.date(),
         )
-        or 0
     )
+    return max(counted, int(queued or 0))
+
+
+def _count_request(plan: CheckinPlan, state: PlanState, now: datetime) -> None:
+    today = now.date().isoformat()
+    state.asked = (state.asked if state.asked_on == today else 0) + 1
+    state.asked_on = today
+    save(plan, state=state)
 
 
 def partner_for(session: Session, subscriber: Subscriber) -> CheckinPartner | None:
@@ -416,10 +466,24 @@ def leave_note(session: Session, subscriber: Subscriber, text: str) -> SealedNot
     partner = partner_for(session, subscriber)
     if partner is None or partner.note_key is None:
         return None
-    note = people.leave_note(session, subscriber, partner.note_key, text)
     plan = plan_of(session, subscriber)
+    pressed = _pressed(session, plan) if plan is not None else None
+    if pressed is not None:
+        # Sealed inside the note: the caseworker reads it, the sender and the server never.
+        text = f"{texts.note_mark(subscriber.locale, pressed)}\n{text}"
+    note = people.leave_note(session, subscriber, partner.note_key, text)
     if plan is not None:
         state = state_of(plan)
         state.notes.append(note.id.hex)
         save(plan, state=state)
     return note
+
+
+def _pressed(session: Session, plan: CheckinPlan) -> texts.Pressure | None:
+    """Whether a note comes after the duress PIN or wrong PINs (since the last right PIN)."""
+    for event in reversed(events_of(session, plan)):
+        if event.get("kind") == "confirmed":
+            break
+        if event.get("kind") == "duress":
+            return texts.Pressure.DURESS
+    return texts.Pressure.WRONG_PINS if state_of(plan).wrong else None

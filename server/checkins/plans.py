@@ -96,6 +96,16 @@ class PlanState:
     # only until the closing text they are owed has gone (the sweep forgets them then).
     leaving: list[str] = field(default_factory=list)
     held: bool = False  # paused by the person's STOP (no reminder can reach them); START resumes
+    # Contacts who said NO (or STOP) and were then removed: kept, out of sight and never asked
+    # again, so that removing and adding them back (or a new set-up) cannot ask them twice.
+    refused: list[str] = field(default_factory=list)
+    # Opt-in requests (and additions that seemed to send one) on the day `asked_on`: the daily
+    # cap counts here, so that removing a contact does not give a request back.
+    asked_on: str | None = None
+    asked: int = 0
+    # The person asked to be erased while alerts were still owed: shredded once they have left
+    # (`server.checkins.erasure`).
+    erasing: bool = False
 
     def __post_init__(self) -> None:
         if self.note is not None:  # a state sealed before notes were listed
@@ -176,6 +186,8 @@ def begin(session: Session, subscriber: Subscriber, zone: str) -> CheckinPlan:
     # ones are still owed their closing text, and notes still wait for the next incident.
     was = state_of(plan)
     state = PlanState(hidden=was.hidden, leaving=was.leaving, notes=was.notes)
+    # Refusals and the day's requests outlast a new set-up too (`server.checkins.contacts`).
+    state.refused, state.asked_on, state.asked = was.refused, was.asked_on, was.asked
     save(plan, PlanSettings(zone=zone, name=kept.name), state)
     return plan
 

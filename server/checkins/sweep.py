@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from server.checkins import contacts, plans, texts
+from server.checkins import contacts, erasure, plans, texts
 from server.checkins.plans import PlanSettings, PlanState, Status
 from server.config import Settings
 from server.delivery import outbox
@@ -102,6 +102,9 @@ def sweep(
 
 def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepReport) -> None:
     """Bring one plan up to `now`: queue what is owed, then set when to look again."""
+    if plans.state_of(plan).erasing:
+        erasure.finish(session, plan, now)  # the person asked to go once their alerts left
+        return
     if plan.subscriber.opted_out:
         # Opted out where the turn did not see it (the provider's refusal): no reminder can
         # reach them, so the plan waits for their START as after a STOP.

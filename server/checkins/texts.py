@@ -6,6 +6,7 @@ or their own words): never Refuge, the person's situation, or who else is told.
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Sequence
 from datetime import datetime
@@ -129,3 +130,22 @@ def consent_told(locale: str, name: str, agreed: bool) -> str:
     else:
         text = t.gettext("%(name)s will not be one of your contacts.")
     return _prepared(text % {"name": name})
+
+
+class Pressure(enum.Enum):
+    """What happened before a note was written, for the caseworker who opens it."""
+
+    DURESS = "duress"
+    WRONG_PINS = "wrong_pins"
+
+
+def note_mark(locale: str, pressure: Pressure) -> str:
+    """The line sealed at the head of a note written after the duress PIN or wrong PINs."""
+    t = catalogue(locale)
+    if pressure is Pressure.DURESS:
+        # Translators: sealed at the top of a note for the caseworker only, never shown to the
+        # person who wrote it: the note may have been written under someone else's eyes.
+        return str(t.gettext("[Refuge: written after the duress PIN was used]"))
+    # Translators: sealed at the top of a note for the caseworker only, never shown to the
+    # person who wrote it: someone may be trying to guess their PIN.
+    return str(t.gettext("[Refuge: written after a wrong PIN]"))

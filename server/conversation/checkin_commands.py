@@ -1,12 +1,15 @@
-"""The words of a running check-in plan: OK <PIN>, STATUS, PAUSE, RESUME, STOP CHECKIN, NOTE,
-REMOVE, WEB. They are answered wherever the conversation is (OK only with a PIN after it).
+"""The words of a running check-in plan: OK <PIN>, STATUS <PIN>, PAUSE, RESUME, STOP CHECKIN,
+NOTE, REMOVE, WEB. They are answered wherever the conversation is (OK only with a PIN after
+it), and after STOP too.
 
-Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN.
+Whatever PIN a message carries, the reply never tells a right PIN from the duress PIN; without
+the PIN, STATUS answers as if there were no plan.
 """
 
 from __future__ import annotations
 
 from server.checkins import texts
+from server.checkins.kinds import valid_pin
 from server.conversation.checkin_port import Checked, PlanView, Status
 from server.conversation.checkin_setup import leave_flow, port_of, say, when_where, word
 from server.conversation.engine import Outcome, Said, Situation, translate
@@ -86,19 +89,29 @@ def resume(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     plan = port.plan()
     due = port.resume() if plan is not None else None
     if plan is None or due is None:
-        return status(outcome, situation, said)
+        return say(outcome, situation, refusal(situation, Checked.NO_PLAN))
     when = texts.local_time(due, plan.zone, situation.locale)
     t = translate(situation)
     return say(outcome, situation, t.gettext("Check-ins resumed. Next: %(time)s.") % {"time": when})
 
 
 def status(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """CHECKIN STATUS: on, paused or stopped, the next due time, contacts' answers."""
+    """CHECKIN STATUS <PIN>: on or paused, the next due time, contacts' answers.
+
+    Without the PIN, or with a wrong one, the answer is the one a person without check-ins
+    gets, word for word: whoever holds the phone learns nothing. The PIN counts as a check-in,
+    as with PAUSE or REMOVE; the duress PIN shows the same and alerts.
+    """
     leave_flow(outcome)
     port = port_of(situation)
+    no_plan = refusal(situation, Checked.NO_PLAN)
+    pin = _status_pin(said, situation)
+    if pin is None:
+        return say(outcome, situation, no_plan)
+    checked, _duress = port.confirm(pin)
     plan = port.plan()
-    if plan is None or plan.status is Status.SETUP:
-        return say(outcome, situation, refusal(situation, Checked.NO_PLAN))
+    if checked is not Checked.OK or plan is None or plan.status is Status.SETUP:
+        return say(outcome, situation, no_plan)
     mine = port.shown_contacts()
     agreed = sum(1 for c in mine if c.agreed)
     waiting = sum(1 for c in mine if c.waiting)
@@ -121,6 +134,24 @@ def status(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
             "%(waiting)d waiting. OK and your PIN to check in."
         )
         % {"state": names[plan.status], "time": when, "agreed": agreed, "waiting": waiting},
+    )
+
+
+def _status_pin(said: Said, situation: Situation) -> str | None:
+    """The PIN after CHECKIN STATUS (or STATUS), or None."""
+    asked = (Command.CHECKIN, Command.STATUS)
+    rest = [w for w in said.text.split() if recognise(w, situation.locale) not in asked]
+    return valid_pin(_pin(rest)) if rest else None
+
+
+def running(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
+    """CHECKIN (or 4) while check-ins run: how to see them, never what they are."""
+    leave_flow(outcome)
+    t = translate(situation)
+    return say(
+        outcome,
+        situation,
+        t.gettext("Reply CHECKIN STATUS and your PIN to see your check-ins, or OK and your PIN."),
     )
 
 

@@ -18,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
 
 from server.checkins import texts, zones
-from server.checkins.kinds import MAX_NAME, valid_pin
+from server.checkins.kinds import MAX_NAME, new_pin
 from server.checkins.schedule import MAX_HOURS, MIN_HOURS, parse_time
 from server.conversation.checkin_port import Added, CheckinPort
 from server.conversation.engine import Outcome, Said, Situation, reply, translate
@@ -75,12 +75,13 @@ def _question(situation: Situation, step: Flow) -> str:
     t = translate(situation)
     questions: dict[Flow, Any] = {
         Flow.PIN: t.gettext(
-            "Check-in set-up. Choose a PIN of 4 to 8 digits that only you know. "
-            "Reply 0 at any step to cancel."
+            "Check-in set-up. Choose a PIN of 6 to 8 digits that only you know: shorter "
+            "ones are easy to guess. Reply 0 at any step to cancel."
         ),
         Flow.DURESS: t.gettext(
-            "Optional: a second, duress PIN. If you are ever forced to check in, use it: "
-            "all looks normal but your contacts are alerted. Reply it, or NO to skip."
+            "Optional: a second, duress PIN of 6 to 8 digits. If you are ever forced to "
+            "check in, use it: all looks normal but your contacts are alerted. Reply it, "
+            "or NO to skip."
         ),
         Flow.SCHEDULE: t.gettext(
             "How often will you check in? Reply hours (1 to 168), like 12, or a daily "
@@ -106,7 +107,7 @@ def _question(situation: Situation, step: Flow) -> str:
 
 def pin(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """The PIN."""
-    chosen = valid_pin(ascii_digits(said.text))
+    chosen = new_pin(ascii_digits(said.text))
     if chosen is None:
         return ask(outcome, situation, Flow.PIN, _pin_rule(situation))
     port_of(situation).set_pin(chosen)
@@ -114,7 +115,8 @@ def pin(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def _pin_rule(situation: Situation) -> str:
-    return str(translate(situation).gettext("A PIN is 4 to 8 digits.")) + " "
+    # Translators: a short PIN falls to guessing; the reason is in the question that follows.
+    return str(translate(situation).gettext("A PIN is 6 to 8 digits.")) + " "
 
 
 def duress(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
@@ -123,7 +125,7 @@ def duress(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     if said.command is Command.NO:
         port.set_duress(None)
         return ask(outcome, situation, Flow.SCHEDULE)
-    chosen = valid_pin(ascii_digits(said.text))
+    chosen = new_pin(ascii_digits(said.text))
     if chosen is None:
         return ask(outcome, situation, Flow.DURESS, _pin_rule(situation))
     if not port.set_duress(chosen):

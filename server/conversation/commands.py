@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from server.checkins import texts
+from server.checkins.kinds import valid_pin
 from server.content.text import fold
-from server.conversation import checkin_setup, flows, languages
-from server.conversation.checkin_port import Status
+from server.conversation import checkin_commands, checkin_setup, flows, languages
+from server.conversation.checkin_port import Checked, Status
 from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
@@ -27,6 +28,7 @@ from server.conversation.engine import (
 )
 from server.conversation.state import Flow, State
 from server.conversation.vocabulary import Command, recognise
+from server.i18n.locales import ascii_digits
 
 
 def menu_text(situation: Situation) -> str:
@@ -195,7 +197,17 @@ def _switch(outcome: Outcome, situation: Situation, code: str) -> Outcome:
 
 
 def delete(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """Ask to confirm; DELETE YES (in one message or two) erases everything."""
+    """Ask to confirm; DELETE YES (in one message or two) erases everything.
+
+    While check-ins run, only DELETE and the PIN erases (whoever holds the phone must not
+    disarm them with two words); the duress PIN seems to erase, and alerts.
+    """
+    words = said.text.split()[1:]
+    pin = _pin_in(words, situation)
+    if _guarded(situation):
+        if pin is not None:
+            return _erase_with_pin(outcome, situation, pin)
+        return _ask_pin(outcome, situation)
     if any(recognise(word, situation.locale) is Command.YES for word in said.words):
         return _erase(outcome, situation)
     outcome.state = replace(outcome.state, flow=Flow.DELETE)
@@ -211,25 +223,86 @@ def delete(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def confirm_delete(outcome: Outcome, situation: Situation, said: Said) -> Outcome | None:
-    """The answer to 'reply DELETE YES to confirm': a YES alone confirms too."""
+    """The answer to 'reply DELETE YES to confirm': a YES alone confirms too (the PIN, while
+    check-ins run)."""
+    if _guarded(situation):
+        pin = _pin_in(said.text.split(), situation)
+        if pin is not None:
+            return _erase_with_pin(outcome, situation, pin)
+        return _ask_pin(outcome, situation) if said.command is Command.YES else None
     if said.command is not Command.YES:
         return None
+    return _erase(outcome, situation)
+
+
+def _guarded(situation: Situation) -> bool:
+    """Check-ins run (on, or paused): erasing them needs the PIN."""
+    port = situation.checkins
+    plan = port.plan() if port is not None else None
+    return plan is not None and plan.status in (Status.ACTIVE, Status.PAUSED)
+
+
+def _pin_in(words: list[str], situation: Situation) -> str | None:
+    """The PIN among a DELETE's words (a YES beside it is allowed), or None."""
+    kept = [word for word in words if recognise(word, situation.locale) is not Command.YES]
+    return valid_pin(ascii_digits("".join(kept))) if kept else None
+
+
+def _ask_pin(outcome: Outcome, situation: Situation) -> Outcome:
+    outcome.state = replace(outcome.state, flow=Flow.DELETE)
+    t = translate(situation)
+    return reply(
+        outcome,
+        situation,
+        t.gettext(
+            "This erases everything Refuge keeps about you, check-ins and trusted contacts "
+            "too. Reply DELETE and your PIN to confirm, or MENU to keep it."
+        ),
+    )
+
+
+def _erase_with_pin(outcome: Outcome, situation: Situation, pin: str) -> Outcome:
+    """The right PIN erases; the duress PIN only seems to (and alerts); any other refuses."""
+    assert situation.checkins is not None  # guarded: there is a plan
+    checked, duress = situation.checkins.confirm(pin)
+    if checked is not Checked.OK:
+        outcome.state = replace(outcome.state, flow=Flow.DELETE)
+        return reply(outcome, situation, checkin_commands.refusal(situation, checked))
+    if duress:
+        # What the captor sees is an erasure; the plan runs on and the sweep alerts.
+        outcome.state = State()
+        return reply(outcome, situation, erased_text(situation))
     return _erase(outcome, situation)
 
 
 def _erase(outcome: Outcome, situation: Situation) -> Outcome:
     outcome.effects.append(Effect(DELETE_ME))
     outcome.state = State()
-    return reply(outcome, situation, translate(situation).gettext("Done. Nothing is kept."))
+    return reply(outcome, situation, erased_text(situation))
+
+
+def erased_text(situation: Situation) -> str:
+    """The one answer to an erasure, real or pretended."""
+    return str(translate(situation).gettext("Done. Nothing is kept."))
 
 
 def erase_silently(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """DELETE YES from an opted-out person: erased, without a reply (nothing else is heard)."""
-    if said.command is Command.DELETE and any(
-        recognise(word, situation.locale) is Command.YES for word in said.text.split()[1:]
-    ):
-        outcome.effects.append(Effect(DELETE_ME))
-        outcome.state = State()
+    """DELETE YES from an opted-out person: erased, without a reply (nothing else is heard).
+    While check-ins run (STOP paused them), DELETE and the PIN: the duress PIN erases nothing."""
+    if said.command is not Command.DELETE:
+        return outcome
+    words = said.text.split()[1:]
+    if _guarded(situation):
+        pin = _pin_in(words, situation)
+        if pin is None or situation.checkins is None:
+            return outcome
+        checked, duress = situation.checkins.confirm(pin)
+        if checked is not Checked.OK or duress:
+            return outcome
+    elif not any(recognise(word, situation.locale) is Command.YES for word in words):
+        return outcome
+    outcome.effects.append(Effect(DELETE_ME))
+    outcome.state = State()
     return outcome
 
 

@@ -7,7 +7,8 @@ answer it (then the message is read as a command). To add an SMS command: a keyw
 
 Precedence, whatever the state:
 1. STOP, START and HELP (STOP CHECKIN is the check-in word, unless the carrier said STOP);
-   an opted-out person gets nothing else (DELETE YES still erases, silently);
+   an opted-out person gets nothing else but the words of a running plan (OK <PIN>, PAUSE,
+   STATUS...), which keep working after STOP (DELETE YES still erases, silently);
 2. MENU (or 0), MORE, DELETE and CHECK, wherever the conversation is;
 3. the check-in words, and every answer while the check-in set-up asks its questions;
 4. the answer to the question last asked;
@@ -125,13 +126,16 @@ def _route(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     stop_word = said.command is Command.STOP and not said.carrier  # the carrier's STOP wins
     if stop_word and _stops_checkins_only(said.text, situation.locale):
         # STOP CHECKIN <PIN>: the check-in plan's word, not an opt-out.
-        return outcome if situation.opted_out else checkins(outcome, situation, said)
+        return checkins(outcome, situation, said)
     always = ALWAYS.get(said.command) if said.command else None
     if always is not None:
         return always(outcome, situation, said)
     if situation.opted_out:
-        # Silence: they asked for it. Erasure stays their right: DELETE YES still erases,
-        # without a reply (a provider would not deliver one to an opted-out number anyway).
+        # The plan's words still work (an OK with the PIN must count, whatever else was
+        # said). Otherwise silence: they asked for it. Erasure stays their right: DELETE YES
+        # still erases, without a reply (a provider would not deliver one anyway).
+        if _checkin_word(said, situation.locale) is not None:
+            return checkins(outcome, situation, said)
         return commands.erase_silently(outcome, situation, said)
     return _converse(outcome, situation, said)
 
@@ -202,7 +206,7 @@ def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
         if answered is not None:
             return answered
     if plan is not None and plan.status in (Status.ACTIVE, Status.PAUSED):
-        return checkin_commands.status(outcome, situation, said)
+        return checkin_commands.running(outcome, situation, said)
     return checkin_setup.begin(outcome, situation, said)
 
 

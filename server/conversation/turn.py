@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from server import people, segments
-from server.checkins import contacts, plans, texts
+from server.checkins import contacts, erasure, plans, texts
 from server.config import Settings
 from server.conversation import engine
 from server.conversation.checkin_desk import PlanDesk
@@ -172,7 +172,7 @@ def receive(session: Session, settings: Settings, message: IncomingMessage, now:
                 session, settings, subscriber, message, now, offered=offered, first=first
             )
             turn = _admitted(session, settings, message.sender, subscriber, turn, now)
-    _write(session, receipt, subscriber, turn)
+    _write(session, receipt, subscriber, turn, now)
     return turn
 
 
@@ -208,15 +208,20 @@ def _admitted(
 
 
 def _write(
-    session: Session, receipt: InboundReceipt, subscriber: Subscriber | None, turn: Turn
+    session: Session,
+    receipt: InboundReceipt,
+    subscriber: Subscriber | None,
+    turn: Turn,
+    now: datetime,
 ) -> None:
     """Keep the receipt and write the turn's changes: the one moment the turn writes."""
     receipt.locale = turn.locale
     receipt.outcome = turn.outcome
     if subscriber is not None and turn.outcome == "erased":
         # The erasure's receipt names no one and keeps no reply; this flushes it first.
+        # Every alert already owed leaves before the person is shredded (see `erasure`).
         session.add(receipt)
-        people.delete_subscriber(session, subscriber)
+        erasure.erase(session, subscriber, now)
         _write_tallies(session)
         return
     if subscriber is not None:

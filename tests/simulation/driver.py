@@ -253,8 +253,9 @@ class Simulation:
             zone=zone,
             grace=timedelta(minutes=self.rng.choice(GRACES)),
         )
-        pin = self.rng.randint(1000, 9999)
-        duress = self.rng.choice([d for d in range(1000, 10000) if d != pin])
+        pin = self.rng.randint(100000, 999999)  # new plans need 6 digits (issue 16)
+        duress = self.rng.randint(100000, 999998)
+        duress += duress >= pin
         name = f"P{index:04d}"
         person = Person(
             index=index,
@@ -423,8 +424,8 @@ class Simulation:
             alert_text=f"Drill: {name} is only a test phone",
             region="kharkiv",
             plan=Plan(hours=24, daily_at=None, zone="Europe/Kyiv", grace=timedelta(minutes=30)),
-            pin=1000 + index,
-            duress=2000 + index,
+            pin=100000 + index,
+            duress=200000 + index,
         )
         for contact_name in CONTACT_NAMES[:2]:
             contact = Contact(contact_name, next(numbers))
