@@ -85,16 +85,24 @@ def test_associated_data_names_the_table_the_column_and_the_row() -> None:
     assert vault.associated_data("people", "phone", "42") == b"refuge/v1|people|phone|42"
 
 
-def test_an_encrypted_field_is_a_version_1_aes_gcm_envelope_under_the_data_key() -> None:
+def test_an_encrypted_field_is_a_version_2_padded_aes_gcm_envelope_under_the_data_key() -> None:
     data_key = bytes(range(32, 64))
     plaintext = "Flat 3, 1 Example Road"
     sealed = vault.encrypt_field(data_key, plaintext, "people", "address", "row-7")
-    assert sealed[:6] == bytes([1, 1, 3]) + b"dk1"
+    assert sealed[:6] == bytes([2, 1, 3]) + b"dk1"
     nonce, body = sealed[6:18], sealed[18:]
-    assert len(body) == len(plaintext.encode()) + vault.TAG_BYTES
+    assert len(body) == 32 + vault.TAG_BYTES  # 4 bytes of length and 22 of text, padded to 32
     # Decrypted with AES-GCM directly: the layout and the associated data are what they claim.
-    aad = b"refuge/v1|people|address|row-7"
-    assert AESGCM(data_key).decrypt(nonce, body, aad) == plaintext.encode()
+    aad = b"refuge/v2|people|address|row-7|"
+    padded = AESGCM(data_key).decrypt(nonce, body, aad)
+    assert padded == len(plaintext).to_bytes(4, "big") + plaintext.encode() + bytes(6)
+
+
+def test_a_version_1_field_envelope_still_opens_where_the_row_keeps_no_counter() -> None:
+    data_key = bytes(range(32, 64))
+    aad = vault.associated_data("people", "address", "row-7")
+    old = vault.seal_envelope(data_key, vault.DATA_KEY_ID, b"Flat 3", aad)
+    assert vault.decrypt_field(data_key, old, "people", "address", "row-7") == "Flat 3"
 
 
 def test_two_encryptions_of_the_same_field_never_share_a_nonce() -> None:
@@ -250,7 +258,7 @@ def test_a_data_key_whose_master_key_is_gone_is_refused_naming_that_key() -> Non
     assert "REFUGE_MASTER_KEYS" in str(refused.value)
 
 
-@pytest.mark.parametrize("version", [0, 2, 255])
+@pytest.mark.parametrize("version", [0, 3, 255])
 def test_an_envelope_of_an_unknown_version_is_refused(version: int) -> None:
     _, sealed = a_sealed_field()
     with pytest.raises(vault.EnvelopeMalformed, match=f"unknown envelope version {version}"):

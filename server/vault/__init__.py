@@ -1,10 +1,12 @@
 """All of Refuge's cryptography; nothing outside this package generates, derives or uses a key.
 
 - `keys`: keyrings and keys from settings, derivation, new keys.
-- `envelopes`: AES-256-GCM envelopes bound to their table, column and row.
+- `envelopes`: AES-256-GCM envelopes bound to their table, column and row (and, padded to a
+  bucket, to the row's seal counter and bound columns).
 - `core`: the `Vault`, one instance's keys and every operation that needs them.
 - `fields`: the one way to encrypt a column, and the registry of encrypted columns and of rows
   holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`.
+- `causes`: outbox causes as keyed digests under the person's data key (they name nothing).
 - `notes`: sealed notes to an NGO's public key (HPKE).
 - `credentials`: PIN and password hashing, TOTP.
 - `chain`: the audit log's hash chain.
@@ -15,6 +17,7 @@ or plaintext; the names below are the ones they use.
 
 from __future__ import annotations
 
+from server.vault.causes import cause_key, incident_of, incident_tag
 from server.vault.chain import CHAIN_GENESIS, chain_hash
 from server.vault.core import Vault
 from server.vault.credentials import (
@@ -50,6 +53,7 @@ from server.vault.fields import (
     Under,
     VaultUnavailable,
     WrappedKey,
+    seal_holds,
     vault_of,
 )
 from server.vault.keys import (
@@ -98,11 +102,14 @@ __all__ = [
     "VaultUnavailable",
     "WrappedKey",
     "associated_data",
+    "cause_key",
     "chain_hash",
     "decode_key",
     "decrypt_field",
     "derive_key",
     "encrypt_field",
+    "incident_of",
+    "incident_tag",
     "key_fingerprint",
     "load_note_private_key",
     "new_key_settings",
@@ -115,6 +122,7 @@ __all__ = [
     "parse_keyring",
     "seal",
     "seal_envelope",
+    "seal_holds",
     "totp_code",
     "totp_provisioning_uri",
     "totp_secret_text",
