@@ -5,7 +5,8 @@
   bucket, to the row's seal counter and bound columns).
 - `core`: the `Vault`, one instance's keys and every operation that needs them.
 - `fields`: the one way to encrypt a column, and the registry of encrypted columns and of rows
-  holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`.
+  holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`; `rows` keeps
+  a row's envelopes together (its seal counter, its bound columns, `seal_holds`).
 - `causes`: outbox causes as keyed digests under the person's data key (they name nothing).
 - `notes`: sealed notes to an NGO's public key (HPKE).
 - `credentials`: PIN and password hashing, TOTP.
@@ -53,7 +54,6 @@ from server.vault.fields import (
     Under,
     VaultUnavailable,
     WrappedKey,
-    seal_holds,
     vault_of,
 )
 from server.vault.keys import (
@@ -76,6 +76,7 @@ from server.vault.notes import (
     open_sealed,
     seal,
 )
+from server.vault.rows import seal_holds
 
 __all__ = [
     "AES_256_GCM",

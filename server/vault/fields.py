@@ -22,16 +22,16 @@ more things a seized-and-edited database could otherwise change unseen:
 from __future__ import annotations
 
 import enum
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast, overload
 
-from sqlalchemy import LargeBinary, TypeDecorator, event, inspect
-from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy import LargeBinary, TypeDecorator
+from sqlalchemy.orm import Session, object_session
 
+from server.vault import rows
 from server.vault.core import Vault
-from server.vault.envelopes import DecryptionFailed, Place, VaultError, open_bytes, seal_bytes
+from server.vault.envelopes import DecryptionFailed, Place, open_bytes, seal_bytes
 
 
 class VaultUnavailable(RuntimeError):
@@ -106,8 +106,6 @@ class KeyHolder:
 
 _FIELDS: list[SealedColumn] = []
 _HOLDERS: list[KeyHolder] = []
-#: Each model's encrypted fields, to re-seal a row's fields together.
-_BY_MODEL: dict[type, list[EncryptedField[Any]]] = {}
 
 
 def sealed_columns() -> tuple[SealedColumn, ...]:
@@ -184,7 +182,7 @@ class EncryptedField(Generic[V]):
         self.name = name
         self.owner = owner
         _FIELDS.append(SealedColumn(owner, name, self.column_attribute, self.under))
-        _BY_MODEL.setdefault(owner, []).append(self)
+        rows.register(owner, self)
 
     @overload
     def __get__(self, obj: None, objtype: type | None = None) -> EncryptedField[V]: ...
@@ -198,13 +196,17 @@ class EncryptedField(Generic[V]):
         envelope: bytes | None = getattr(obj, self.column_attribute)
         if envelope is None:
             return None
-        return self._decode(self._open_raw(obj, envelope, self._place_of(obj)))
+        return self._decode(self.open_raw(obj, envelope, self.place_of(obj)))
+
+    def read(self, obj: Sealable) -> V | None:
+        """The field's value in a row (as reading the attribute gives it)."""
+        return self.__get__(obj)
 
     def __set__(self, obj: Sealable, value: V | None) -> None:
-        _reseal_row(obj, bump=True, changes={}, skip=self)
+        rows.reseal_row(obj, bump=True, changes={}, skip=self)
         envelope = None
         if value is not None:
-            envelope = self._seal_raw(obj, self._encode(value), self._place_of(obj))
+            envelope = self.seal_raw(obj, self._encode(value), self.place_of(obj))
         setattr(obj, self.column_attribute, envelope)
 
     def seal(
@@ -246,13 +248,13 @@ class EncryptedField(Generic[V]):
         return self._decode(raw)
 
     def _new_counter(self) -> int | None:
-        return None if _counter_attribute(self._model()) is None else 0
+        return None if rows.counter_attribute(self._model()) is None else 0
 
     def _bound_from(self, values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
         missing = [name for name in self.binds if name not in values]
         if missing:
             raise TypeError(f"{self.name} is bound to {', '.join(missing)}: give their values")
-        return tuple((name, bound_text(values[name])) for name in self.binds)
+        return tuple((name, rows.bound_text(values[name])) for name in self.binds)
 
     def _model(self) -> type:
         if self.owner is None:
@@ -265,20 +267,23 @@ class EncryptedField(Generic[V]):
         table = str(getattr(self._model(), "__tablename__"))  # noqa: B009
         return Place(table, self.name, row_id, counter, bound)
 
-    def _place_of(
+    def place_of(
         self, obj: Sealable, *, counter: int | None = None, changes: Mapping[str, Any] | None = None
     ) -> Place:
         """Where this field of a row belongs now (or with a counter and bound values to be)."""
         changes = changes or {}
         bound = tuple(
-            (name, bound_text(changes[name] if name in changes else _bound_value(obj, name)))
+            (
+                name,
+                rows.bound_text(changes[name] if name in changes else rows.bound_value(obj, name)),
+            )
             for name in self.binds
         )
         if counter is None:
-            counter = _counter_of(obj)
+            counter = rows.counter_of(obj)
         return Place(obj.__tablename__, self.name, obj.envelope_row_id, counter, bound)
 
-    def _open_raw(self, obj: Sealable, envelope: bytes, place: Place) -> bytes:
+    def open_raw(self, obj: Sealable, envelope: bytes, place: Place) -> bytes:
         if self.under is Under.MASTER:
             return vault_for(obj).open_master_field(
                 envelope, place.table, place.column, place.row_id, place.counter
@@ -294,7 +299,7 @@ class EncryptedField(Generic[V]):
             bound=place.bound,
         )
 
-    def _seal_raw(self, obj: Sealable, raw: bytes, place: Place) -> bytes:
+    def seal_raw(self, obj: Sealable, raw: bytes, place: Place) -> bytes:
         if self.under is Under.MASTER:
             return vault_for(obj).seal_master_field(
                 raw, place.table, place.column, place.row_id, place.counter
@@ -315,99 +320,6 @@ class EncryptedField(Generic[V]):
 
     def _decode(self, raw: bytes) -> V:
         return cast(V, raw if self.binary else raw.decode("utf-8"))
-
-
-def bound_text(value: Any) -> str:
-    """How a bound column's value is written into the associated data."""
-    if value is None:
-        return ""
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, uuid.UUID):
-        return value.hex
-    return str(value)
-
-
-def _bound_value(obj: object, name: str) -> Any:
-    """A bound column's value, or the default the row will be inserted with when unset."""
-    value = getattr(obj, name)
-    if value is None:
-        column = inspect(type(obj)).columns[name]
-        default = column.default
-        if default is not None and getattr(default, "is_scalar", False):
-            value = getattr(default, "arg", None)
-    return value
-
-
-def _counter_attribute(model: type) -> str | None:
-    found: str | None = getattr(model, "seal_counter_attribute", None)
-    return found
-
-
-def _counter_of(obj: object) -> int | None:
-    name = _counter_attribute(type(obj))
-    return None if name is None else int(getattr(obj, name) or 0)
-
-
-def fields_of(model: type) -> tuple[EncryptedField[Any], ...]:
-    """The encrypted fields a model declares."""
-    return tuple(_BY_MODEL.get(model, ()))
-
-
-def _reseal_row(
-    obj: Sealable,
-    *,
-    bump: bool,
-    changes: Mapping[str, Any],
-    skip: EncryptedField[Any] | None,
-) -> None:
-    """Re-seal a row's other fields under its next counter, or for new bound values."""
-    counter_name = _counter_attribute(type(obj))
-    old = _counter_of(obj)
-    new = old + 1 if bump and old is not None else old
-    for field in fields_of(type(obj)):
-        if field is skip or (new == old and not set(field.binds) & set(changes)):
-            continue
-        envelope: bytes | None = getattr(obj, field.column_attribute)
-        if envelope is None:
-            continue
-        raw = field._open_raw(obj, envelope, field._place_of(obj, counter=old))
-        place = field._place_of(obj, counter=new, changes=changes)
-        setattr(obj, field.column_attribute, field._seal_raw(obj, raw, place))
-    if counter_name is not None and new != old:
-        setattr(obj, counter_name, new)
-
-
-def seal_holds(row: object) -> bool:
-    """Whether every encrypted field of a row opens where it is: False when a ciphertext was
-    moved or rolled back, or a column bound to it (a contact's consent) was edited by hand."""
-    for field in fields_of(type(row)):
-        try:
-            field.__get__(cast(Sealable, row))
-        except VaultError:
-            return False
-    return True
-
-
-def _on_bound_change(target: Any, value: Any, old: Any, initiator: Any) -> None:
-    key = initiator.key
-    if bound_text(value) == bound_text(_bound_value(target, key)):
-        return
-    bump = _counter_attribute(type(target)) is not None
-    _reseal_row(target, bump=bump, changes={key: value}, skip=None)
-
-
-_WATCHED: set[tuple[type, str]] = set()
-
-
-@event.listens_for(Mapper, "mapper_configured")
-def _watch_bound_columns(mapper: Mapper[Any], model: type) -> None:
-    """A change of a bound column through the ORM re-seals the fields bound to it."""
-    for field in fields_of(model):
-        for name in field.binds:
-            if (model, name) not in _WATCHED:
-                _WATCHED.add((model, name))
-                event.listen(getattr(model, name), "set", _on_bound_change, active_history=True)
 
 
 class OwnsDataKey:
