@@ -13,8 +13,9 @@ from flask import Flask
 from sqlalchemy import String, select, text, update
 
 from server import db, people, vault
+from server.delivery import outbox
 from server.models.checkins import CheckinPlan
-from server.models.messaging import Outbox, OutboxKind, OutboxStatus
+from server.models.messaging import Outbox, OutboxKind, OutboxStatus, ProviderDeletion
 from server.models.people import Subscriber, TrustedContact
 from server.phones import normalize_phone
 from tests.checkin_helpers import Clock, Phone, check_in, deliver, register, run_sweep, set_up
@@ -236,3 +237,29 @@ def test_a_whatsapp_window_is_kept_to_the_hour(app: Flask) -> None:
             select(Subscriber.whatsapp_window_until)  # read back through the column's type
         ).scalar_one()
     assert stored == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+
+
+def test_when_someone_was_erased_is_kept_to_the_hour(app: Flask) -> None:
+    database = db.get_database(app)
+    before = datetime.now(UTC)
+    with database.session() as session:
+        person = people.register_subscriber(session, normalize_phone(MISSED_PERSON), locale="en")
+        outbox.enqueue(
+            session,
+            outbox.Outgoing(
+                subscriber=person,
+                body="Refuge: menu",
+                kind=OutboxKind.REPLY,
+                cause=outbox.cause(person, "reply", "1"),
+                not_before=before,
+                expires_at=before + timedelta(hours=1),
+            ),
+        )
+        session.scalars(select(Outbox)).one().provider_sid = "SM0123456789abcdef0123456789abcdef"
+    with database.session() as session:
+        people.delete_subscriber(session, session.scalars(select(Subscriber)).one())
+    after = datetime.now(UTC)
+    with database.engine.connect() as connection:
+        (due,) = connection.execute(select(ProviderDeletion.due_at)).scalars().all()
+    hours = {moment.replace(minute=0, second=0, microsecond=0) for moment in (before, after)}
+    assert due in hours
