@@ -12,7 +12,7 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import make_url
 
 from server import db, schema, vault
-from server.models.checkins import CheckinPlan
+from server.models.checkins import CheckinEvent, CheckinPlan
 from server.models.messaging import Outbox
 from server.models.people import Subscriber, TrustedContact
 from server.vault import envelopes
@@ -20,7 +20,8 @@ from tests.migrations.conftest import Steps
 
 REVISION = "0013"
 PERSON, CONTACT, PLAN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-ALERT, CLEAR, OPT_IN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+ALERT, CLEAR, OPT_IN, EVENT = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+DETAIL = '{"kind": "duress", "at": "2026-12-07T14:08"}'
 NUMBER, CONTACT_NUMBER = "+447700900761", "+447700900762"
 STATE = '{"incident": "d20261207T140804", "stage": 1}'
 INCIDENT = "d20261207T140804"
@@ -67,6 +68,13 @@ def _rows_as_0010_wrote_them(steps: Steps, keys: vault.Vault) -> bytes:
         id=steps.uuid(PLAN),
         person=steps.uuid(PERSON),
         state=_v1(data_key, STATE, "checkin_plans", "state", PLAN),
+    )
+    steps.run(
+        "INSERT INTO checkin_events (id, plan_id, happened_on, detail) "
+        "VALUES (:id, :plan, '2026-12-07', :detail)",
+        id=steps.uuid(EVENT),
+        plan=steps.uuid(PLAN),
+        detail=_v1(data_key, DETAIL, "checkin_events", "detail", EVENT),
     )
     causes = {
         ALERT: ("alert", f"alert:{PLAN.hex}:{INCIDENT}:1:{CONTACT.hex}"),
@@ -118,9 +126,11 @@ def test_causes_become_the_opaque_ones_the_sweep_builds_and_fields_are_resealed(
             contact = session.get_one(TrustedContact, CONTACT)
             plan = session.get_one(CheckinPlan, PLAN)
             alert = session.get_one(Outbox, ALERT)
+            event = session.get_one(CheckinEvent, EVENT)
             assert session.get_one(Subscriber, PERSON).phone == NUMBER
+            assert event.detail == DETAIL
             assert (contact.phone, plan.state, alert.body) == (CONTACT_NUMBER, STATE, BODY)
-            for sealed in (contact.phone_ct, plan.state_ct, alert.body_ct):
+            for sealed in (contact.phone_ct, plan.state_ct, alert.body_ct, event.detail_ct):
                 assert envelopes.envelope_version(sealed) == envelopes.PADDED_VERSION
     finally:
         database.dispose()

@@ -47,6 +47,7 @@ PERSONAL: tuple[tuple[str, tuple[str, ...], dict[str, str], str], ...] = (
     ("trusted_contacts", ("phone", "name"), {"phone": "consent"}, "subscriber_id"),
     ("checkin_plans", ("pin", "duress", "settings", "state"), {}, "subscriber_id"),
     ("inbound_receipts", ("reply",), {}, "subscriber_id"),
+    ("checkin_events", ("detail",), {}, "plan_id"),
     ("outbox", ("body", "provider_sid"), {"body": "contact_id"}, "subscriber_id"),
 )
 MASTER = (("checkin_partners", "alert_phone"), ("portal_users", "totp_secret"))
@@ -100,6 +101,15 @@ def _is(envelope: bytes, version: int) -> bool:
         return False  # not an envelope Refuge wrote: left as it is
 
 
+def _plan_owner(plan_id: uuid.UUID) -> uuid.UUID:
+    plans = sa.table(
+        "checkin_plans", sa.column("id", sa.Uuid()), sa.column("subscriber_id", sa.Uuid())
+    )
+    query = sa.select(plans.c.subscriber_id).where(plans.c.id == plan_id)
+    found: uuid.UUID = op.get_bind().execute(query).scalar_one()
+    return found
+
+
 def _reseal_personal(keys: _Keys, upgrading: bool) -> None:
     bind = op.get_bind()
     for table_name, fields, binds, owner in PERSONAL:
@@ -114,7 +124,8 @@ def _reseal_personal(keys: _Keys, upgrading: bool) -> None:
         table = sa.table(table_name, *columns)
         for row in bind.execute(sa.select(table)).mappings().all():
             counter = row["seal_version"] if table_name in COUNTED else None
-            data_key = keys.data_key("subscribers", row[owner])
+            person = row[owner] if owner != "plan_id" else _plan_owner(row[owner])
+            data_key = keys.data_key("subscribers", person)
             changes = _resealed(row, fields, binds, table_name, counter, data_key, upgrading)
             if changes:
                 bind.execute(table.update().where(table.c.id == row["id"]).values(changes))
