@@ -70,6 +70,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class HourlyDateTime(UTCDateTime):
+    """A time of someone's activity, stored to the hour before it: the minute serves no one.
+
+    For times that only need to be roughly right and may come early, never late (a window
+    that closes, a retry that may come sooner); never for what the worker must do on time.
+    """
+
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        exact = super().process_bind_param(value, dialect)
+        return None if exact is None else exact.replace(minute=0, second=0, microsecond=0)
+
+
 def enum_column(kind: type[enum.Enum], length: int) -> Enum:
     """A portable enum column: the members' values stored as text, no native enum type."""
     return Enum(kind, native_enum=False, length=length, values_callable=_values)

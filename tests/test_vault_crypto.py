@@ -85,16 +85,24 @@ def test_associated_data_names_the_table_the_column_and_the_row() -> None:
     assert vault.associated_data("people", "phone", "42") == b"refuge/v1|people|phone|42"
 
 
-def test_an_encrypted_field_is_a_version_1_aes_gcm_envelope_under_the_data_key() -> None:
+def test_an_encrypted_field_is_a_version_2_padded_aes_gcm_envelope_under_the_data_key() -> None:
     data_key = bytes(range(32, 64))
     plaintext = "Flat 3, 1 Example Road"
     sealed = vault.encrypt_field(data_key, plaintext, "people", "address", "row-7")
-    assert sealed[:6] == bytes([1, 1, 3]) + b"dk1"
+    assert sealed[:6] == bytes([2, 1, 3]) + b"dk1"
     nonce, body = sealed[6:18], sealed[18:]
-    assert len(body) == len(plaintext.encode()) + vault.TAG_BYTES
+    assert len(body) == 32 + vault.TAG_BYTES  # 4 bytes of length and 22 of text, padded to 32
     # Decrypted with AES-GCM directly: the layout and the associated data are what they claim.
-    aad = b"refuge/v1|people|address|row-7"
-    assert AESGCM(data_key).decrypt(nonce, body, aad) == plaintext.encode()
+    aad = b"refuge/v2|people|address|row-7|"
+    padded = AESGCM(data_key).decrypt(nonce, body, aad)
+    assert padded == len(plaintext).to_bytes(4, "big") + plaintext.encode() + bytes(6)
+
+
+def test_a_version_1_field_envelope_still_opens_where_the_row_keeps_no_counter() -> None:
+    data_key = bytes(range(32, 64))
+    aad = vault.associated_data("people", "address", "row-7")
+    old = vault.seal_envelope(data_key, vault.DATA_KEY_ID, b"Flat 3", aad)
+    assert vault.decrypt_field(data_key, old, "people", "address", "row-7") == "Flat 3"
 
 
 def test_two_encryptions_of_the_same_field_never_share_a_nonce() -> None:
@@ -250,7 +258,7 @@ def test_a_data_key_whose_master_key_is_gone_is_refused_naming_that_key() -> Non
     assert "REFUGE_MASTER_KEYS" in str(refused.value)
 
 
-@pytest.mark.parametrize("version", [0, 2, 255])
+@pytest.mark.parametrize("version", [0, 3, 255])
 def test_an_envelope_of_an_unknown_version_is_refused(version: int) -> None:
     _, sealed = a_sealed_field()
     with pytest.raises(vault.EnvelopeMalformed, match=f"unknown envelope version {version}"):
@@ -294,6 +302,85 @@ def test_an_envelope_with_a_non_ascii_key_id_is_refused_as_malformed() -> None:
     non_ascii = sealed[:3] + "é".encode() + sealed[5:]
     with pytest.raises(vault.EnvelopeMalformed, match="not ASCII"):
         vault.open_envelope({"k1": ZERO_KEY}.get, non_ascii, b"aad")
+
+
+def _padded_with(data_key: bytes, padded: bytes, aad: bytes) -> bytes:
+    """A version 2 envelope around chosen padded bytes, as a forger with the key would make."""
+    nonce = bytes(12)
+    header = bytes([2, 1, 3]) + vault.DATA_KEY_ID.encode()
+    return header + nonce + AESGCM(data_key).encrypt(nonce, padded, aad)
+
+
+def test_a_padded_field_whose_length_runs_past_its_padding_is_refused_as_malformed() -> None:
+    data_key = bytes(range(32, 64))
+    aad = b"refuge/v2|people|phone|row-1|"
+    forged = _padded_with(data_key, (40).to_bytes(4, "big") + bytes(28), aad)
+    with pytest.raises(vault.EnvelopeMalformed, match="padding"):
+        vault.decrypt_field(data_key, forged, "people", "phone", "row-1")
+
+
+def test_a_padded_field_with_bytes_after_its_text_is_refused_as_malformed() -> None:
+    data_key = bytes(range(32, 64))
+    aad = b"refuge/v2|people|phone|row-1|"
+    forged = _padded_with(data_key, (2).to_bytes(4, "big") + b"hi" + b"x" + bytes(25), aad)
+    with pytest.raises(vault.EnvelopeMalformed, match="padding"):
+        vault.decrypt_field(data_key, forged, "people", "phone", "row-1")
+
+
+def test_a_field_bound_to_a_counter_does_not_open_under_another_counter() -> None:
+    data_key = bytes(range(32, 64))
+    sealed = vault.envelopes.seal_bytes(data_key, b"state", "plans", "state", "row-1", counter=4)
+    with pytest.raises(vault.DecryptionFailed):
+        vault.envelopes.open_bytes(data_key, sealed, "plans", "state", "row-1", counter=3)
+    opened = vault.envelopes.open_bytes(data_key, sealed, "plans", "state", "row-1", counter=4)
+    assert opened == b"state"
+
+
+def test_a_field_bound_to_a_column_does_not_open_with_another_value_of_it() -> None:
+    data_key = bytes(range(32, 64))
+    pending = (("consent", "pending"),)
+    sealed = vault.envelopes.seal_bytes(
+        data_key, b"+447700900123", "contacts", "phone", "row-1", counter=1, bound=pending
+    )
+    with pytest.raises(vault.DecryptionFailed):
+        vault.envelopes.open_bytes(
+            data_key,
+            sealed,
+            "contacts",
+            "phone",
+            "row-1",
+            counter=1,
+            bound=(("consent", "confirmed"),),
+        )
+
+
+def test_a_version_1_envelope_is_refused_as_a_rollback_in_a_row_with_a_counter() -> None:
+    data_key = bytes(range(32, 64))
+    aad = vault.associated_data("plans", "state", "row-1")
+    old = vault.seal_envelope(data_key, vault.DATA_KEY_ID, b"state", aad)
+    with pytest.raises(vault.DecryptionFailed, match="older than migration 0013"):
+        vault.envelopes.open_bytes(data_key, old, "plans", "state", "row-1", counter=0)
+
+
+@given(st.binary(max_size=600))
+def test_padding_hides_length_within_a_bucket_and_round_trips(plaintext: bytes) -> None:
+    padded = vault.envelopes.pad(plaintext)
+    assert len(padded) >= 32
+    assert len(padded) & (len(padded) - 1) == 0  # a power of two
+    assert vault.envelopes.unpad(padded) == plaintext
+
+
+def test_causes_are_deterministic_per_person_and_name_nothing() -> None:
+    first, second = bytes(range(32)), bytes(range(1, 33))
+    tag = vault.incident_tag(first, "plan", "d20261207T140804")
+    cause = vault.cause_key(first, "alert", "plan", "d20261207T140804", "1", "c", incident=tag)
+    again = vault.cause_key(first, "alert", "plan", "d20261207T140804", "1", "c", incident=tag)
+    assert cause == again
+    assert vault.incident_of(cause) == tag
+    other = vault.incident_tag(second, "plan", "d20261207T140804")
+    assert other != tag  # another person's key: nothing to link across people
+    assert "d2026" not in cause
+    assert "plan" not in cause
 
 
 def test_every_refusal_is_a_vault_error() -> None:

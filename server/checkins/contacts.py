@@ -118,7 +118,7 @@ def remove_contact(
                 body=texts.closing(plan.subscriber.locale),
                 kind=OutboxKind.ALL_CLEAR,
                 # Read as that incident's end should the contact be added and removed again.
-                cause=f"closing:{plan.id.hex}:{min(owed)}:{gone}",
+                cause=outbox.cause(plan.subscriber, "closing", min(owed), gone, incident=min(owed)),
                 not_before=now,
                 expires_at=now + ALERT_LIFETIME,
             ),
@@ -140,11 +140,11 @@ def _unended(session: Session, contact: TrustedContact) -> set[str]:
             Outbox.status.not_in(NEVER_LEFT),
         )
     ).all()
-    # The causes: "alert:<plan>:<incident>:<stage>:<who>", "clear:<plan>:<incident>:<who>"
-    # (the sweep's), "closing:<plan>:<incident>:<who>" (below).
-    alerted = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALERT}
-    ended = {cause.split(":")[2] for kind, cause in left if kind is OutboxKind.ALL_CLEAR}
-    return alerted - ended
+    # Alerts and all-clears (the sweep's) and closing texts (below) carry their incident's
+    # opaque tag (`outbox.incident_of`).
+    alerted = {outbox.incident_of(cause) for kind, cause in left if kind is OutboxKind.ALERT}
+    ended = {outbox.incident_of(cause) for kind, cause in left if kind is OutboxKind.ALL_CLEAR}
+    return {tag for tag in alerted - ended if tag is not None}
 
 
 def _sooner(when: datetime | None, other: datetime) -> datetime:
@@ -253,7 +253,7 @@ def add_contact(
             contact=contact,
             body=body,
             kind=OutboxKind.OPT_IN,
-            cause=f"optin:{contact.id.hex}",
+            cause=outbox.cause(subscriber, "optin", contact.id.hex),
             not_before=now,
             expires_at=now + OPT_IN_LIFETIME,
         ),
@@ -448,7 +448,7 @@ def _decide(session: Session, contact: TrustedContact, consent: Consent, now: da
             subscriber=person,
             body=body,
             kind=OutboxKind.REPLY,
-            cause=f"consent:{contact.id.hex}:{consent.value}",
+            cause=outbox.cause(person, "consent", contact.id.hex, consent.value),
             not_before=now,
             expires_at=now + OPT_IN_LIFETIME,
         ),

@@ -4,8 +4,10 @@
 range), so its cost follows the number of due plans, not how many exist. It is level-triggered:
 it looks at where each plan is at `now` and queues what is owed then, with a cause per
 (plan, due time or incident, stage, recipient), so that any number of passes, concurrent or
-late, queue each message once. A pass that runs days late still sends the alert (and the
-second stage) that were owed; a reminder whose due time has passed is no longer owed.
+late, queue each message once. Causes are opaque keyed digests (`outbox.cause`): the outbox
+says neither what kind of incident it was, nor when, nor whose plan or which contact. A pass
+that runs days late still sends the alert (and the second stage) that were owed; a reminder
+whose due time has passed is no longer owed.
 
 The worker calls it once per loop in its own transaction, and `refuge worker --once --now T`
 runs one pass as if the time were T.
@@ -175,7 +177,7 @@ def _remind(
             subscriber=person,
             body=texts.reminder(person.locale, due, settings.zone),
             kind=OutboxKind.REMINDER,
-            cause=f"remind:{plan.id.hex}:{due.strftime('%Y%m%dT%H%M')}",
+            cause=outbox.cause(person, "remind", plan.id.hex, due.strftime("%Y%m%dT%H%M")),
             not_before=now,
             expires_at=due,
         ),
@@ -240,7 +242,15 @@ def _alert(
                 contact=contact,
                 body=body,
                 kind=OutboxKind.ALERT,
-                cause=f"alert:{plan.id.hex}:{state.incident}:{stage}:{contact.id.hex}",
+                cause=outbox.cause(
+                    person,
+                    "alert",
+                    plan.id.hex,
+                    state.incident,
+                    str(stage),
+                    contact.id.hex,
+                    incident=outbox.incident_tag(person, plan.id.hex, state.incident),
+                ),
                 not_before=now,
                 expires_at=now + plans.ALERT_LIFETIME,
             ),
@@ -293,7 +303,16 @@ def _all_clears(
                     contact=contact,
                     body=texts.all_clear(person.locale, settings.name),
                     kind=OutboxKind.ALL_CLEAR,
-                    cause=f"clear:{plan.id.hex}:{closed.get('incident')}:{contact_id}",
+                    cause=outbox.cause(
+                        person,
+                        "clear",
+                        plan.id.hex,
+                        str(closed.get("incident")),
+                        contact_id,
+                        incident=outbox.incident_tag(
+                            person, plan.id.hex, str(closed.get("incident"))
+                        ),
+                    ),
                     not_before=now,
                     expires_at=now + plans.ALERT_LIFETIME,
                 ),

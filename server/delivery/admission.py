@@ -1,8 +1,9 @@
 """Admission: which claimed messages may really go, and the job the channel gets for each.
 
 A claimed row is dropped (no consent, opted out, outside the country allow-list, over a cap
-that drops) or put back (a WhatsApp message outside the 24-hour window with no template, over
-a cap that waits) and never reaches the channel; the rest become jobs.
+that drops, a recipient or consent edited in the database by hand) or put back (a WhatsApp
+message outside the 24-hour window with no template, over a cap that waits) and never
+reaches the channel; the rest become jobs.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from server.models.messaging import (
     OutboxStatus,
 )
 from server.models.people import Consent
+from server.vault import VaultError, seal_holds
 
 #: A WhatsApp message outside the 24-hour window, with no template set, is held this long.
 WHATSAPP_HOLD = timedelta(hours=1)
@@ -57,6 +59,7 @@ TALLIED_AS: dict[Reason, str] = {
     Reason.OPTED_OUT: "outbound_opted_out",
     Reason.COUNTRY: "outbound_country",
     Reason.WHATSAPP_WINDOW: "outbound_held_whatsapp",
+    Reason.TAMPERED: "outbound_tampered",
     **dict.fromkeys(CAP_REASONS.values(), "outbound_capped"),
 }
 
@@ -143,8 +146,12 @@ def _admit(
         wanted = Consent.PENDING if row.kind is OutboxKind.OPT_IN else Consent.CONFIRMED
         if contact.consent is not wanted:
             return _drop(session, setbacks, row, now, Reason.NO_CONSENT)
+        if not seal_holds(contact):  # a consent edited by hand: the number's seal breaks
+            return _drop(session, setbacks, row, now, Reason.TAMPERED)
     elif subscriber.opted_out:
         return _drop(session, setbacks, row, now, Reason.OPTED_OUT)
+    if not seal_holds(row):  # a recipient edited by hand: the body's seal breaks
+        return _drop(session, setbacks, row, now, Reason.TAMPERED)
     address = caps.address(row)
     if not destination_allowed(allowed, address):
         return _drop(session, setbacks, row, now, Reason.COUNTRY)
@@ -276,7 +283,11 @@ class _Caps:
         """Work out every row's number and cap subjects, and read their counts in one query."""
         for row in rows:
             recipient = row.contact if row.contact is not None else row.subscriber
-            self._subjects(row.id, recipient.phone or "", row.subscriber.region_slug)
+            try:
+                address = recipient.phone or ""
+            except VaultError:
+                address = ""  # a tampered row: `_admit` drops it
+            self._subjects(row.id, address, row.subscriber.region_slug)
         self._load(sorted({key for keys in self.subjects.values() for key in keys}))
 
     def prepare_one(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Table, inspect, select
 from sqlalchemy.orm import Session
 
+from server import vault
 from server.db import insert_for
 from server.models.messaging import (
     DEDUPE_KEY_LENGTH,
@@ -51,6 +52,7 @@ class Reason(enum.StrEnum):
     REFUSED = "refused"  # the provider refused it for good
     GAVE_UP = "gave_up"  # temporary errors until the attempt limit
     UNSUBSCRIBED = "unsubscribed"  # the number told the provider STOP
+    TAMPERED = "tampered"  # a consent or recipient edited by hand: its seal no longer holds
 
 
 @dataclass
@@ -92,8 +94,8 @@ class Outgoing:
     """A message to queue: for a subscriber, or for one of their trusted contacts.
 
     `cause` names why it exists and must be the same whenever the same message would be
-    produced again (for example ``"alert:<plan>:<due time>:<stage>:<contact>"``); it holds
-    ids and times only, never a number or a name.
+    produced again: built by `cause` below, an opaque keyed digest of what identifies it (the
+    outbox keeps it in clear, so it must name no kind of event, time, plan, person or contact).
     """
 
     subscriber: Subscriber
@@ -106,6 +108,22 @@ class Outgoing:
 
     def __repr__(self) -> str:  # the body and the people stay out of logs and tracebacks
         return f"Outgoing({self.kind.value}, cause={self.cause!r})"
+
+
+def cause(subscriber: Subscriber, *parts: str, incident: str | None = None) -> str:
+    """The opaque cause of a message about `subscriber`: a keyed digest of `parts` (what
+    identifies the message) under their data key, after the tag of its incident if any."""
+    return vault.cause_key(subscriber.data_key(), *parts, incident=incident)
+
+
+def incident_tag(subscriber: Subscriber, plan_id: str, incident: str) -> str:
+    """The opaque tag shared by the causes of one incident's messages."""
+    return vault.incident_tag(subscriber.data_key(), plan_id, incident)
+
+
+def incident_of(cause: str) -> str | None:
+    """The incident tag a cause was built with (None for a message of no incident)."""
+    return vault.incident_of(cause)
 
 
 def sender_for(subscriber: Subscriber, contact: TrustedContact | None) -> str:
@@ -140,7 +158,12 @@ def enqueue(session: Session, message: Outgoing) -> bool:
         "priority": PRIORITY[message.kind],
         "status": OutboxStatus.PENDING,
         "dedupe_key": message.cause,
-        "body": Outbox.body.seal(message.subscriber.data_key(), row_id.hex, message.body),
+        "body": Outbox.body.seal(
+            message.subscriber.data_key(),
+            row_id.hex,
+            message.body,
+            bound={"contact_id": message.contact.id if message.contact is not None else None},
+        ),
         "not_before": message.not_before,
         "next_attempt_at": message.not_before,
         "expires_at": message.expires_at,

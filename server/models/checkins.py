@@ -12,7 +12,7 @@ import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint, func
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
@@ -32,6 +32,8 @@ class CheckinPlan(Enveloped, Base):
     """One person's check-in plan; found by the sweep through `next_due_at` only."""
 
     __tablename__ = "checkin_plans"
+    # Every write of a sealed field bumps it: an older state rolled back into the row fails.
+    seal_counter_attribute = "seal_version"
 
     subscriber_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True
@@ -44,6 +46,7 @@ class CheckinPlan(Enveloped, Base):
     settings_ct: Mapped[bytes | None] = mapped_column("settings", Ciphertext)
     state_ct: Mapped[bytes | None] = mapped_column("state", Ciphertext)
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    seal_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     subscriber: Mapped[Subscriber] = relationship()
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime, enum_column
+from server.db import Base, HourlyDateTime, UTCDateTime, enum_column
 from server.models.people import Enveloped, Subscriber, TrustedContact
 from server.vault import Ciphertext, WrappedKey
 
@@ -187,7 +187,8 @@ class Outbox(Enveloped, Base):
     subscriber: Mapped[Subscriber] = relationship()
     contact: Mapped[TrustedContact | None] = relationship()
 
-    body = vault.EncryptedField("body_ct")
+    # The body covers its recipient: a contact_id edited by hand leaves a body that fails.
+    body = vault.EncryptedField("body_ct", binds=("contact_id",))
     provider_sid = vault.EncryptedField("provider_sid_ct")
 
     def data_key(self) -> bytes:
@@ -229,7 +230,8 @@ class ProviderDeletion(Enveloped, vault.OwnsDataKey, Base):
 
     wrapped_data_key: Mapped[bytes] = mapped_column(WrappedKey)
     provider_sid_ct: Mapped[bytes] = mapped_column("provider_sid", Ciphertext)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Due from the hour of the erasure: when someone was erased, to the second, serves no one.
+    due_at: Mapped[datetime] = mapped_column(HourlyDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
 
     provider_sid = vault.EncryptedField("provider_sid_ct")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
-from server.db import Base, UTCDateTime, enum_column
+from server.db import Base, HourlyDateTime, enum_column
 from server.vault import Ciphertext, WrappedKey
 from server.vault.fields import VaultUnavailable as VaultUnavailable
 
@@ -56,6 +56,10 @@ class Consent(enum.Enum):
 
 class Enveloped:
     """A row whose id is bound into its envelopes, so the id exists before the first write."""
+
+    #: The column counting the row's writes of sealed fields, when it keeps one (see
+    #: `server.vault.fields`: an older ciphertext rolled back into the row fails to open).
+    seal_counter_attribute: ClassVar[str | None] = None
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
@@ -94,10 +98,11 @@ class Subscriber(Enveloped, vault.OwnsDataKey, Base):
     # Dates, not times: when someone was last active serves retention; the hour serves no one.
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
     last_seen_on: Mapped[date] = mapped_column(Date, server_default=func.current_date(), index=True)
-    # WhatsApp allows free-form replies for 24 hours after the person's last message.
-    whatsapp_window_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # WhatsApp allows free-form replies for 24 hours after the person's last message; kept to
+    # the hour before it (the last message's time, to the second, would serve no one).
+    whatsapp_window_until: Mapped[datetime | None] = mapped_column(HourlyDateTime)
     # Reply limits: the hour a count started (to the hour, no finer) and the day's count.
-    replies_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replies_hour: Mapped[datetime | None] = mapped_column(HourlyDateTime)
     replies_in_hour: Mapped[int] = mapped_column(Integer, server_default="0")
     replies_day: Mapped[date | None] = mapped_column(Date)
     replies_in_day: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -114,10 +119,15 @@ class Subscriber(Enveloped, vault.OwnsDataKey, Base):
 
 
 class TrustedContact(Enveloped, Base):
-    """Someone a subscriber trusts to be alerted; encrypted under the subscriber's data key."""
+    """Someone a subscriber trusts to be alerted; encrypted under the subscriber's data key.
+
+    The number's envelope covers the consent (`binds`), so a consent edited by hand leaves a
+    number that fails to open and a contact `vault.seal_holds` refuses to alert.
+    """
 
     __tablename__ = "trusted_contacts"
     __table_args__ = (UniqueConstraint("subscriber_id", "phone_index"),)
+    seal_counter_attribute = "seal_version"
 
     subscriber_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
@@ -130,13 +140,15 @@ class TrustedContact(Enveloped, Base):
     name_ct: Mapped[bytes | None] = mapped_column("name", Ciphertext)
     consent: Mapped[Consent] = mapped_column(
         enum_column(Consent, 16),
+        default=Consent.PENDING,
         server_default=Consent.PENDING.value,
     )
     consent_changed_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    seal_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="contacts")
 
-    phone = vault.EncryptedField("phone_ct")
+    phone = vault.EncryptedField("phone_ct", binds=("consent",))
     name = vault.EncryptedField("name_ct")
 
     def data_key(self) -> bytes:

@@ -1,10 +1,13 @@
 """All of Refuge's cryptography; nothing outside this package generates, derives or uses a key.
 
 - `keys`: keyrings and keys from settings, derivation, new keys.
-- `envelopes`: AES-256-GCM envelopes bound to their table, column and row.
+- `envelopes`: AES-256-GCM envelopes bound to their table, column and row (and, padded to a
+  bucket, to the row's seal counter and bound columns).
 - `core`: the `Vault`, one instance's keys and every operation that needs them.
 - `fields`: the one way to encrypt a column, and the registry of encrypted columns and of rows
-  holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`.
+  holding wrapped keys; `rotation` walks that registry for `refuge keys rotate`; `rows` keeps
+  a row's envelopes together (its seal counter, its bound columns, `seal_holds`).
+- `causes`: outbox causes as keyed digests under the person's data key (they name nothing).
 - `index_rotation`: the registry of blind indexes and peppered hashes, and
   `refuge keys rotate-index` (every row indexed again under the current index key version).
 - `notes`: sealed notes to an NGO's public key (HPKE).
@@ -18,6 +21,7 @@ or plaintext; the names below are the ones they use.
 from __future__ import annotations
 
 from server.vault import index_rotation as index_rotation
+from server.vault.causes import cause_key, incident_of, incident_tag
 from server.vault.chain import CHAIN_GENESIS, chain_hash
 from server.vault.core import Vault
 from server.vault.credentials import (
@@ -79,6 +83,7 @@ from server.vault.notes import (
     open_sealed,
     seal,
 )
+from server.vault.rows import seal_holds
 
 __all__ = [
     "AES_256_GCM",
@@ -106,11 +111,14 @@ __all__ = [
     "VaultUnavailable",
     "WrappedKey",
     "associated_data",
+    "cause_key",
     "chain_hash",
     "decode_key",
     "decrypt_field",
     "derive_key",
     "encrypt_field",
+    "incident_of",
+    "incident_tag",
     "key_fingerprint",
     "load_note_private_key",
     "new_index_key_entry",
@@ -126,6 +134,7 @@ __all__ = [
     "parse_keyring",
     "seal",
     "seal_envelope",
+    "seal_holds",
     "totp_code",
     "totp_provisioning_uri",
     "totp_secret_text",

@@ -17,10 +17,15 @@ import hmac
 
 from server.vault import credentials
 from server.vault.envelopes import (
+    PADDED_VERSION,
+    Place,
     UnknownKeyId,
     associated_data,
     envelope_key_id,
+    envelope_version,
+    open_at,
     open_envelope,
+    seal_at,
     seal_envelope,
 )
 from server.vault.keys import FIRST_INDEX_KEY_ID, Keyring, derive_key, new_data_key
@@ -159,26 +164,38 @@ class Vault:
         wrapping = self._wrapping[self._current]
         return seal_envelope(wrapping, self._current, data_key, _wrap_aad(table, row_id))
 
-    def seal_master_field(self, value: bytes, table: str, column: str, row_id: str) -> bytes:
-        """Encrypt a field that belongs to no person under the current master key."""
-        aad = associated_data(table, column, row_id)
-        return seal_envelope(self._fields[self._current], self._current, value, aad)
+    def seal_master_field(
+        self, value: bytes, table: str, column: str, row_id: str, counter: int | None = None
+    ) -> bytes:
+        """Encrypt a field that belongs to no person under the current master key (padded)."""
+        place = Place(table, column, row_id, counter)
+        return seal_at(self._fields[self._current], self._current, value, place)
 
-    def open_master_field(self, envelope: bytes, table: str, column: str, row_id: str) -> bytes:
+    def open_master_field(
+        self, envelope: bytes, table: str, column: str, row_id: str, counter: int | None = None
+    ) -> bytes:
         """Decrypt a field sealed by `seal_master_field` under any key still in the ring."""
         try:
-            return open_envelope(self._fields.get, envelope, associated_data(table, column, row_id))
+            return open_at(self._fields.get, envelope, Place(table, column, row_id, counter))
         except UnknownKeyId:
             raise _retired("a field", table, envelope_key_id(envelope)) from None
 
     def reseal_master_field(
-        self, envelope: bytes, table: str, column: str, row_id: str
+        self, envelope: bytes, table: str, column: str, row_id: str, counter: int | None = None
     ) -> bytes | None:
         """The field sealed under the current master key, or None when it already is."""
-        if envelope_key_id(envelope) == self._current:
+        current = envelope_key_id(envelope) == self._current
+        if current and envelope_version(envelope) == PADDED_VERSION:
             return None
-        value = self.open_master_field(envelope, table, column, row_id)
-        return self.seal_master_field(value, table, column, row_id)
+        value = self.open_master_field(envelope, table, column, row_id, counter)
+        return self.seal_master_field(value, table, column, row_id, counter)
+
+    def seal_unpadded_master_field(
+        self, value: bytes, table: str, column: str, row_id: str
+    ) -> bytes:
+        """A master field as it was sealed before migration 0013 (that migration's downgrade)."""
+        aad = associated_data(table, column, row_id)
+        return seal_envelope(self._fields[self._current], self._current, value, aad)
 
     # --- Migration 0009 only: fields once sealed under keys derived from the index key ------
 

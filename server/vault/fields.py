@@ -6,19 +6,32 @@ erasing the owner's key erases it) or directly under the master keyring (what be
 person). A row that holds its own data key inherits `OwnsDataKey` and keeps it, wrapped, in a
 `WrappedKey` column. Declaring either registers it, so `refuge keys rotate` can walk every
 wrapped key and master-sealed field, and a test can find a column the registry does not know.
+
+A field's envelope is bound to its place (table, field, row) and, since migration 0013, to two
+more things a seized-and-edited database could otherwise change unseen:
+
+- the row's seal counter, when its model names one (`seal_counter_attribute`): every write of
+  any field of the row bumps it and re-seals the row's other fields under the new value, so an
+  older ciphertext rolled back into the row no longer opens (rolling back the counter too breaks
+  every other field written since);
+- the columns a field declares as `binds` (a contact's consent, a message's recipient): a change
+  through the ORM re-seals the field, a change by hand leaves a field that fails to open, which
+  `seal_holds` reports before anything is sent.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast, overload
 
 from sqlalchemy import LargeBinary, TypeDecorator
 from sqlalchemy.orm import Session, object_session
 
+from server.vault import rows
 from server.vault.core import Vault
-from server.vault.envelopes import DecryptionFailed, open_bytes, seal_bytes
+from server.vault.envelopes import DecryptionFailed, Place, open_bytes, seal_bytes
 
 
 class VaultUnavailable(RuntimeError):
@@ -128,12 +141,18 @@ class EncryptedField(Generic[V]):
 
     Declared as ``phone = EncryptedField("phone_ct")`` beside the `Ciphertext` column that
     stores the envelope; ``binary=True`` for bytes, ``under=Under.MASTER`` for a field that
-    belongs to no person. The associated data names the table, this field's name and the row.
+    belongs to no person, ``binds=("consent",)`` for columns whose values the envelope covers.
+    The associated data names the table, this field's name, the row, the row's seal counter
+    (when its model keeps one) and the bound columns' values.
     """
 
     @overload
     def __init__(
-        self: EncryptedField[str], column_attribute: str, *, under: Under = Under.DATA_KEY
+        self: EncryptedField[str],
+        column_attribute: str,
+        *,
+        under: Under = Under.DATA_KEY,
+        binds: tuple[str, ...] = (),
     ) -> None: ...
     @overload
     def __init__(
@@ -142,20 +161,28 @@ class EncryptedField(Generic[V]):
         *,
         under: Under = Under.DATA_KEY,
         binary: Literal[True],
+        binds: tuple[str, ...] = (),
     ) -> None: ...
     def __init__(
-        self, column_attribute: str, *, under: Under = Under.DATA_KEY, binary: bool = False
+        self,
+        column_attribute: str,
+        *,
+        under: Under = Under.DATA_KEY,
+        binary: bool = False,
+        binds: tuple[str, ...] = (),
     ) -> None:
         self.column_attribute = column_attribute
         self.name = column_attribute
         self.under = under
         self.binary = binary
+        self.binds = binds
         self.owner: type | None = None
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.owner = owner
         _FIELDS.append(SealedColumn(owner, name, self.column_attribute, self.under))
+        rows.register(owner, self)
 
     @overload
     def __get__(self, obj: None, objtype: type | None = None) -> EncryptedField[V]: ...
@@ -169,36 +196,124 @@ class EncryptedField(Generic[V]):
         envelope: bytes | None = getattr(obj, self.column_attribute)
         if envelope is None:
             return None
-        if self.under is Under.MASTER:
-            raw = vault_for(obj).open_master_field(
-                envelope, obj.__tablename__, self.name, obj.envelope_row_id
-            )
-            return self._decode(raw)
-        return self.open(cast(DataKeyOwner, obj).data_key(), obj.envelope_row_id, envelope)
+        return self._decode(self.open_raw(obj, envelope, self.place_of(obj)))
+
+    def read(self, obj: Sealable) -> V | None:
+        """The field's value in a row (as reading the attribute gives it)."""
+        return self.__get__(obj)
 
     def __set__(self, obj: Sealable, value: V | None) -> None:
+        rows.reseal_row(obj, bump=True, changes={}, skip=self)
         envelope = None
-        if value is not None and self.under is Under.MASTER:
-            envelope = vault_for(obj).seal_master_field(
-                self._encode(value), obj.__tablename__, self.name, obj.envelope_row_id
-            )
-        elif value is not None:
-            data_key = cast(DataKeyOwner, obj).data_key()
-            envelope = self.seal(data_key, obj.envelope_row_id, value)
+        if value is not None:
+            envelope = self.seal_raw(obj, self._encode(value), self.place_of(obj))
         setattr(obj, self.column_attribute, envelope)
 
-    def seal(self, data_key: bytes, row_id: str, value: V) -> bytes:
-        """The envelope of a value for a row written without the ORM (a bulk statement)."""
-        return seal_bytes(data_key, self._encode(value), self._table(), self.name, row_id)
+    def seal(
+        self, data_key: bytes, row_id: str, value: V, *, bound: Mapping[str, Any] | None = None
+    ) -> bytes:
+        """The envelope of a value for a row written without the ORM (a bulk statement); a
+        row with a seal counter gets counter 0, as the column's default."""
+        place = self._place(row_id, self._new_counter(), self._bound_from(bound or {}))
+        return seal_bytes(
+            data_key,
+            self._encode(value),
+            place.table,
+            place.column,
+            row_id,
+            counter=place.counter,
+            bound=place.bound,
+        )
 
-    def open(self, data_key: bytes, row_id: str, envelope: bytes) -> V:
+    def open(
+        self,
+        data_key: bytes,
+        row_id: str,
+        envelope: bytes,
+        *,
+        counter: int | None = None,
+        bound: Mapping[str, Any] | None = None,
+    ) -> V:
         """The value of an envelope read without the ORM."""
-        return self._decode(open_bytes(data_key, envelope, self._table(), self.name, row_id))
+        place = self._place(row_id, counter, self._bound_from(bound or {}))
+        raw = open_bytes(
+            data_key,
+            envelope,
+            place.table,
+            place.column,
+            row_id,
+            counter=place.counter,
+            bound=place.bound,
+        )
+        return self._decode(raw)
 
-    def _table(self) -> str:
+    def _new_counter(self) -> int | None:
+        return None if rows.counter_attribute(self._model()) is None else 0
+
+    def _bound_from(self, values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        missing = [name for name in self.binds if name not in values]
+        if missing:
+            raise TypeError(f"{self.name} is bound to {', '.join(missing)}: give their values")
+        return tuple((name, rows.bound_text(values[name])) for name in self.binds)
+
+    def _model(self) -> type:
+        if self.owner is None:
+            raise TypeError("an EncryptedField is used only as a model's attribute")
+        return self.owner
+
+    def _place(self, row_id: str, counter: int | None, bound: tuple[tuple[str, str], ...]) -> Place:
         if self.under is not Under.DATA_KEY:
             raise TypeError("only fields under a data key are sealed outside their row")
-        return str(getattr(self.owner, "__tablename__"))  # noqa: B009
+        table = str(getattr(self._model(), "__tablename__"))  # noqa: B009
+        return Place(table, self.name, row_id, counter, bound)
+
+    def place_of(
+        self, obj: Sealable, *, counter: int | None = None, changes: Mapping[str, Any] | None = None
+    ) -> Place:
+        """Where this field of a row belongs now (or with a counter and bound values to be)."""
+        changes = changes or {}
+        bound = tuple(
+            (
+                name,
+                rows.bound_text(changes[name] if name in changes else rows.bound_value(obj, name)),
+            )
+            for name in self.binds
+        )
+        if counter is None:
+            counter = rows.counter_of(obj)
+        return Place(obj.__tablename__, self.name, obj.envelope_row_id, counter, bound)
+
+    def open_raw(self, obj: Sealable, envelope: bytes, place: Place) -> bytes:
+        if self.under is Under.MASTER:
+            return vault_for(obj).open_master_field(
+                envelope, place.table, place.column, place.row_id, place.counter
+            )
+        data_key = cast(DataKeyOwner, obj).data_key()
+        return open_bytes(
+            data_key,
+            envelope,
+            place.table,
+            place.column,
+            place.row_id,
+            counter=place.counter,
+            bound=place.bound,
+        )
+
+    def seal_raw(self, obj: Sealable, raw: bytes, place: Place) -> bytes:
+        if self.under is Under.MASTER:
+            return vault_for(obj).seal_master_field(
+                raw, place.table, place.column, place.row_id, place.counter
+            )
+        data_key = cast(DataKeyOwner, obj).data_key()
+        return seal_bytes(
+            data_key,
+            raw,
+            place.table,
+            place.column,
+            place.row_id,
+            counter=place.counter,
+            bound=place.bound,
+        )
 
     def _encode(self, value: V) -> bytes:
         return value if isinstance(value, bytes) else value.encode("utf-8")
