@@ -161,7 +161,7 @@ def check_in(phone: Phone, locale: str, pin: int) -> str:
 WEB_CODE = re.compile(r"(\d{4}) (\d{4})")
 
 
-def turn_web_on(phone: Phone, locale: str, pin: int = 4821) -> str:
+def turn_web_on(phone: Phone, locale: str, pin: int = 482193) -> str:
     """WEB <PIN> by SMS; the web code the reply holds."""
     reply = phone.ask(f"{keyword(locale, 'WEB')} {digits(pin, locale)}")
     found = WEB_CODE.search(reply)

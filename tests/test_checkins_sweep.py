@@ -311,24 +311,28 @@ def test_the_duress_pin_used_again_in_its_incident_answers_alike_and_alerts_once
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
 
 
-def test_a_real_check_in_before_the_sweep_ends_the_duress_signal_and_the_next_miss_alerts(
+def test_the_real_pin_after_the_duress_pin_ends_its_incident_and_the_next_miss_alerts(
     loaded: Flask,
 ) -> None:
     """Found by the simulation (seed 7): a duress PIN and then the real PIN within one worker
     pass left the duress incident to open after the real check-in; it stayed open, and the
-    person's next missed check-in alerted nobody."""
+    person's next missed check-in alerted nobody. Now the duress alert still leaves (a signal
+    is never lost), its all-clear follows at a later pass, and the next miss alerts again."""
     clock = Clock(START)
     person = _planned(loaded, clock, duress=917364)
     clock.now = START + timedelta(hours=1)
     check_in(person, "en", 917364)
     check_in(person, "en", PIN)  # free again, before the worker's next pass
     run_sweep(loaded, clock.now)
-    assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == []  # never before it
+    run_sweep(loaded, clock.now + timedelta(minutes=1))
+    assert [m.to for m in sent(loaded) if m.kind == "all_clear"] == ["Sara"]
     # Then silence: the next check-in (12 hours on) is missed, and Sara hears of it.
     run_sweep(loaded, clock.now + timedelta(hours=11))
-    assert [m.to for m in sent(loaded) if m.kind == "alert"] == []
-    run_sweep(loaded, clock.now + timedelta(hours=14))
     assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara"]
+    run_sweep(loaded, clock.now + timedelta(hours=14))
+    assert [m.to for m in sent(loaded) if m.kind == "alert"] == ["Sara", "Sara"]
 
 
 def test_a_contact_who_agrees_during_an_incident_is_alerted_once_and_hears_its_end(

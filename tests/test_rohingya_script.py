@@ -30,7 +30,7 @@ CONVERSATION = {
     "news": ["TALIKA", "2", "ARO"],
     "checklist": ["TALIKA", "3", "1", "FORE"],
     "rumour": ["ZASAI the water is poisoned"],
-    "check-in set-up": ["TALIKA", "4", "4821", "1111", "24", "60"],
+    "check-in set-up": ["TALIKA", "4", "482193", "917364", "24", "60"],
 }
 
 

@@ -46,7 +46,7 @@ from tests.sms_helpers import digits, keyword, load_demo_content, over_budget
 PERSON = "+447700900811"
 SARA = "+447700900812"
 NOBODY = "+447700900813"  # a number Refuge has never seen
-PIN, DURESS = 4821, 9173
+PIN, DURESS = 482193, 917364
 STRANGER, NEIGHBOUR = "198.51.100.7", "203.0.113.9"  # two clients' addresses (documentation)
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NONCE = re.compile(r'nonce="[^"]+"')

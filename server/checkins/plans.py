@@ -82,6 +82,9 @@ class PlanState:
     # Closed incidents still owed an all-clear: {"incident": key, "to": [contact ids]}.
     clear: list[dict[str, Any]] = field(default_factory=list)
     escalate: str | None = None  # an incident to open at the next sweep (duress, wrong PINs)
+    # The real PIN came after `escalate`, before a sweep opened it: the alert still leaves (a
+    # signal is never lost), and the incident ends at once, its all-clear at the next pass.
+    answered: bool = False
     wrong: int = 0
     attempts_hour: str | None = None
     attempts: int = 0
@@ -265,7 +268,7 @@ def confirm(
         state.wrong += 1
         missed = state.wrong == WRONG_PINS_MISS and state.incident is None
         if missed and state.status == Status.ACTIVE.value:
-            state.escalate = f"w{_stamp(now)}"
+            state.escalate, state.answered = f"w{_stamp(now)}", False
             plan.next_due_at = now
         save(plan, state=state)
         return Checked.WRONG, False
@@ -280,12 +283,12 @@ def accept(
     (`server.checkins.web_code`)."""
     settings = settings_of(plan)
     if duress:
-        state.escalate = f"d{_stamp(now)}"
+        state.escalate, state.answered = f"d{_stamp(now)}", False
     else:
-        # The real PIN ends what the duress PIN or wrong PINs started, even before a sweep
-        # opened it: left pending, it would open an incident after this check-in, and that
-        # incident would swallow the next missed check-in (nobody alerted when it counts).
-        state.hidden, state.escalate = [], None
+        state.hidden = []
+        # What the duress PIN or wrong PINs raised still alerts, and ends at the sweep: left
+        # open after this check-in, it would swallow the next missed one (nobody alerted).
+        state.answered = state.escalate is not None and state.incident is None
     if not duress and state.incident is not None:
         state.clear.append({"incident": state.incident, "to": state.alerted})
         state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -33,6 +33,9 @@ from server.models.people import Consent, Subscriber, TrustedContact
 
 #: Plans read per query; a pass reads batches until no due plan is left.
 BATCH = 1000
+#: How soon after an alert the all-clear of an incident the real PIN already ended is queued
+#: (at a later pass than the alert, so that it can never arrive first).
+ALL_CLEAR_AFTER = timedelta(minutes=1)
 
 
 @dataclass
@@ -113,11 +116,16 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
         plans.hold(plan, now)
     settings, state = plans.settings_of(plan), plans.state_of(plan)
     _all_clears(session, plan, settings, state, now, report)
+    ended = False
     if state.escalate is not None and state.incident is None:
         _open(session, plan, settings, state, state.escalate, now, now, report)
+        if state.answered:  # the real PIN followed: its all-clear goes at the next pass
+            state.clear.append({"incident": state.incident, "to": state.alerted})
+            state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
+            ended = True
     # A duress PIN (or wrong PINs) while an incident is open belongs to that incident: its
     # recipients were told once and hear its end once, so nothing new is queued.
-    state.escalate = None
+    state.escalate, state.answered = None, False
     due = state.due_at
     active = state.status == Status.ACTIVE.value
     if active and due is not None and state.incident is None:
@@ -139,6 +147,9 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
         contacts.forget_left(session, plan, state, now)
     plans.save(plan, state=state)
     plan.next_due_at = _next_look(settings, state, now)
+    if ended:  # the all-clear after the alert, never before it
+        soon = now + ALL_CLEAR_AFTER
+        plan.next_due_at = soon if plan.next_due_at is None else min(plan.next_due_at, soon)
     if state.leaving:  # a removed contact's closing text has not gone yet: look again
         soon = now + contacts.LEAVING_LOOK
         plan.next_due_at = soon if plan.next_due_at is None else min(plan.next_due_at, soon)

@@ -49,4 +49,7 @@ def test_going_back_keeps_rows_under_i1_and_refuses_while_a_row_has_moved(
     steps.downgrade()
     assert "phone_index_key" not in steps.columns("subscribers")
     assert len(steps.rows("SELECT id FROM subscribers")) == 2
+    # Nothing that points at a person went with the column (a copied-and-dropped table on
+    # SQLite deletes, with cascades, every row that refers to it).
+    assert len(steps.rows("SELECT id FROM trusted_contacts")) == 1
     steps.upgrade()

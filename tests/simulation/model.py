@@ -3,11 +3,11 @@
 The model follows the issue's rules, not the code: a schedule is a property of the plan (a
 daily time stays that local time in the person's zone; an hourly period counts from the due
 time a check-in satisfied, never more than one period ahead); silence past the grace opens an
-incident, as do the duress PIN and three wrong PINs in a row (at the worker's next pass: the
-real PIN before it ends the signal unopened); an incident alerts every contact who agreed,
-once (one who agrees while it is open, when they agree); a real check-in ends it, and everyone
-alerted hears that it ended (a removed contact too); nobody who refused, stopped or never
-answered is texted an alert.
+incident, as do the duress PIN and three wrong PINs in a row (at the worker's next pass; the
+real PIN before it does not silence it, the incident ends at that pass); an incident alerts
+every contact who agreed, once (one who agrees while it is open, when they agree); a real
+check-in ends it, and everyone alerted hears that it ended (a removed contact too); nobody who
+refused, stopped or never answered is texted an alert.
 """
 
 from __future__ import annotations
@@ -163,8 +163,10 @@ class Person:
     due: datetime | None = None
     incident: Incident | None = None
     #: When the duress PIN or the third wrong PIN came, until the worker's next pass opens
-    #: its incident (a real check-in before that pass ends it unopened).
+    #: its incident; and when the real PIN answered it before that pass (the incident still
+    #: alerts, and ends at that pass).
     signalled: datetime | None = None
+    answered: datetime | None = None
     wrong: int = 0
     stopped_at: datetime | None = None
     opted_out_at: datetime | None = None
@@ -229,7 +231,8 @@ class Model:
         self.advance(now)
         person.wrong = 0
         if not duress:
-            person.signalled = None
+            if person.signalled is not None:
+                person.answered = now
             if person.incident is not None:
                 self.close(person, now)
         if person.due is not None:
@@ -243,8 +246,8 @@ class Model:
     def signal(self, person: Person, now: datetime) -> None:
         """The duress PIN, or a third wrong PIN: an incident at the worker's next pass, unless
         one is open (it belongs to that one)."""
-        if person.incident is None and person.signalled is None:
-            person.signalled = now
+        if person.incident is None and (person.signalled is None or person.answered):
+            person.signalled, person.answered = now, None
 
     def passed(self, now: datetime) -> None:
         """The worker's pass at `now` swept: signalled incidents open, as of their signal."""
@@ -252,7 +255,9 @@ class Model:
         for person in self.people:
             if person.signalled is not None and person.incident is None:
                 self.open(person, person.signalled)
-            person.signalled = None
+                if person.answered is not None:
+                    self.close(person, now)
+            person.signalled = person.answered = None
 
     def close(self, person: Person, now: datetime) -> None:
         """A real check-in ends the incident: everyone alerted in it is owed an all-clear."""

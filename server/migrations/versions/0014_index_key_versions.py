@@ -24,9 +24,14 @@ TABLES = ('subscribers', 'trusted_contacts')
 
 def upgrade() -> None:
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, schema=None, recreate="never") as batch_op:
             batch_op.add_column(sa.Column('phone_index_key', sa.String(length=16), server_default='i1', nullable=False))
             batch_op.create_index(batch_op.f(f'ix_{table}_phone_index_key'), ['phone_index_key'], unique=False)
+
+
+# `recreate="never"`: SQLite adds and drops these columns in place. A batch copy would drop
+# and recreate `subscribers`, and SQLite's DROP TABLE deletes, with cascades, every row that
+# points at it: each person's plan, contacts and history.
 
 
 def downgrade() -> None:
@@ -42,6 +47,6 @@ def downgrade() -> None:
                 "the code before revision 0014 cannot find them"
             )
     for table in TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, schema=None, recreate="never") as batch_op:
             batch_op.drop_index(batch_op.f(f'ix_{table}_phone_index_key'))
             batch_op.drop_column('phone_index_key')

@@ -20,10 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('resources', schema=None) as batch_op:
+    with op.batch_alter_table('resources', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('status_note', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('resources', schema=None) as batch_op:
+    with op.batch_alter_table('resources', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('status_note')
