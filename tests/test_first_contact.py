@@ -140,3 +140,17 @@ def test_a_number_already_known_is_not_asked() -> None:
         .replies[0]
         .startswith(catalogue("bn").gettext("Refuge. Reply a number:")[:6])
     )
+
+
+def test_a_first_message_that_cries_for_help_gets_the_line_to_call_not_a_question(
+    app: Flask,
+) -> None:
+    """Someone whose first text asks for help is not made to pick a language first."""
+    handset = Handset(app, handset_number(457))
+    reply = handset.ask("please help soldiers are at the door of our shelter")
+    assert asked("bn") not in reply
+    automated = segments.prepare(
+        catalogue("rhg").gettext("Refuge is automated: nobody reads these messages."),
+        segments.AccentPolicy.TRANSLITERATE,
+    )
+    assert reply.startswith(automated), reply

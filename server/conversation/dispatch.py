@@ -32,7 +32,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.content.text import fold
-from server.conversation import checkin_commands, checkin_setup, commands, flows, languages
+from server.conversation import (
+    checkin_commands,
+    checkin_setup,
+    commands,
+    distress,
+    flows,
+    languages,
+)
 from server.conversation.checkin_port import Status
 from server.conversation.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
 from server.conversation.state import Flow, State
@@ -147,7 +154,7 @@ def _stops_checkins_only(text: str, locale: str) -> bool:
 
 def _converse(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     command = Command.MENU if fold(said.text) in {"0", ""} else said.command
-    if _welcomes(outcome, situation, command):
+    if _welcomes(outcome, situation, command) and not distress.looks_like_distress(said.text):
         return languages.welcome(outcome, situation, said)
     anywhere = ANYWHERE.get(command) if command else None
     if anywhere is not None:
@@ -180,7 +187,8 @@ def answered_in(command: Command, state: State) -> bool:
 
 def _welcomes(outcome: Outcome, situation: Situation, command: Command | None) -> bool:
     """A new number's first words (a greeting, anything but a command) where its country's
-    people read several languages: asked which, before anything in a language it may not read."""
+    people read several languages: asked which, before anything in a language it may not read.
+    A cry for help is not asked anything: it gets the line to call (`flows.free_text`)."""
     first = situation.first_contact and outcome.state.flow is None
     return first and len(situation.offered) > 1 and command in (None, Command.MENU)
 
