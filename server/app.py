@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(webhook.blueprint)
     pages.init_app(app)
     api.init_app(app)
-    app.register_blueprint(checkin.blueprint)  # /<locale>/checkin, CSRF-protected like all forms
+    app.register_blueprint(checkin.blueprint)  # /<locale>/checkin
+    csrf.exempt(checkin.blueprint)  # its own signed form token: Flask-WTF's needs a cookie
     csrf.exempt(webhook.blueprint)  # signed by Twilio instead, and checked before anything else
     portal.init_app(app)  # /portal: NGO partners' login and their sealed notes
     cli.init_app(app)

@@ -74,6 +74,7 @@ KNOWN = frozenset(
         "REFUGE_TWILIO_WHATSAPP_FROM",
         "REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID",
         "REFUGE_PORTAL_SESSION_MINUTES",
+        "REFUGE_OPERATOR_NAME",
     }
 )
 #: Variables read by the test suite and tooling, not by the application.
@@ -277,6 +278,8 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     #: Minutes a portal session lives without activity.
     portal_session_minutes: int = 30
+    #: Who runs this instance, as the about page names them ("" : the public address's host).
+    operator_name: str = ""
 
     @property
     def production(self) -> bool:
@@ -377,10 +380,14 @@ def load_config(env: Mapping[str, str]) -> Settings:
             30,
             MAX_PORTAL_SESSION_MINUTES,
         ),
+        operator_name=" ".join((get("REFUGE_OPERATOR_NAME") or "").split())[:MAX_OPERATOR_NAME],
     )
     _check_twilio(settings)
     return settings
 
+
+#: Longest operator name kept (characters); a longer one is cut.
+MAX_OPERATOR_NAME = 120
 
 #: Where an app keeps its Settings (`app.extensions[SETTINGS_EXTENSION]`).
 SETTINGS_EXTENSION = "refuge.settings"

@@ -31,6 +31,8 @@ WORLD_PAGES = (
     "/en/secure",
     "/en/secure/phone",
     "/en/about",
+    "/en/about/privacy",
+    "/en/checkin",
 )
 
 
@@ -198,13 +200,13 @@ def test_a_checklist_lists_its_steps_with_boxes_kept_in_the_browser(world: Flask
     assert world.post("/en/secure/phone").status_code == 405
 
 
-def test_the_about_page_is_the_privacy_document(world: FlaskClient) -> None:
-    html = page(world, "/en/about")
+def test_the_about_page_links_the_privacy_document(world: FlaskClient) -> None:
+    assert "Test Relief" in page(world, "/en/about")
+    html = page(world, "/en/about/privacy")
     assert "What a seized Refuge server yields" in html
     assert "<table>" in html
     assert html.count("<table>") == html.count('<div class="wide" tabindex="0"><table>')
-    assert "Test Relief" in html
-    arabic = page(world, "/ar/about")
+    arabic = page(world, "/ar/about/privacy")
     assert '<div lang="en" dir="ltr">' in arabic
 
 

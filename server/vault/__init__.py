@@ -12,6 +12,7 @@
   `refuge keys rotate-index` (every row indexed again under the current index key version).
 - `notes`: sealed notes to an NGO's public key (HPKE).
 - `credentials`: PIN and password hashing, TOTP.
+- `forms`: signed form tokens that need no cookie (the web check-in's CSRF defence).
 - `chain`: the audit log's hash chain.
 
 Other modules hand the vault opaque bytes that came from settings and get back opaque bytes
@@ -59,6 +60,7 @@ from server.vault.fields import (
     WrappedKey,
     vault_of,
 )
+from server.vault.forms import form_token, form_token_valid
 from server.vault.keys import (
     FIRST_INDEX_KEY_ID,
     KEY_BYTES,
@@ -117,6 +119,8 @@ __all__ = [
     "decrypt_field",
     "derive_key",
     "encrypt_field",
+    "form_token",
+    "form_token_valid",
     "incident_of",
     "incident_tag",
     "key_fingerprint",

@@ -1,5 +1,5 @@
-"""The about page's facts: who runs this instance, who keeps its content, and the privacy
-document (server/privacy.md) itself, so the page can never drift from what the code stores."""
+"""The about page's facts: who runs this instance, who keeps its content, and the technical
+privacy document (server/privacy.md), shown on a page of its own that the about page links to."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def operator(settings: Settings) -> str:
-    """The name this instance answers to: the host of its public address."""
+    """Who runs this instance: `REFUGE_OPERATOR_NAME`, or else the host of its public address."""
+    if settings.operator_name:
+        return settings.operator_name
     return urlsplit(settings.public_url).hostname or settings.public_url
 
 

@@ -13,10 +13,16 @@ tries per client address (over it: "too many tries", before any slow work), trie
 for every number (over it: the same answer as any failure, after the same work), and slow
 checks running at once, one at most per client. None is shared by everyone, so one client
 cannot use up another's check-in.
+
+No cookie is set (the site promises none). Forged requests are refused without one: the form
+carries a token signed by the vault for this form and at most `TOKEN_AGE` old, and a post its
+browser marks as sent from another site (`Sec-Fetch-Site`) is refused too, since a token
+alone is not tied to a browser. Both come before any limit or slow work.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,9 +31,10 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
-from server import db, people
+from server import db, people, vault
 from server.checkins import plans, texts, web_code
 from server.checkins.plans import Checked, Status
+from server.config import app_settings
 from server.i18n.locales import ascii_digits
 from server.i18n.web import available_locales
 from server.phones import MAX_PHONE_INPUT, InvalidPhoneNumber, PhoneNumber, normalize_phone
@@ -46,6 +53,11 @@ NUMBER_TRIES, NUMBER_WINDOW = 5, 60 * 60
 #: Slow checks (three argon2id hashes, about 0.1 s) at once per process, and how long a try
 #: waits for one.
 SLOW_SLOTS, SLOW_WAIT = 4, 2.0
+#: The name the form's tokens are signed for, and seconds a token stays good (a person may
+#: take a while to find their web code).
+FORM, TOKEN_AGE = "checkin", 60 * 60
+#: `Sec-Fetch-Site` values of a post from this site's own page (or one a browser does not label).
+OWN_SITE = frozenset({"same-origin", "none"})
 #: Where an app keeps its limits (`app.extensions[LIMITS_EXTENSION]`).
 LIMITS_EXTENSION = "refuge.checkin_limits"
 
@@ -88,13 +100,18 @@ def _locale(locale: str) -> None:
 def form(locale: str) -> str:
     """The check-in form."""
     _locale(locale)
-    return render_template("checkin.html", outcome=None, error=None)
+    return _render(outcome=None, error=None)
 
 
 @blueprint.post("/<locale>/checkin")
 def submit(locale: str) -> tuple[str, int] | str:
     """Check in; the answer never says which part of a failed attempt was wrong."""
     _locale(locale)
+    if not _from_our_form():
+        return _page(
+            _("This form was too old or did not come from this site. Please fill it in again."),
+            400,
+        )
     raw_number = request.form.get("number", "")[:MAX_PHONE_INPUT]
     pin = ascii_digits(request.form.get("pin", "")[:MAX_PIN_INPUT]).strip()
     code = "".join(ascii_digits(request.form.get("code", "")[:MAX_CODE_INPUT]).split())
@@ -119,11 +136,25 @@ def submit(locale: str) -> tuple[str, int] | str:
         return _page(_("Sorry, something went wrong. Please try again soon."), 503)
     if status != 200:
         return _page(answer, status)
-    return render_template("checkin.html", outcome=answer, error=None)
+    return _render(outcome=answer, error=None)
+
+
+def _from_our_form() -> bool:
+    """True for a post of a form this instance served lately, from a page of this site."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site not in OWN_SITE:
+        return False
+    token = request.form.get("csrf_token", "")[:200]
+    return vault.form_token_valid(app_settings().secret_key, FORM, token, time.time(), TOKEN_AGE)
+
+
+def _render(*, outcome: str | None, error: str | None) -> str:
+    token = vault.form_token(app_settings().secret_key, FORM, time.time())
+    return render_template("checkin.html", outcome=outcome, error=error, form_token=token)
 
 
 def _page(error: str, status: int) -> tuple[str, int]:
-    return render_template("checkin.html", outcome=None, error=error), status
+    return _render(outcome=None, error=error), status
 
 
 def _too_many() -> str:

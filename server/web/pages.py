@@ -264,11 +264,23 @@ def checklist(locale: str, slug: str) -> Response:
 @blueprint.get("/<locale:locale>/about")
 @caching.public
 def about_page(locale: str) -> Response:
-    """Who runs this instance, what it stores, how to delete: from the privacy document."""
+    """Who runs this instance, what it keeps, how to erase it, in the reader's language."""
+    settings = app_settings()
     return caching.page(
         "public/about.html",
-        operator=about.operator(app_settings()),
+        operator=about.operator(settings),
+        operator_named=bool(settings.operator_name),
         organizations=about.organizations(request_session()),
-        privacy=about.privacy_html(),
-        retention_days=app_settings().retention.inactive_subscriber_days,
+        technical=about.privacy_html() is not None,
+        retention_days=settings.retention.inactive_subscriber_days,
     )
+
+
+@blueprint.get("/<locale:locale>/about/privacy")
+@caching.public
+def privacy_page(locale: str) -> Response:
+    """The technical privacy document (server/privacy.md), in English, as shipped."""
+    document = about.privacy_html()
+    if document is None:
+        abort(404)
+    return caching.page("public/privacy.html", privacy=document)
