@@ -156,6 +156,28 @@ def test_pages_work_on_a_320_pixel_screen(site: Site) -> None:
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
 
 
+def test_dates_stay_on_one_line_left_to_right_in_arabic(site: Site) -> None:
+    page = site.browser.new_page(viewport={"width": 320, "height": 640})
+    for path in ("/ar/resources", "/ar/info", "/ar/secure/signal"):
+        page.goto(site.base + path)
+        dates = page.evaluate(
+            """() => [...document.querySelectorAll(".meta bdi")]
+                .filter((date) => /^\\d{4}-\\d{2}-\\d{2}$/.test(date.textContent))
+                .map((date) => [date.textContent, date.getClientRects().length])"""
+        )
+        assert dates, path
+        assert all(lines == 1 for _date, lines in dates), (path, dates)
+
+
+def test_the_checkin_is_one_tap_from_home_and_sets_no_cookie(site: Site) -> None:
+    page = site.page()
+    page.goto(site.base + "/ar/")
+    page.locator("nav a[href='/ar/checkin']").click()
+    page.wait_for_url("**/ar/checkin")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.context.cookies() == []
+
+
 def test_screenshots_of_home_resources_and_a_checklist(site: Site) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = site.page()
