@@ -11,7 +11,7 @@ from dataclasses import replace
 from server.checkins import texts
 from server.checkins.kinds import valid_pin
 from server.content.text import fold
-from server.conversation import checkin_commands, checkin_setup, flows, languages
+from server.conversation import checkin_commands, checkin_decoy, checkin_setup, flows, languages
 from server.conversation.checkin_port import Checked, Status
 from server.conversation.engine import (
     DELETE_ME,
@@ -142,6 +142,8 @@ def ask_again(outcome: Outcome, situation: Situation) -> Outcome | None:
         if situation.checkins is None:
             return None
         outcome.checkin = True  # a set-up answer: sent past the reply limits, as the others
+        if checkin_decoy.pretending(situation):
+            situation = checkin_decoy.decoyed(situation, outcome)
         if flow is Flow.LATER:
             return checkin_setup.ask_later(outcome, situation)
         if flow is Flow.MESSAGE:
