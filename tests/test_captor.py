@@ -12,7 +12,7 @@ from flask import Flask
 from server import db, upkeep
 from server.delivery.channels import ConsoleChannel, Outbound, SentMessage
 from tests.checkin_helpers import Clock, Phone, check_in, deliver, plan_facts, register, set_up
-from tests.sms_helpers import load_demo_content, settings_of
+from tests.sms_helpers import keyword, load_demo_content, settings_of
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PERSON, STRANGER = "+44 7700 900811", "+44 7700 900812"
@@ -112,3 +112,18 @@ def test_resume_without_the_pin_is_what_a_person_without_a_plan_gets(loaded: Fla
     assert person.ask(f"CHECKIN STATUS {PIN}").startswith("Check-ins: paused.")
     assert person.ask(f"RESUME {PIN}").startswith("Check-ins resumed. Next: ")
     assert person.ask(f"CHECKIN STATUS {PIN}").startswith("Check-ins: on.")
+
+
+def test_after_a_pretended_erasure_the_next_message_is_a_newcomers(loaded: Flask) -> None:
+    clock = Clock(START)
+    register(loaded, PERSON, "fr", "kharkiv")
+    register(loaded, STRANGER, "fr", "kharkiv")
+    person, stranger = Phone(loaded, PERSON, clock), Phone(loaded, STRANGER, clock)
+    set_up(person, "fr", contacts=((SARA, "Sara"),))
+    erased = stranger.ask(f"{keyword('fr', 'DELETE')} {keyword('fr', 'YES')}")
+    assert person.ask(f"{keyword('fr', 'DELETE')} {DURESS}") == erased
+    # The same greeting in the same language (English for a UK number), not the person's French.
+    greeted = person.ask("bonjour")
+    assert greeted == stranger.ask("bonjour")
+    assert greeted.startswith("Refuge. Reply a number:")
+    assert plan_facts(loaded, PERSON)[1].status == "active"  # the plan runs on, and alerts

@@ -17,6 +17,7 @@ from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
+    SEEM_ERASED,
     SET_LOCALE,
     Effect,
     Outcome,
@@ -271,8 +272,10 @@ def _erase_with_pin(outcome: Outcome, situation: Situation, pin: str) -> Outcome
         outcome.state = replace(outcome.state, flow=Flow.DELETE)
         return reply(outcome, situation, checkin_commands.refusal(situation, checked))
     if duress:
-        # What the captor sees is an erasure; the plan runs on and the sweep alerts.
-        outcome.state = State()
+        # What the captor sees is an erasure; the plan runs on and the sweep alerts. The next
+        # message is answered as a newcomer's, in a newcomer's language (`turn`).
+        outcome.effects.append(Effect(SEEM_ERASED))
+        outcome.state = State(newcomer=True)
         return reply(outcome, situation, erased_text(situation))
     return _erase(outcome, situation)
 

@@ -74,6 +74,7 @@ class State:
     progress: tuple[tuple[str, int], ...] = ()  # the step each unfinished guide was left at
     more: tuple[str, ...] = ()  # pages of the last long answer, for MORE
     decoy: tuple[str, ...] = ()  # a pretended set-up's answers (`checkin_decoy`)
+    newcomer: bool = False  # after a pretended erasure: the next message is a newcomer's
 
     @classmethod
     def from_stored(cls, raw: object) -> State:
@@ -100,6 +101,7 @@ class State:
             ),
             more=tuple(_strings(raw.get("more"))),
             decoy=tuple(_strings(raw.get("decoy"))),
+            newcomer=raw.get("newcomer") is True,
         )
 
     def stored(self) -> dict[str, Any]:
@@ -125,6 +127,8 @@ class State:
             stored["more"] = list(self.more)
         if self.decoy:
             stored["decoy"] = list(self.decoy)
+        if self.newcomer:
+            stored["newcomer"] = True
         return stored
 
     def progress_of(self, checklist: str) -> int | None:
