@@ -127,3 +127,20 @@ def test_after_a_pretended_erasure_the_next_message_is_a_newcomers(loaded: Flask
     assert greeted == stranger.ask("bonjour")
     assert greeted.startswith("Refuge. Reply a number:")
     assert plan_facts(loaded, PERSON)[1].status == "active"  # the plan runs on, and alerts
+
+
+def test_a_pretended_set_up_asks_the_time_zone_where_a_first_one_would(loaded: Flask) -> None:
+    clock = Clock(START)
+    person_us, stranger_us = "+1 555 555 0110", "+1 555 555 0111"  # no region, no one zone
+    for number in (person_us, stranger_us):
+        register(loaded, number, "en")
+    person, stranger = Phone(loaded, person_us, clock), Phone(loaded, stranger_us, clock)
+    for answer in ("CHECKIN", f"{PIN}", "NO", "12", "Kyiv", "30", "Amina", f"ADD {SARA} Sara"):
+        person.ask(answer)
+    assert person.ask("DONE").startswith("Your contacts will get:")
+    assert person.ask("YES").startswith("Check-ins are on.")
+    for answer in ("CHECKIN", f"{NEW_PIN}", "NO", "6", "UTC+3", "30", "Pat", f"ADD {OTHER} Omar"):
+        assert person.ask(answer) == stranger.ask(answer), answer
+    for answer in ("DONE", "YES"):
+        assert person.ask(answer) == stranger.ask(answer), answer
+    assert plan_facts(loaded, person_us)[0].zone == "Europe/Kyiv"

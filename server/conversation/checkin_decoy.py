@@ -25,8 +25,9 @@ from server.phones import PhoneNumber, can_receive_texts
 
 #: As many contacts as a real set-up takes.
 MAX_CONTACTS = 5
-#: The state's `decoy`: the name, the hours, the daily time, then one "tag name" per contact.
-_NAME, _HOURS, _DAILY, _FIRST_CONTACT = 0, 1, 2, 3
+#: The state's `decoy`: the name, the hours, the daily time, the zone named, then one
+#: "tag name" per contact.
+_NAME, _HOURS, _DAILY, _ZONE, _FIRST_CONTACT = 0, 1, 2, 3, 4
 
 
 def pretending(situation: Situation) -> bool:
@@ -63,10 +64,12 @@ class Decoy:
         self.outcome.state = replace(self.outcome.state, decoy=tuple(kept))
 
     def plan(self) -> PlanView | None:
-        """A plan being set up, as a newcomer's would be (the zone is the running plan's)."""
-        real = self.real.plan()
-        zone = real.zone if real is not None else ""
-        return PlanView(Status.SETUP, None, zone, self._kept[_NAME], None)
+        """A plan being set up, as a newcomer's would be."""
+        kept = self._kept
+        return PlanView(Status.SETUP, None, kept[_ZONE] or self.first_zone(), kept[_NAME], None)
+
+    def first_zone(self) -> str:
+        return self.real.first_zone()
 
     def begin(self) -> None:
         self._keep([])
@@ -85,7 +88,9 @@ class Decoy:
         self._keep(kept)
 
     def set_zone(self, zone: str) -> None:
-        return None
+        kept = self._kept
+        kept[_ZONE] = zone
+        self._keep(kept)
 
     def set_grace(self, minutes: int) -> None:
         return None
@@ -132,10 +137,9 @@ class Decoy:
     def activate(self) -> datetime:
         """The due time the pretended schedule would give; the running plan is untouched."""
         kept = self._kept
-        real = self.real.plan()
-        zone = real.zone if real is not None and real.zone else "UTC"
+        zone = kept[_ZONE] or self.first_zone() or "UTC"
         hours = int(kept[_HOURS]) if kept[_HOURS].isdigit() else 24
-        self._keep([])
+        self._keep(["", "", "", kept[_ZONE]])  # only the zone, for the reply's due time
         return Schedule(hours, kept[_DAILY] or None, zone).next_due(self.now)
 
     # --- A running plan: never reached from the set-up's questions, passed on as they are ---

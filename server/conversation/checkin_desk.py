@@ -76,6 +76,10 @@ class PlanDesk:
         zone = plans.zone_for(self.session, self.subscriber)
         self._row, self._read = plans.begin(self.session, self.subscriber, zone), True
 
+    def first_zone(self) -> str:
+        """The zone a set-up starts with; "" when the set-up must ask."""
+        return plans.zone_for(self.session, self.subscriber)
+
     def set_pin(self, pin: str) -> None:
         """Keep the PIN's slow hash."""
         plans.set_pin(self.session, self._needed(), pin)

@@ -53,6 +53,11 @@ class CheckinPort(Protocol):
         """Start setting up (again), first sending any alert a duress PIN raised."""
         ...
 
+    def first_zone(self) -> str:
+        """The zone a set-up starts with (the region's, else the number's); "" when neither
+        tells it and the set-up asks."""
+        ...
+
     def set_pin(self, pin: str) -> None: ...
 
     def set_duress(self, pin: str | None) -> bool:
