@@ -197,7 +197,7 @@ class FakeCheckins:
     def first_zone(self) -> str:
         return self.zone
 
-    def duress(self, pin: str) -> bool:
+    def alert_if_duress(self, pin: str) -> bool:
         running = self.status in (Status.ACTIVE, Status.PAUSED)
         return running and pin == self.duress and self.confirm(pin) == (Checked.OK, True)
 

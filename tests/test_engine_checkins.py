@@ -284,3 +284,20 @@ def test_a_yes_to_delete_erases_and_leaves_the_invitation_waiting() -> None:
 def test_a_yes_without_an_invitation_is_read_as_usual() -> None:
     outcome = handle(State(), Inbound("YES"), planned(None))
     assert outcome.replies == [MENU]
+
+
+def test_a_pretended_set_up_changes_nothing_and_its_duress_pin_alerts() -> None:
+    where = planned(contacts=2)
+    state = State()
+    for text in ("CHECKIN", "650274", "111111", "6", "30", "Pat"):
+        outcome = handle(state, Inbound(text), where)
+        state = outcome.state
+    assert state.flow is Flow.CONTACTS
+    fake = port(where)
+    assert (fake.status, fake.pin, fake.duress, len(fake.mine)) == (
+        Status.ACTIVE,
+        "482193",
+        "111111",
+        2,
+    )
+    assert fake.alerts == 1

@@ -75,11 +75,11 @@ class Decoy:
         self._keep([])
 
     def set_pin(self, pin: str) -> None:
-        self.real.duress(pin)
+        self.real.alert_if_duress(pin)
 
     def set_duress(self, pin: str | None) -> bool:
         if pin is not None:
-            self.real.duress(pin)
+            self.real.alert_if_duress(pin)
         return True
 
     def set_schedule(self, hours: int, daily_at: str | None) -> None:
@@ -165,8 +165,8 @@ class Decoy:
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         return self.real.confirm(pin)
 
-    def duress(self, pin: str) -> bool:
-        return self.real.duress(pin)
+    def alert_if_duress(self, pin: str) -> bool:
+        return self.real.alert_if_duress(pin)
 
     def shown_contacts(self) -> list[ContactLine]:
         return self.real.shown_contacts()

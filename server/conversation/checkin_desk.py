@@ -183,7 +183,7 @@ class PlanDesk:
             plan = None
         return plans.confirm(self.session, plan, pin, self.now)
 
-    def duress(self, pin: str) -> bool:
+    def alert_if_duress(self, pin: str) -> bool:
         """The duress PIN typed into a pretended set-up: alerts; any other PIN: nothing."""
         plan = self._plan()
         running = plan is not None and plans.status_of(plan) in (Status.ACTIVE, Status.PAUSED)

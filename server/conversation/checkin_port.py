@@ -129,7 +129,7 @@ class CheckinPort(Protocol):
         """Check a PIN against a running plan, and whether it was the duress PIN."""
         ...
 
-    def duress(self, pin: str) -> bool:
+    def alert_if_duress(self, pin: str) -> bool:
         """Whether this is a running plan's duress PIN, typed where no PIN was asked for (a
         pretended set-up): if so its alert is raised as `confirm` would; any other PIN changes
         nothing and counts as no try."""
