@@ -194,6 +194,13 @@ class FakeCheckins:
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         return self._confirm(pin, self.status in (Status.ACTIVE, Status.PAUSED))
 
+    def first_zone(self) -> str:
+        return self.zone
+
+    def alert_if_duress(self, pin: str) -> bool:
+        running = self.status in (Status.ACTIVE, Status.PAUSED)
+        return running and pin == self.duress and self.confirm(pin) == (Checked.OK, True)
+
     def shown_contacts(self) -> list[ContactLine]:
         return [line for line in self.mine if line.id not in self.hidden]
 

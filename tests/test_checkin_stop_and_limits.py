@@ -129,8 +129,10 @@ def test_check_in_commands_past_the_reply_limit_are_answered(twelve_an_hour: Fla
     assert checked.last_checkin is not None
     assert checked.last_checkin != before.last_checkin
     assert person.ask(f"OK {PIN + 1}") == "That PIN is not right. Try again."
-    assert person.ask(f"PAUSE {PIN}") == "Check-ins paused. Reply RESUME to start again."
-    assert person.ask("RESUME").startswith("Check-ins resumed. Next: ")
+    assert (
+        person.ask(f"PAUSE {PIN}") == "Check-ins paused. Reply RESUME and your PIN to start again."
+    )
+    assert person.ask(f"RESUME {PIN}").startswith("Check-ins resumed. Next: ")
     assert person.ask(f"STATUS {PIN}").startswith("Check-ins: on. Next: ")
     assert person.ask("NOTE they took my papers").startswith("No caseworker takes notes")
     assert person.ask("REMOVE Nobody 482193") == "No contact by that name or number."
@@ -249,7 +251,7 @@ def test_stop_leaves_a_paused_plan_paused_and_start_does_not_resume_it(loaded: F
     assert person.ask("STOP") == STOPPED_PAUSED
     assert person.ask("START").startswith("Welcome back.\nRefuge. Reply a number:")
     assert plan_facts(loaded, PERSON)[1].status == "paused"
-    assert person.ask("RESUME").startswith("Check-ins resumed. Next: ")
+    assert person.ask(f"RESUME {PIN}").startswith("Check-ins resumed. Next: ")
 
 
 def test_stop_without_a_running_plan_says_only_that_messages_end(loaded: Flask) -> None:

@@ -158,7 +158,7 @@ def test_a_paused_plan_alerts_nobody_and_resumes_from_now(loaded: Flask) -> None
     run_sweep(loaded, START + timedelta(days=4))
     assert [m for m in sent(loaded) if m.kind in ("alert", "reminder")] == []
     clock.now = START + timedelta(days=4)
-    assert "resumed" in person.ask("RESUME")
+    assert "resumed" in person.ask(f"RESUME {PIN}")
     _s, state, _n = plan_facts(loaded, PERSON)
     assert state.due_at == clock.now + timedelta(hours=12)
     run_sweep(loaded, clock.now)

@@ -141,7 +141,7 @@ def test_a_set_up_answer_is_read_as_the_answer_not_a_menu_number() -> None:
     ("text", "answer"),
     [
         ("OK 482193", "Thank you. Next check-in:"),
-        ("PAUSE 482193", "Check-ins paused. Reply RESUME to start again."),
+        ("PAUSE 482193", "Check-ins paused. Reply RESUME and your PIN to start again."),
         ("STOP CHECKIN 482193", "Check-ins stopped. Reply CHECKIN to set them up again."),
         ("OK 0000", "That PIN is not right. Try again."),
         ("PAUSE", "Send PAUSE and your PIN."),
@@ -150,7 +150,7 @@ def test_a_set_up_answer_is_read_as_the_answer_not_a_menu_number() -> None:
         ("STATUS 482193", "Check-ins: on. Next:"),
         ("CHECKIN STATUS", "You have no check-ins. Reply CHECKIN to set them up."),
         ("CHECKIN STATUS 0000", "You have no check-ins. Reply CHECKIN to set them up."),
-        ("CHECKIN", "Reply CHECKIN STATUS and your PIN to see your check-ins"),
+        ("CHECKIN", "Check-in set-up. Choose a PIN of 6 to 8 digits"),
         ("NOTE", "Send NOTE and your message."),
         ("NOTE they took my phone", "No caseworker takes notes here yet. Nothing was kept."),
         ("REMOVE Sara", "Send REMOVE, the contact's name or number, and your PIN."),
@@ -167,14 +167,14 @@ def test_the_words_of_a_running_plan(text: str, answer: str) -> None:
     assert outcome.effects == []
 
 
-def test_status_counts_the_contacts_shown_and_menu_four_asks_for_the_pin() -> None:
+def test_status_counts_the_contacts_shown_and_menu_four_pretends_a_set_up() -> None:
     outcome = handle(State(), Inbound("CHECKIN STATUS 482193"), planned(contacts=3))
     assert outcome.replies[0].endswith(
         "Contacts: 2 agreed, 1 waiting. OK and your PIN to check in."
     )
-    assert handle(State(), Inbound("4"), planned(contacts=3)).replies == [
-        "Reply CHECKIN STATUS and your PIN to see your check-ins, or OK and your PIN."
-    ]
+    assert handle(State(), Inbound("4"), planned(contacts=3)).replies == (
+        handle(State(), Inbound("4"), planned(None)).replies
+    )
 
 
 def test_without_a_plan_a_pin_is_told_to_set_up() -> None:
@@ -195,9 +195,14 @@ def test_a_check_in_word_leaves_the_set_up_question() -> None:
     assert outcome.replies[0].startswith("Check-ins: paused. Next: -.")
 
 
-def test_resume_starts_a_new_period() -> None:
+def test_resume_with_the_pin_starts_a_new_period() -> None:
     where = planned(Status.PAUSED)
-    assert handle(State(), Inbound("RESUME"), where).replies[0].startswith("Check-ins resumed.")
+    assert handle(State(), Inbound("RESUME"), where).replies == [
+        "You have no check-ins. Reply CHECKIN to set them up."
+    ]
+    assert port(where).status is Status.PAUSED
+    replies = handle(State(), Inbound("RESUME 482193"), where).replies
+    assert replies[0].startswith("Check-ins resumed.")
     assert port(where).status is Status.ACTIVE
 
 
@@ -279,3 +284,20 @@ def test_a_yes_to_delete_erases_and_leaves_the_invitation_waiting() -> None:
 def test_a_yes_without_an_invitation_is_read_as_usual() -> None:
     outcome = handle(State(), Inbound("YES"), planned(None))
     assert outcome.replies == [MENU]
+
+
+def test_a_pretended_set_up_changes_nothing_and_its_duress_pin_alerts() -> None:
+    where = planned(contacts=2)
+    state = State()
+    for text in ("CHECKIN", "650274", "111111", "6", "30", "Pat"):
+        outcome = handle(state, Inbound(text), where)
+        state = outcome.state
+    assert state.flow is Flow.CONTACTS
+    fake = port(where)
+    assert (fake.status, fake.pin, fake.duress, len(fake.mine)) == (
+        Status.ACTIVE,
+        "482193",
+        "111111",
+        2,
+    )
+    assert fake.alerts == 1

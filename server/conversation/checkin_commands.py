@@ -1,4 +1,4 @@
-"""The words of a running check-in plan: OK <PIN>, STATUS <PIN>, PAUSE, RESUME, STOP CHECKIN,
+"""The words of a running check-in plan: OK <PIN>, STATUS <PIN>, PAUSE, RESUME <PIN>, STOP CHECKIN,
 NOTE, REMOVE, WEB. They are answered wherever the conversation is (OK only with a PIN after
 it), and after STOP too.
 
@@ -63,7 +63,9 @@ def pause(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     checked = port_of(situation).pause(_pin(words))
     if checked is not Checked.OK:
         return say(outcome, situation, refusal(situation, checked))
-    return say(outcome, situation, t.gettext("Check-ins paused. Reply RESUME to start again."))
+    return say(
+        outcome, situation, t.gettext("Check-ins paused. Reply RESUME and your PIN to start again.")
+    )
 
 
 def stop(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
@@ -83,13 +85,21 @@ def stop(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
 
 
 def resume(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """RESUME: a paused plan starts a new period now."""
+    """RESUME <PIN>: a paused plan starts a new period now; the duress PIN seems to work too,
+    and alerts. Without the PIN, or with a wrong one, the answer is the one a person without
+    check-ins gets, word for word (as for CHECKIN STATUS)."""
     leave_flow(outcome)
     port = port_of(situation)
+    no_plan = refusal(situation, Checked.NO_PLAN)
+    words = said.text.split()[1:]
+    pin = valid_pin(_pin(words)) if words else None
+    if pin is None:
+        return say(outcome, situation, no_plan)
+    checked, _duress = port.confirm(pin)
     plan = port.plan()
-    due = port.resume() if plan is not None else None
+    due = port.resume() if checked is Checked.OK and plan is not None else None
     if plan is None or due is None:
-        return say(outcome, situation, refusal(situation, Checked.NO_PLAN))
+        return say(outcome, situation, no_plan)
     when = texts.local_time(due, plan.zone, situation.locale)
     t = translate(situation)
     return say(outcome, situation, t.gettext("Check-ins resumed. Next: %(time)s.") % {"time": when})
@@ -142,17 +152,6 @@ def _status_pin(said: Said, situation: Situation) -> str | None:
     asked = (Command.CHECKIN, Command.STATUS)
     rest = [w for w in said.text.split() if recognise(w, situation.locale) not in asked]
     return valid_pin(_pin(rest)) if rest else None
-
-
-def running(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
-    """CHECKIN (or 4) while check-ins run: how to see them, never what they are."""
-    leave_flow(outcome)
-    t = translate(situation)
-    return say(
-        outcome,
-        situation,
-        t.gettext("Reply CHECKIN STATUS and your PIN to see your check-ins, or OK and your PIN."),
-    )
 
 
 def remove(outcome: Outcome, situation: Situation, said: Said) -> Outcome:

@@ -18,6 +18,7 @@ from server.checkins import contacts, plans, sweep, web_code
 from server.checkins.kinds import Added, Checked, Status
 from server.config import Settings
 from server.conversation.checkin_port import ContactLine, PlanView
+from server.db import vault_of
 from server.delivery import admission
 from server.models.checkins import CheckinPlan
 from server.models.people import Consent, Subscriber, TrustedContact
@@ -74,6 +75,10 @@ class PlanDesk:
             sweep.advance(self.session, plan, self.now, sweep.SweepReport())
         zone = plans.zone_for(self.session, self.subscriber)
         self._row, self._read = plans.begin(self.session, self.subscriber, zone), True
+
+    def first_zone(self) -> str:
+        """The zone a set-up starts with; "" when the set-up must ask."""
+        return plans.zone_for(self.session, self.subscriber)
 
     def set_pin(self, pin: str) -> None:
         """Keep the PIN's slow hash."""
@@ -177,6 +182,15 @@ class PlanDesk:
         if plans.status_of(plan) not in (Status.ACTIVE, Status.PAUSED):
             plan = None
         return plans.confirm(self.session, plan, pin, self.now)
+
+    def alert_if_duress(self, pin: str) -> bool:
+        """The duress PIN typed into a pretended set-up: alerts; any other PIN: nothing."""
+        plan = self._plan()
+        running = plan is not None and plans.status_of(plan) in (Status.ACTIVE, Status.PAUSED)
+        hashed = plan.duress if plan is not None and running else None
+        if not vault_of(self.session).verify_pin(hashed, pin):  # hashed even when None
+            return False
+        return plans.confirm(self.session, plan, pin, self.now) == (Checked.OK, True)
 
     def shown_contacts(self) -> list[ContactLine]:
         """The contacts the person is shown."""

@@ -53,6 +53,11 @@ class CheckinPort(Protocol):
         """Start setting up (again), first sending any alert a duress PIN raised."""
         ...
 
+    def first_zone(self) -> str:
+        """The zone a set-up starts with (the region's, else the number's); "" when neither
+        tells it and the set-up asks."""
+        ...
+
     def set_pin(self, pin: str) -> None: ...
 
     def set_duress(self, pin: str | None) -> bool:
@@ -122,6 +127,12 @@ class CheckinPort(Protocol):
 
     def confirm(self, pin: str) -> tuple[Checked, bool]:
         """Check a PIN against a running plan, and whether it was the duress PIN."""
+        ...
+
+    def alert_if_duress(self, pin: str) -> bool:
+        """Whether this is a running plan's duress PIN, typed where no PIN was asked for (a
+        pretended set-up): if so its alert is raised as `confirm` would; any other PIN changes
+        nothing and counts as no try."""
         ...
 
     def shown_contacts(self) -> list[ContactLine]:

@@ -11,12 +11,13 @@ from dataclasses import replace
 from server.checkins import texts
 from server.checkins.kinds import valid_pin
 from server.content.text import fold
-from server.conversation import checkin_commands, checkin_setup, flows, languages
+from server.conversation import checkin_commands, checkin_decoy, checkin_setup, flows, languages
 from server.conversation.checkin_port import Checked, Status
 from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
+    SEEM_ERASED,
     SET_LOCALE,
     Effect,
     Outcome,
@@ -142,6 +143,8 @@ def ask_again(outcome: Outcome, situation: Situation) -> Outcome | None:
         if situation.checkins is None:
             return None
         outcome.checkin = True  # a set-up answer: sent past the reply limits, as the others
+        if checkin_decoy.pretending(situation):
+            situation = checkin_decoy.decoyed(situation, outcome)
         if flow is Flow.LATER:
             return checkin_setup.ask_later(outcome, situation)
         if flow is Flow.MESSAGE:
@@ -269,8 +272,10 @@ def _erase_with_pin(outcome: Outcome, situation: Situation, pin: str) -> Outcome
         outcome.state = replace(outcome.state, flow=Flow.DELETE)
         return reply(outcome, situation, checkin_commands.refusal(situation, checked))
     if duress:
-        # What the captor sees is an erasure; the plan runs on and the sweep alerts.
-        outcome.state = State()
+        # What the captor sees is an erasure; the plan runs on and the sweep alerts. The next
+        # message is answered as a newcomer's, in a newcomer's language (`turn`).
+        outcome.effects.append(Effect(SEEM_ERASED))
+        outcome.state = State(newcomer=True)
         return reply(outcome, situation, erased_text(situation))
     return _erase(outcome, situation)
 

@@ -34,13 +34,13 @@ from collections.abc import Callable
 from server.content.text import fold
 from server.conversation import (
     checkin_commands,
+    checkin_decoy,
     checkin_setup,
     commands,
     distress,
     flows,
     languages,
 )
-from server.conversation.checkin_port import Status
 from server.conversation.engine import OPT_OUT, Outcome, Said, Situation, reply, translate
 from server.conversation.state import Flow, State
 from server.conversation.vocabulary import Command, number, recognise
@@ -208,13 +208,13 @@ def checkins(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     word = _checkin_word(said, situation.locale)
     if word is not None:
         return CHECKIN[word](outcome, situation, said)
+    if checkin_decoy.pretending(situation):  # a plan runs: its set-up is only pretended
+        situation = checkin_decoy.decoyed(situation, outcome)
     flow = outcome.state.flow
     if flow is not None and flow.setting_up and said.command is not Command.CHECKIN and plan:
         answered = FLOWS[flow](outcome, situation, said)
         if answered is not None:
             return answered
-    if plan is not None and plan.status in (Status.ACTIVE, Status.PAUSED):
-        return checkin_commands.running(outcome, situation, said)
     return checkin_setup.begin(outcome, situation, said)
 
 

@@ -50,6 +50,8 @@ OPT_IN = "opt_in"
 SET_LOCALE = "set_locale"
 SET_REGION = "set_region"
 DELETE_ME = "delete_me"
+#: A pretended erasure (the duress PIN): the person's language becomes a newcomer's.
+SEEM_ERASED = "seem_erased"
 CONTEXT_CHECKED = "context_checked"  # value: the matched note's id, or None
 
 

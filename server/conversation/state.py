@@ -73,6 +73,8 @@ class State:
     step: int = 1
     progress: tuple[tuple[str, int], ...] = ()  # the step each unfinished guide was left at
     more: tuple[str, ...] = ()  # pages of the last long answer, for MORE
+    decoy: tuple[str, ...] = ()  # a pretended set-up's answers (`checkin_decoy`)
+    newcomer: bool = False  # after a pretended erasure: the next message is a newcomer's
 
     @classmethod
     def from_stored(cls, raw: object) -> State:
@@ -98,6 +100,8 @@ class State:
                 if isinstance(guide, str) and _integer(step) is not None
             ),
             more=tuple(_strings(raw.get("more"))),
+            decoy=tuple(_strings(raw.get("decoy"))),
+            newcomer=raw.get("newcomer") is True,
         )
 
     def stored(self) -> dict[str, Any]:
@@ -121,6 +125,10 @@ class State:
             stored["progress"] = dict(self.progress)
         if self.more:
             stored["more"] = list(self.more)
+        if self.decoy:
+            stored["decoy"] = list(self.decoy)
+        if self.newcomer:
+            stored["newcomer"] = True
         return stored
 
     def progress_of(self, checklist: str) -> int | None:

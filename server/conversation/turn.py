@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -297,6 +297,9 @@ def _converse(
     whatsapp = message.sender.startswith("whatsapp:")
     if whatsapp:
         subscriber.whatsapp_window_until = now + WHATSAPP_WINDOW
+    state = State.from_stored(people.load_state(subscriber))
+    if state.newcomer:  # a pretended erasure: answered as the newcomer a real one makes
+        first, state = True, replace(state, newcomer=False)
     locale = subscriber.locale
     situation = engine.Situation(
         locale=locale,
@@ -320,7 +323,6 @@ def _converse(
         message_limit=WHATSAPP_MESSAGE_LIMIT if whatsapp else None,
     )
     inbound = engine.Inbound(message.body, message.opt_out_type)
-    state = State.from_stored(people.load_state(subscriber))
     outcome = engine.handle(state, inbound, situation)
     # Opting out or in always takes effect, limits or not, and a check-in command is always
     # answered (what it did cannot be undone unseen); anything else over the limit is dropped
@@ -337,6 +339,8 @@ def _converse(
         if lifted:
             outcome.replies[:] = _answering_again(situation, outcome.replies)
     erased = False
+    if any(effect.kind == engine.SEEM_ERASED for effect in outcome.effects):
+        subscriber.locale = _first_locale(session, settings, _country(sender_of(message.sender)))
     for effect in outcome.effects:
         erased = _apply(session, subscriber, effect, now) or erased
     if erased:
