@@ -112,4 +112,15 @@ def test_replies_never_use_up_the_daily_count_an_alert_needs(capped: Flask) -> N
     assert phone.silent("HELP")  # the replies' own count is full...
     with db.get_database(capped).session() as session:
         counts = dict(session.execute(select(OutboundCount.scope, OutboundCount.count)).all())
-    assert counts == {"reply_prefix": 3, "reply_region": 3, "reply_total": 3}  # ...not the queue's
+    assert counts == {"reply_region": 3, "reply_total": 3}  # ...not the queue's
+
+
+def test_a_camp_sharing_one_prefix_is_answered_past_the_prefix_cap(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A prefix (+44 7700, or +880 1712 in Cox's Bazar) is a whole operator's range: everyone
+    in a camp may share it. The prefix cap bounds what Refuge starts (opt-ins, reminders),
+    never its answers to people who wrote: they have their own limits per sender."""
+    for app in _app(make_settings, REFUGE_SMS_CAP_PER_PREFIX="2"):
+        people = [Handset(app, f"+4477009006{n:02d}") for n in range(4)]
+        assert all(person.ask("HELP") for person in people)

@@ -39,8 +39,12 @@ TWIML_REPLY = "twiml_reply"
 #: The countries of the development simulator's fiction numbers (`server/web/simulator.py`).
 SIMULATOR_COUNTRIES = frozenset({"GB", "US"})
 #: The daily caps a webhook's replies count against (see `admit_replies`), and the mark of
-#: their own counts (`reply_prefix`...), kept apart from queued messages' counts.
-REPLY_CAPS = frozenset({"prefix", "region", "total"})
+#: their own counts (`reply_region`...), kept apart from queued messages' counts. Not the
+#: per-prefix cap: a prefix (+880 1712) is a whole operator's range, shared by a camp, and
+#: 200 answers a day to everyone in it would silence a camp by noon; a reply only ever answers
+#: a message its sender paid for, and each sender's replies have their own hourly and daily
+#: limits.
+REPLY_CAPS = frozenset({"region", "total"})
 REPLY_COUNTS = "reply_"
 #: Daily cap counts are kept this many days after their own (only today's is ever read).
 COUNT_DAYS = 2
@@ -204,9 +208,10 @@ def admit_replies(
 
     Replies are counted apart from queued messages, against caps of the same size: a busy
     day of conversation must never use up the count an alert needs (alerts over a cap wait
-    for the next day). The per-number cap is the one left out: a person's replies have their
-    own limits per hour and day (`REFUGE_REPLIES_PER_*`, checked before), which a
-    conversation must be able to use.
+    for the next day). The per-number and per-prefix caps are left out: a person's replies have
+    their own limits per hour and day (`REFUGE_REPLIES_PER_*`, checked before), which a
+    conversation must be able to use, and a prefix is shared by everyone on one operator's
+    range (a whole camp).
     """
     reason = None
     allowed = allowed_countries(session, settings)
