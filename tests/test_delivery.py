@@ -354,6 +354,21 @@ def test_a_prefix_cap_stops_pumping_across_many_numbers(
         assert tally.count == 2
 
 
+def test_a_camp_sharing_one_prefix_gets_its_alerts_past_the_prefix_cap(
+    make_delivery: Callable[..., Delivery],
+) -> None:
+    """Found by the simulation at 60 people: one operator prefix (+44 7700 here, +880 1712 in
+    a camp) reached its 200 a day, and all-clears waited until midnight. Alerts, all-clears
+    and a person's own reminders go to people who asked for them: not under that cap."""
+    delivery = make_delivery(REFUGE_SMS_CAP_PER_PREFIX="2")
+    alice = delivery.person()
+    for number in range(4):
+        contact = delivery.contact(alice, f"+4477009002{number:02d}", Consent.CONFIRMED)
+        delivery.queue(alice, f"alert:{number}", kind=OutboxKind.ALERT, contact=contact)
+    delivery.queue(alice, "reminder", kind=OutboxKind.REMINDER)
+    assert delivery.worker().run_once(NOW).sent == 5
+
+
 def test_numbers_outside_the_allow_list_are_never_texted(delivery: Delivery) -> None:
     alice = delivery.person()
     abroad = delivery.contact(alice, US_NUMBER, Consent.CONFIRMED)

@@ -257,6 +257,13 @@ def _put_back(row: Outbox, when: datetime) -> Job | None:
     return None
 
 
+#: Kinds that go only to someone who asked for them (a person's own reminders; alerts and
+#: all-clears to contacts who said YES): not under the per-prefix cap, which is against
+#: pumping to numbers nobody vouched for. A prefix (+880 1712) is a whole operator's range,
+#: shared by a camp: its 200 a day would hold a camp's alerts until midnight.
+PREFIX_EXEMPT = frozenset({OutboxKind.REMINDER, OutboxKind.ALERT, OutboxKind.ALL_CLEAR})
+
+
 class _Caps:
     """Daily outbound counts for one batch: read once, counted in memory, written once."""
 
@@ -293,6 +300,10 @@ class _Caps:
             except VaultError:
                 address = ""  # a tampered row: `_admit` drops it
             self._subjects(row.id, address, row.subscriber.region_slug)
+            if row.kind in PREFIX_EXEMPT and row.id in self.subjects:
+                self.subjects[row.id] = [
+                    subject for subject in self.subjects[row.id] if subject[0] != "prefix"
+                ]
         self._load(sorted({key for keys in self.subjects.values() for key in keys}))
 
     def prepare_one(
