@@ -18,12 +18,24 @@ from server import db, people
 from server.checkins import contacts, plans
 from server.checkins.sweep import SweepReport, sweep
 from server.conversation.turn import IncomingMessage, receive
-from server.delivery.channels import ConsoleChannel
+from server.delivery.channels import ConsoleChannel, Outbound, SentMessage
 from server.delivery.worker import Worker
 from server.models.checkins import CheckinPlan
 from server.models.messaging import Outbox
 from server.phones import normalize_phone
 from tests.sms_helpers import digits, keyword, new_sid, settings_of
+
+
+class Recording(ConsoleChannel):
+    """The console channel, remembering every text it was handed (deletions too)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[Outbound] = []
+
+    def send(self, message: Outbound) -> SentMessage:
+        self.handed.append(message)
+        return super().send(message)
 
 
 @dataclass

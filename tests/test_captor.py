@@ -10,8 +10,16 @@ import pytest
 from flask import Flask
 
 from server import db, upkeep
-from server.delivery.channels import ConsoleChannel, Outbound, SentMessage
-from tests.checkin_helpers import Clock, Phone, check_in, deliver, plan_facts, register, set_up
+from tests.checkin_helpers import (
+    Clock,
+    Phone,
+    Recording,
+    check_in,
+    deliver,
+    plan_facts,
+    register,
+    set_up,
+)
 from tests.sms_helpers import keyword, load_demo_content, settings_of
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -21,18 +29,6 @@ PIN, DURESS, NEW_PIN = 482193, 917364, 650274
 NO_PLAN = "You have no check-ins. Reply CHECKIN to set them up."
 #: A whole set-up, answer by answer, as a captor would type it.
 SET_UP = ("CHECKIN", f"{NEW_PIN}", "NO", "6", "30", "Pat", f"ADD {OTHER} Omar", "DONE", "YES")
-
-
-class Recording(ConsoleChannel):
-    """The console channel, remembering every text it was handed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.handed: list[Outbound] = []
-
-    def send(self, message: Outbound) -> SentMessage:
-        self.handed.append(message)
-        return super().send(message)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from server import db, people, upkeep, vault
 from server.checkins import erasure
-from server.delivery.channels import ConsoleChannel, Outbound, SentMessage
 from server.models.checkins import CheckinPlan, SealedNote
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus
 from server.models.people import Subscriber
@@ -22,6 +21,7 @@ from server.phones import normalize_phone
 from tests.checkin_helpers import (
     Clock,
     Phone,
+    Recording,
     add_partner,
     check_in,
     deliver,
@@ -39,18 +39,6 @@ SARA, OTHER = "+447700900803", "+44 7700 900804"
 PIN, DURESS = 482193, 917364
 NO_PLAN = "You have no check-ins. Reply CHECKIN to set them up."
 ERASED = "Done. Nothing is kept."
-
-
-class Recording(ConsoleChannel):
-    """The console channel, remembering every text it was handed (deletions too)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.handed: list[Outbound] = []
-
-    def send(self, message: Outbound) -> SentMessage:
-        self.handed.append(message)
-        return super().send(message)
 
 
 @pytest.fixture
