@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from server import audit, vault
 from server.db import vault_of
 from server.models.checkins import CheckinPartner
+from server.models.content import Region
 from server.models.staff import USERNAME_LENGTH, AuditAction, Role, User
 
 MAX_FAILED_LOGINS = 5
@@ -46,9 +48,21 @@ def normalise_username(raw: str) -> str:
 
 
 def create_user(
-    session: Session, username: str, password: str, region_slug: str, role: Role
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    regions: Iterable[str] = (),
+    locales: Iterable[str] = (),
+    partner: str | None = None,
+    known_locales: Iterable[str] | None = None,
 ) -> NewAccount:
-    """A portal account of the NGO that serves `region_slug`, with a fresh TOTP seed."""
+    """A portal account with a fresh TOTP seed, scoped to `regions` and `locales`.
+
+    `partner` is the region slug of the NGO whose notes a caseworker reads (an admin may have
+    one too). `known_locales` are the locales the deployment serves, when the caller knows them.
+    """
     name = normalise_username(username)
     if not USERNAME.fullmatch(name):
         raise AccountError("a username is 2 to 64 letters, digits, '.', '_' or '-'")
@@ -56,11 +70,16 @@ def create_user(
         raise AccountError(
             f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
         )
-    organisation = session.scalar(
-        select(CheckinPartner).where(CheckinPartner.region_slug == region_slug)
-    )
-    if organisation is None:
-        raise AccountError(f"no partner NGO for {region_slug!r}: `refuge checkins partner` first")
+    organisation = None
+    if partner is not None:
+        organisation = session.scalar(
+            select(CheckinPartner).where(CheckinPartner.region_slug == partner)
+        )
+        if organisation is None:
+            raise AccountError(f"no partner NGO for {partner!r}: `refuge checkins partner` first")
+    region_slugs = _unique(regions)
+    locale_tags = _unique(locales)
+    _check_scope(session, role, region_slugs, locale_tags, partner, known_locales)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise AccountError(f"the username {name!r} is taken")
     keys = vault_of(session)
@@ -71,6 +90,9 @@ def create_user(
         password_hash=keys.hash_password(password),
         role=role,
         organisation=organisation,
+        region_slugs=region_slugs,
+        locale_tags=locale_tags,
+        disabled=False,
         failed_logins=0,
         session_epoch=0,
         created_on=date.today(),
@@ -86,6 +108,38 @@ def create_user(
         detail={"user": user.id.hex, "role": role.value},
     )
     return NewAccount(user, secret)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return sorted({value.strip() for value in values if value.strip()})
+
+
+def _check_scope(
+    session: Session,
+    role: Role,
+    regions: list[str],
+    locales: list[str],
+    partner: str | None,
+    known_locales: Iterable[str] | None,
+) -> None:
+    """Refuse a scope that names what does not exist, or leaves the role nothing to do."""
+    found = set(session.scalars(select(Region.slug).where(Region.slug.in_(regions))))
+    unknown = [slug for slug in regions if slug not in found]
+    if unknown:
+        raise AccountError(f"no region {unknown[0]!r}: `refuge content load` its file first")
+    if known_locales is not None:
+        served = set(known_locales)
+        stray = [tag for tag in locales if tag not in served]
+        if stray:
+            raise AccountError(f"{stray[0]!r} is not a locale this deployment serves")
+    if role is Role.CASEWORKER and partner is None:
+        raise AccountError("a caseworker reads one NGO's notes: give --partner")
+    if role is Role.EDITOR and not regions:
+        raise AccountError("an editor works in regions: give --region at least once")
+    if role is Role.TRANSLATOR and not locales:
+        raise AccountError("a translator works in locales: give --locale at least once")
+    if role is Role.REVIEWER and not (regions or locales):
+        raise AccountError("a reviewer reviews regions or locales: give --region or --locale")
 
 
 def totp_secret(session: Session, user: User) -> bytes:
@@ -109,6 +163,11 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
         return None
     step = vault.verify_totp(totp_secret(session, user), code, now.timestamp(), user.last_totp_step)
     locked = user.locked_until is not None and user.locked_until > now
+    if password_ok and step is not None and user.disabled:
+        audit.record(
+            session, AuditAction.LOGIN_FAILED, now, actor=user.id, detail={"disabled": True}
+        )
+        return None
     if password_ok and step is not None and not locked and _claim_step(session, user, step):
         if keys.made_under_older_key(user.password_hash):  # a rotated index key: hash anew
             user.password_hash = keys.hash_password(password)

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from server import db, staff, vault
+from server.models.content import Region, RegionKind
 from server.models.staff import Role
 from tests.checkin_helpers import add_partner
 
@@ -42,17 +44,55 @@ class Ngo:
     public: bytes
 
 
+def add_region(app: Flask, slug: str, parent: str | None = None) -> int:
+    """A region `slug` (under `parent`), unless it exists; its id."""
+    with db.get_database(app).session() as session:
+        found = session.scalar(select(Region.id).where(Region.slug == slug))
+        if found is not None:
+            return found
+        parent_id = (
+            session.scalar(select(Region.id).where(Region.slug == parent)) if parent else None
+        )
+        region = Region(
+            slug=slug,
+            parent_id=parent_id,
+            kind=RegionKind.SITE if parent else RegionKind.AREA,
+            name=slug.title(),
+            country_code="UA",
+            timezone="Europe/Kyiv",
+            default_locale="uk",
+        )
+        session.add(region)
+        session.flush()
+        return region.id
+
+
 def add_ngo(app: Flask, region: str, name: str) -> Ngo:
-    """Register an NGO with a fresh note key pair for `region`."""
+    """Register an NGO with a fresh note key pair for `region` (made if missing)."""
+    add_region(app, region)
     private_pem, public = vault.new_note_keypair()
     add_partner(app, region, name, None, public)
     return Ngo(region, name, private_pem, public)
 
 
-def add_account(app: Flask, username: str, region: str, role: Role = Role.PARTNER) -> Account:
-    """A portal account of the NGO serving `region`."""
+def add_account(
+    app: Flask,
+    username: str,
+    region: str,
+    role: Role = Role.CASEWORKER,
+    locales: tuple[str, ...] = ("uk",),
+) -> Account:
+    """A portal account working in `region` (of the NGO serving it, when the role has one)."""
     with db.get_database(app).session() as session:
-        created = staff.create_user(session, username, PASSWORD, region, role)
+        created = staff.create_user(
+            session,
+            username,
+            PASSWORD,
+            role,
+            regions=() if role is Role.TRANSLATOR else (region,),
+            locales=locales if role in {Role.TRANSLATOR, Role.REVIEWER} else (),
+            partner=region if role in {Role.CASEWORKER, Role.ADMIN} else None,
+        )
     return Account(created.user.username, PASSWORD, created.totp_secret)
 
 

@@ -49,7 +49,8 @@ def test_user_create_prints_the_totp_uri_once_and_the_account_logs_in(kharkiv: F
     assert f"secret: {vault.totp_secret_text(secret)}" in result.output
     with db.get_database(kharkiv).session() as session:
         user = session.scalars(select(User)).one()
-        assert (user.username, user.role) == ("olena", Role.PARTNER)
+        assert (user.username, user.role) == ("olena", Role.CASEWORKER)
+        assert user.region_slugs == ["kharkiv"]  # a caseworker works where its NGO does
         assert user.organisation.name == "Kharkiv Aid"
     code = vault.totp_code(secret, datetime.now(UTC).timestamp())
     assert log_in(kharkiv.test_client(), "olena", PASSWORD, code).status_code == 302
@@ -57,7 +58,7 @@ def test_user_create_prints_the_totp_uri_once_and_the_account_logs_in(kharkiv: F
 
 def test_user_create_asks_for_the_password_twice_unseen(kharkiv: Flask) -> None:
     result = invoke(
-        kharkiv, "user", "create", "tariq", "--partner", "kharkiv", "--role", "translator",
+        kharkiv, "user", "create", "tariq", "--locale", "uk", "--role", "translator",
         stdin=f"{PASSWORD}\n{PASSWORD}\n",
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -9,42 +9,77 @@ import click
 from flask.cli import AppGroup
 
 from server import audit, staff, vault
+from server.config import app_settings
 from server.db import get_database
 from server.models.staff import Role
 
 
 @click.group("user", cls=AppGroup)
 def user_group() -> None:
-    """Accounts of the partner portal (/portal): NGO caseworkers, translators, admins."""
+    """Accounts of the partner portal (/portal): admins, editors, reviewers, translators and
+    caseworkers."""
 
 
 @user_group.command("create")
 @click.argument("username")
-@click.option("--partner", "region", required=True, help="Region slug of the account's NGO.")
 @click.option(
     "--role",
     type=click.Choice([role.value for role in Role]),
-    default=Role.PARTNER.value,
+    default=Role.CASEWORKER.value,
     show_default=True,
-    help="partner and admin see their NGO's sealed notes; translator does not.",
+    help="admin: everything; editor: drafts content; reviewer: approves others' drafts or "
+    "translations; translator: translates; caseworker: reads the NGO's sealed notes.",
 )
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Region slug the account works in (repeatable; covers the region's children).",
+)
+@click.option(
+    "--locale", "locales", multiple=True, help="Locale the account works in (repeatable)."
+)
+@click.option("--partner", help="Region slug of the NGO whose notes a caseworker reads.")
 @click.option(
     "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
 )
-def user_create(username: str, region: str, role: str, password_stdin: bool) -> None:
-    """Create a portal account and print its TOTP secret, once: add it to an authenticator app."""
+def user_create(
+    username: str,
+    role: str,
+    regions: tuple[str, ...],
+    locales: tuple[str, ...],
+    partner: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a portal account and print its TOTP secret, once: add it to an authenticator app.
+
+    A caseworker without --region works in its NGO's region.
+    """
+    chosen = Role(role)
+    if chosen is Role.CASEWORKER and partner and not regions:
+        regions = (partner,)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         with get_database().session() as session:
-            account = staff.create_user(session, username, password, region, Role(role))
+            account = staff.create_user(
+                session,
+                username,
+                password,
+                chosen,
+                regions=regions,
+                locales=locales,
+                partner=partner,
+                known_locales=app_settings().localization.locales,
+            )
             name = account.user.username
     except staff.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"created {name} ({role}) for the NGO of {region}")
-    click.echo("Add this to the caseworker's authenticator app now; it is not shown again:")
+    where = ", ".join([*sorted(set(regions)), *sorted(set(locales))]) or "everywhere"
+    click.echo(f"created {name} ({role}) for {where}")
+    click.echo("Add this to the account's authenticator app now; it is not shown again:")
     click.echo(f"  {vault.totp_provisioning_uri(account.totp_secret, name)}")
     click.echo(f"  secret: {vault.totp_secret_text(account.totp_secret)}")
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Uuid, func
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Uuid, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
@@ -31,17 +31,57 @@ ACTION_LENGTH = 32
 DIGEST_LENGTH = 64
 
 
-class Role(enum.Enum):
-    """What a portal account may do; only partners and admins see (sealed) notes."""
+class Permission(enum.Enum):
+    """One kind of thing a portal page does; every portal route names the one it needs."""
 
-    PARTNER = "partner"
-    TRANSLATOR = "translator"
+    MANAGE_ACCOUNTS = "manage_accounts"  # list, create, disable and reset accounts; audit
+    EDIT_CONTENT = "edit_content"  # draft changes to content of the account's regions
+    REVIEW_CONTENT = "review_content"  # approve or reject others' drafts in those regions
+    TRANSLATE = "translate"  # translate into the account's locales
+    REVIEW_TRANSLATIONS = "review_translations"  # mark others' translations reviewed
+    READ_NOTES = "read_notes"  # list and download the NGO's sealed notes
+    READ_SIGNALS = "read_signals"  # what people ask for, counted, in the account's regions
+
+
+class Role(enum.Enum):
+    """What a portal account is for; `permissions` says what each may do.
+
+    The scope (regions, locales, NGO) says where: an account sees only what lies in it.
+    """
+
     ADMIN = "admin"
+    EDITOR = "editor"
+    REVIEWER = "reviewer"
+    TRANSLATOR = "translator"
+    CASEWORKER = "caseworker"
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """What this role may do."""
+        return ROLE_PERMISSIONS[self]
 
     @property
     def sees_notes(self) -> bool:
         """Whether this role lists and downloads its organisation's sealed notes."""
-        return self in {Role.PARTNER, Role.ADMIN}
+        return Permission.READ_NOTES in self.permissions
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.EDITOR: frozenset({Permission.EDIT_CONTENT, Permission.READ_SIGNALS}),
+    # A reviewer of regions reviews content there; a reviewer of locales reviews translations.
+    Role.REVIEWER: frozenset(
+        {
+            Permission.EDIT_CONTENT,
+            Permission.REVIEW_CONTENT,
+            Permission.TRANSLATE,
+            Permission.REVIEW_TRANSLATIONS,
+            Permission.READ_SIGNALS,
+        }
+    ),
+    Role.TRANSLATOR: frozenset({Permission.TRANSLATE}),
+    Role.CASEWORKER: frozenset({Permission.READ_NOTES, Permission.READ_SIGNALS}),
+}
 
 
 class AuditAction(enum.Enum):
@@ -64,11 +104,22 @@ class User(Enveloped, Base):
     totp_secret_ct: Mapped[bytes] = mapped_column("totp_secret", Ciphertext)
     role: Mapped[Role] = mapped_column(
         enum_column(Role, 16),
-        server_default=Role.PARTNER.value,
+        server_default=Role.CASEWORKER.value,
     )
-    organisation_id: Mapped[uuid.UUID] = mapped_column(
+    # The NGO whose notes a caseworker reads (an admin's, when it has one); None for the rest.
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("checkin_partners.id", ondelete="CASCADE"), index=True
     )
+    # The scope: region slugs (each covers its children; empty = every region, admins only)
+    # and locale tags the account works in. Read through `server.portal.access.Scope`.
+    region_slugs: Mapped[list[str]] = mapped_column(
+        "regions", JSON, default=list, server_default=text("'[]'")
+    )
+    locale_tags: Mapped[list[str]] = mapped_column(
+        "locales", JSON, default=list, server_default=text("'[]'")
+    )
+    # A disabled account cannot log in and its sessions end; nothing else about it changes.
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The TOTP time step of the last accepted code: a code is never accepted twice.
@@ -77,7 +128,7 @@ class User(Enveloped, Base):
     session_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
 
-    organisation: Mapped[PartnerOrg] = relationship()
+    organisation: Mapped[PartnerOrg | None] = relationship()
 
     totp_secret = vault.EncryptedField("totp_secret_ct", under=vault.Under.MASTER, binary=True)
 

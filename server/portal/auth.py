@@ -20,6 +20,7 @@ from server import staff
 from server.db import request_session
 from server.i18n.locales import ascii_digits
 from server.models.staff import USERNAME_LENGTH
+from server.portal.access import public
 from server.portal.session import begin, blueprint, end, signed_in
 from server.web.ratelimit import RateLimiter
 
@@ -49,6 +50,7 @@ def login_page(error: str | None, status: int = 200) -> tuple[str, int]:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@public
 def login() -> BaseResponse | tuple[str, int]:
     """Log in; a failure never says which of the three was wrong, or whether the name exists."""
     if signed_in() is not None:
@@ -77,6 +79,7 @@ def login() -> BaseResponse | tuple[str, int]:
 
 
 @blueprint.post("/logout")
+@public
 def logout() -> BaseResponse:
     """End the session here and everywhere the account's cookie was copied to."""
     user = signed_in()

@@ -16,28 +16,19 @@ from werkzeug.wrappers import Response as BaseResponse
 from server import audit, people, vault
 from server.db import request_session
 from server.models.checkins import PartnerNoteKey, SealedNote
-from server.models.staff import AuditAction
-from server.portal.session import blueprint, notes_reader, signed_in
-
-
-@blueprint.get("/")
-def home() -> BaseResponse | str:
-    """Where a signed-in account starts: its NGO's notes, when its role may see them."""
-    user = signed_in()
-    if user is None:
-        return redirect(url_for("portal.login"))
-    if user.role.sees_notes:
-        return redirect(url_for("portal.notes"))
-    return render_template("portal/home.html", user=user)
+from server.models.staff import AuditAction, Permission
+from server.portal.access import account, rule
+from server.portal.session import blueprint
 
 
 @blueprint.get("/notes")
+@rule(Permission.READ_NOTES)
 def notes() -> BaseResponse | str:
     """The organisation's sealed notes: how many, when each arrived, and which key opens it."""
-    user = notes_reader()
-    if user is None:
-        return redirect(url_for("portal.login"))
+    user = account()
     organisation = user.organisation
+    if organisation is None:  # an admin of no NGO: there are no notes to show
+        return redirect(url_for("portal.home"))
     key = organisation.note_key
     fingerprint = vault.key_fingerprint(key) if key else None
     database = request_session()
@@ -69,12 +60,11 @@ def notes() -> BaseResponse | str:
 
 
 @blueprint.post("/notes/export")
+@rule(Permission.READ_NOTES)
 def export() -> BaseResponse:
     """Download the organisation's sealed notes as JSON lines; the audit log counts them."""
-    user = notes_reader()
-    if user is None:
-        return redirect(url_for("portal.login"))
-    key = user.organisation.note_key
+    user = account()
+    key = user.organisation.note_key if user.organisation is not None else None
     if key is None:
         return redirect(url_for("portal.notes"))
     database = request_session()

@@ -11,7 +11,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from flask import Blueprint, abort, g, session
+from flask import Blueprint, g, session
 
 from server.config import app_settings
 from server.db import request_session
@@ -68,16 +68,8 @@ def _from_cookie() -> User | None:
         user = request_session().get(User, uuid.UUID(hex=raw))
     except ValueError:
         user = None
-    if user is None or user.session_epoch != session.get(EPOCH_KEY):
+    if user is None or user.disabled or user.session_epoch != session.get(EPOCH_KEY):
         end()
         return None
     session[SEEN_KEY] = int(now)
-    return user
-
-
-def notes_reader() -> User | None:
-    """The signed-in account when it may see notes; None when nobody is signed in; else 403."""
-    user = signed_in()
-    if user is not None and not user.role.sees_notes:
-        abort(403)
     return user

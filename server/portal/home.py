@@ -1,0 +1,51 @@
+"""GET /portal/: where a signed-in account starts, with a link to each section its role opens.
+
+A section is listed here once (`SECTIONS`), with the permission it needs; an account with one
+section is taken straight to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response as BaseResponse
+
+from server.models.staff import Permission
+from server.portal.access import account, rule
+from server.portal.session import blueprint
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the portal: the permission it needs, its page, and its name."""
+
+    permission: Permission
+    endpoint: str
+    name: object  # a lazy translation: rendered in the request's language
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
+)
+
+
+def opens(section: Section) -> bool:
+    """Whether this request's account may open `section` (notes need an NGO to read)."""
+    user = account()
+    if section.permission not in user.role.permissions:
+        return False
+    if section.permission is Permission.READ_NOTES and user.organisation is None:
+        return False
+    return section.endpoint in current_app.view_functions
+
+
+@blueprint.get("/")
+@rule(None)
+def home() -> BaseResponse | str:
+    """The sections this account may open; straight to it when there is only one."""
+    open_to = [section for section in SECTIONS if opens(section)]
+    if len(open_to) == 1:
+        return redirect(url_for(open_to[0].endpoint))
+    return render_template("portal/home.html", user=account(), sections=open_to)
