@@ -113,6 +113,9 @@ class FakeContent:
     def region(self, slug: str, locale: str) -> RegionChoice | None:
         return next((r for level in self.TREE.values() for r in level if r.slug == slug), None)
 
+    def emergency_number(self, region: str) -> str | None:
+        return None
+
     def category_names(self, locale: str) -> list[tuple[str, str]]:
         return list(self.CATEGORIES)
 

@@ -95,19 +95,25 @@ class Shelf:
             by_parent.setdefault(row.parent_id, []).append(row)
         items: list[RegionItem] = []
 
-        def walk(parent: Region | None, depth: int) -> None:
+        def walk(parent: Region | None, depth: int, emergency: str | None) -> None:
             if depth >= MAX_DEPTH:
                 return
             for row in by_parent.get(parent.id if parent else None, []):
                 name = self._pick(table, row.slug, "name", row.name, row.source_locale).text
+                number = row.emergency or emergency  # inherited down the tree
                 items.append(
                     RegionItem(
-                        row.slug, name, row.kind.value, parent.slug if parent else None, depth
+                        row.slug,
+                        name,
+                        row.kind.value,
+                        parent.slug if parent else None,
+                        depth,
+                        number,
                     )
                 )
-                walk(row, depth + 1)
+                walk(row, depth + 1, number)
 
-        walk(None, 0)
+        walk(None, 0, None)
         return items
 
     def _scope(self, region_id: int, place: Reach | None) -> ScopeItem | None:

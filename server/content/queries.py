@@ -286,3 +286,14 @@ def step_counts(session: Session, checklist_ids: list[str]) -> dict[str, int]:
         .group_by(ChecklistStep.checklist_id)
     )
     return dict(rows.all())
+
+
+def emergency_number(session: Session, region: Region | None) -> str | None:
+    """The emergency number that serves a place: its own, else the nearest region's above it."""
+    seen: set[int] = set()
+    while region is not None and region.id not in seen and len(seen) < MAX_DEPTH:
+        if region.emergency:
+            return region.emergency
+        seen.add(region.id)
+        region = region.parent
+    return None

@@ -23,8 +23,6 @@ from server.conversation.vocabulary import Command, number
 
 #: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
 RESOURCES_PER_ANSWER = 20
-#: Helplines of these kinds answer an emergency first, in this order.
-EMERGENCY_CATEGORIES = ("protection", "medical", "evacuation")
 #: A message of at most this many words that is no command is searched for.
 SEARCH_WORDS = 2
 #: Shorter words ("hi", "ok") are greetings and answers, not searches: the menu answers them.
@@ -172,46 +170,6 @@ def _listed(outcome: Outcome, situation: Situation, found: list[ResourceLine]) -
     return reply(outcome, situation, "\n\n".join(items.resource(situation, r) for r in found))
 
 
-def emergency(outcome: Outcome, situation: Situation) -> Outcome:
-    """Someone who may be in danger: Refuge is automated, and the line to call is this one."""
-    t = translate(situation)
-    outcome.state = replace(outcome.state, flow=None)
-    line = _emergency_line(situation, _region(outcome, situation))
-    if line is not None:
-        call = t.gettext("In an emergency, call %(name)s: %(phone)s.") % {
-            "name": line.name,
-            "phone": line.phone,
-        }
-    else:
-        call = t.gettext("In an emergency, call your local emergency number.")
-    automated = t.gettext("Refuge is automated: nobody reads these messages.")
-    return reply(
-        outcome,
-        situation,
-        f"{automated} {call}\n" + t.gettext("Reply 1 to find help, 0 for menu."),
-    )
-
-
-def _emergency_line(situation: Situation, region: str | None) -> ResourceLine | None:
-    """The region's helpline to call in an emergency: one that is also a protection, medical
-    or evacuation service before any other (a rumour line is a helpline too), open, with a
-    phone."""
-    if region is None:
-        return None
-    content, locale = situation.content, situation.locale
-    helplines = [
-        line
-        for line in content.resources(region, "helpline", locale, 0, RESOURCES_PER_ANSWER)
-        if line.phone and not line.closed
-    ]
-    for category in EMERGENCY_CATEGORIES:
-        also = content.resources(region, category, locale, 0, RESOURCES_PER_ANSWER)
-        found = next((line for line in helplines if line in also), None)
-        if found is not None:
-            return found
-    return helplines[0] if helplines else None
-
-
 def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | None:
     """A message that is no command and answers no question, read for what it may mean.
 
@@ -227,7 +185,7 @@ def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | No
     if long and situation.content.context_notes(text, region, situation.locale, situation.now):
         return check_text(outcome, situation, text)
     if distress.looks_like_distress(text):
-        return emergency(outcome, situation)
+        return distress.emergency(outcome, situation)
     if len(folded.split()) <= SEARCH_WORDS and len(folded) >= MIN_SEARCH:
         found = situation.content.search(text, region, situation.locale, RESOURCES_PER_ANSWER)
         if found:

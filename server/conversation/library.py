@@ -159,6 +159,13 @@ class Library:
         region = self._region(slug)
         return self._region_choices([region], locale)[0] if region else None
 
+    def emergency_number(self, region: str) -> str | None:
+        """The number to call in an emergency in a place (its own, or the nearest above it)."""
+        return self._shared(
+            ("emergency", region),
+            lambda: queries.emergency_number(self.session, self._region(region)),
+        )
+
     def _applies(self, region_id: int, distance: int, locale: str) -> str:
         """Where an item of another region than the person's applies, in their language."""
         if distance == 0:

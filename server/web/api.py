@@ -247,7 +247,13 @@ def locales() -> Response:
 def regions() -> Response:
     """Every current region, parents first, named in the requested language."""
     items = [
-        {"slug": r.slug, "name": r.name, "kind": r.kind, "parent": r.parent}
+        {
+            "slug": r.slug,
+            "name": r.name,
+            "kind": r.kind,
+            "parent": r.parent,
+            "emergency": r.emergency,
+        }
         for r in _shelf().regions()
     ]
     return caching.api_json({"locale": url_tag(g.api_locale), "items": items})

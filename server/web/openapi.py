@@ -69,12 +69,17 @@ SCHEMAS: Schema = {
         ["code", "direction"], {"code": STRING, "direction": {"enum": ["ltr", "rtl"]}}
     ),
     "Region": _obj(
-        ["slug", "name", "kind", "parent"],
+        ["slug", "name", "kind", "parent", "emergency"],
         {
             "slug": STRING,
             "name": STRING,
             "kind": {"enum": [kind.value for kind in RegionKind]},
             "parent": TEXT_OR_NULL,
+            "emergency": {
+                **TEXT_OR_NULL,
+                "description": "The number to call in an emergency here: the region's own, "
+                "or the nearest region's above it (null: none known).",
+            },
         },
     ),
     "Phone": _obj(

@@ -192,6 +192,7 @@ def resources(locale: str) -> Response:
     if region and region_id is None:
         abort(404)
     category, number = _category(), _page_number()
+    regions = content.regions()
     found = content.find_resources(
         text=query,
         region_id=region_id,
@@ -202,8 +203,9 @@ def resources(locale: str) -> Response:
     return caching.page(
         "public/resources.html",
         found=found,
-        regions=content.regions(),
+        regions=regions,
         region=region,
+        place=next((each for each in regions if each.slug == region), None),
         category=category.value if category else "",
         query=query,
         number=number,
