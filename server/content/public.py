@@ -29,6 +29,7 @@ from server.content.items import (
 )
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
+from server.content.places import NamedPlace, named_place
 from server.content.search import (
     MAX_DEPTH,
     SHOWN_STATUSES,
@@ -115,6 +116,15 @@ class Shelf:
 
         walk(None, 0, None)
         return items
+
+    def named_place(self, text: str, within: str | None = None) -> NamedPlace | None:
+        """The place a search's words name, if it lies within `within` (anywhere when None):
+        words narrow an area chosen in a form, never contradict it."""
+        names = queries.place_names(self.session)
+        place = named_place(text, names)
+        if place is None or (within is not None and not names.within(place.slug, within)):
+            return None
+        return place
 
     def _scope(self, region_id: int, place: Reach | None) -> ScopeItem | None:
         """Where an item of this region applies, seen from the place (None: no place)."""
