@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server import segments
+from server.content.places import PlaceNames
 from server.content.text import fold
 from server.conversation.checkin_port import Status
 from server.conversation.engine import (
@@ -112,6 +113,16 @@ class FakeContent:
 
     def region(self, slug: str, locale: str) -> RegionChoice | None:
         return next((r for level in self.TREE.values() for r in level if r.slug == slug), None)
+
+    def place_names(self) -> PlaceNames:
+        return PlaceNames.of(
+            (choice.slug, parent, [choice.name])
+            for parent, level in self.TREE.items()
+            for choice in level
+        )
+
+    def emergency_number(self, region: str) -> str | None:
+        return None
 
     def category_names(self, locale: str) -> list[tuple[str, str]]:
         return list(self.CATEGORIES)

@@ -2,7 +2,7 @@
 
 The reply limit is announced when it is reached and when it lifts; MORE inside a question and
 a number that is not one of its choices ask the question again; a message that looks like a
-cry for help gets the region's emergency line and the plain word that Refuge is automated;
+cry for help gets the region's emergency number and the plain word that Refuge is automated;
 words that are no command are searched for in the person's region.
 """
 
@@ -35,8 +35,8 @@ NOW = datetime(2026, 11, 26, 10, 20, tzinfo=UTC)
 PERSON = "+44 7700 900681"
 AUTOMATED = "Refuge is automated: nobody reads these messages."
 WHERE_ARE_YOU = "Where are you? Reply a number:"
-#: Cox's Bazar's protection helpline: the line to call there (its rumour line is not).
-CXB_PROTECTION_LINE = "+44 7700 900104"  # its voice line, not the one to text
+#: Cox's Bazar has no emergency number of its own: Bangladesh's is the one to call there.
+CXB_EMERGENCY = "In an emergency, call the emergency services: 999."
 LIMITED = (
     "Too many messages. Refuge answers again from %(time)s. Check-ins still work: OK and your PIN."
 )
@@ -141,7 +141,7 @@ def test_a_long_message_describing_an_emergency_gets_the_line_to_call(loaded: Fl
     phone = Phone(loaded, PERSON, Clock(NOW))
     answer = phone.ask("my husband took my phone and says he will come back tonight with others")
     assert answer.startswith(AUTOMATED)
-    assert CXB_PROTECTION_LINE in answer
+    assert CXB_EMERGENCY in answer
     assert segments.measure(answer).segments <= 2
 
 
@@ -151,7 +151,7 @@ def test_help_with_words_after_it_is_a_cry_for_help_not_the_command_list(loaded:
     assert phone.ask("HELP").startswith("Refuge gives verified help")  # the carrier's HELP
     answer = phone.ask("help me please")
     assert answer.startswith(AUTOMATED)
-    assert CXB_PROTECTION_LINE in answer
+    assert CXB_EMERGENCY in answer
 
 
 @pytest.mark.parametrize("locale", ALL_LOCALES)
@@ -165,7 +165,7 @@ def test_a_word_asking_for_help_in_any_shipped_language_gets_the_emergency_line(
         # After another word: a bare HELP is the carrier's keyword, answered with the commands.
         answer = Phone(loaded, number, Clock(NOW)).ask(f"please {word}")
         assert answer.startswith(AUTOMATED), (word, answer)
-        assert CXB_PROTECTION_LINE in answer
+        assert CXB_EMERGENCY in answer
 
 
 def test_without_a_region_the_cry_for_help_is_told_to_call_the_local_number(

@@ -18,6 +18,7 @@ class RegionItem:
     kind: str
     parent: str | None
     depth: int
+    emergency: str | None = None  # its own, or the nearest region's above it
 
 
 @dataclass(frozen=True)

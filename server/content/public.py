@@ -29,6 +29,7 @@ from server.content.items import (
 )
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
+from server.content.places import NamedPlace, named_place
 from server.content.search import (
     MAX_DEPTH,
     SHOWN_STATUSES,
@@ -95,20 +96,35 @@ class Shelf:
             by_parent.setdefault(row.parent_id, []).append(row)
         items: list[RegionItem] = []
 
-        def walk(parent: Region | None, depth: int) -> None:
+        def walk(parent: Region | None, depth: int, emergency: str | None) -> None:
             if depth >= MAX_DEPTH:
                 return
             for row in by_parent.get(parent.id if parent else None, []):
                 name = self._pick(table, row.slug, "name", row.name, row.source_locale).text
+                number = row.emergency or emergency  # inherited down the tree
                 items.append(
                     RegionItem(
-                        row.slug, name, row.kind.value, parent.slug if parent else None, depth
+                        row.slug,
+                        name,
+                        row.kind.value,
+                        parent.slug if parent else None,
+                        depth,
+                        number,
                     )
                 )
-                walk(row, depth + 1)
+                walk(row, depth + 1, number)
 
-        walk(None, 0)
+        walk(None, 0, None)
         return items
+
+    def named_place(self, text: str, within: str | None = None) -> NamedPlace | None:
+        """The place a search's words name, if it lies within `within` (anywhere when None):
+        words narrow an area chosen in a form, never contradict it."""
+        names = queries.place_names(self.session)
+        place = named_place(text, names)
+        if place is None or (within is not None and not names.within(place.slug, within)):
+            return None
+        return place
 
     def _scope(self, region_id: int, place: Reach | None) -> ScopeItem | None:
         """Where an item of this region applies, seen from the place (None: no place)."""

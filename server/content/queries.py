@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from server.content.places import PlaceNames
 from server.content.search import MAX_DEPTH, reach, region_and_descendants
 from server.content.text import fold
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, bulletin_regions
@@ -286,3 +287,35 @@ def step_counts(session: Session, checklist_ids: list[str]) -> dict[str, int]:
         .group_by(ChecklistStep.checklist_id)
     )
     return dict(rows.all())
+
+
+def place_names(session: Session) -> PlaceNames:
+    """Every current region's names in every language, for finding places named in words."""
+    regions = list(session.scalars(select(Region).where(Region.retired.is_(False))))
+    slugs = {region.id: region.slug for region in regions}
+    translated: dict[str, list[str]] = {}
+    for slug, name in session.execute(
+        select(Translation.entity_id, Translation.text).where(
+            Translation.entity == "region", Translation.field == "name"
+        )
+    ):
+        translated.setdefault(slug, []).append(name)
+    return PlaceNames.of(
+        (
+            region.slug,
+            slugs.get(region.parent_id) if region.parent_id is not None else None,
+            [region.name, *translated.get(region.slug, [])],
+        )
+        for region in regions
+    )
+
+
+def emergency_number(session: Session, region: Region | None) -> str | None:
+    """The emergency number that serves a place: its own, else the nearest region's above it."""
+    seen: set[int] = set()
+    while region is not None and region.id not in seen and len(seen) < MAX_DEPTH:
+        if region.emergency:
+            return region.emergency
+        seen.add(region.id)
+        region = region.parent
+    return None

@@ -75,6 +75,7 @@ def parse_region(check: Checker, record: LineDict) -> Parsed:
         "position": check.get(record, "position", s.integer, required=False, default=0),
         "hide_stale": check.get(record, "hide_stale", s.boolean, required=False, default=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
+        "emergency": check.get(record, "emergency", _phone_number, required=False),
         "translations": _translations(check, record, {"name"}),
     }
     refs = [("region", data["parent"], s.line_of(record, "parent"))] if data["parent"] else []
@@ -347,6 +348,7 @@ REGION_FIELDS = (
     "position",
     "hide_stale",
     "locale",
+    "emergency",
     "translations",
 )
 ORGANIZATION_FIELDS = (

@@ -115,6 +115,7 @@ def region_canonical(region: Region) -> Canonical:
         "position": region.position,
         "hide_stale": region.hide_stale,
         "locale": region.source_locale,
+        "emergency": region.emergency,
     }
 
 
@@ -137,6 +138,7 @@ def apply_region(
     region.position = data["position"]
     region.hide_stale = data["hide_stale"]
     region.source_locale = data["locale"]
+    region.emergency = data.get("emergency")
     region.retired = False
     return region
 

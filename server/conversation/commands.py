@@ -11,7 +11,14 @@ from dataclasses import replace
 from server.checkins import texts
 from server.checkins.kinds import valid_pin
 from server.content.text import fold
-from server.conversation import checkin_commands, checkin_decoy, checkin_setup, flows, languages
+from server.conversation import (
+    checkin_commands,
+    checkin_decoy,
+    checkin_setup,
+    distress,
+    flows,
+    languages,
+)
 from server.conversation.checkin_port import Checked, Status
 from server.conversation.engine import (
     DELETE_ME,
@@ -106,7 +113,7 @@ def help_(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     commands: they are told Refuge is automated, and where to call.
     """
     if said.words and not situation.opted_out and said.carrier is None:
-        return flows.emergency(outcome, situation)
+        return distress.emergency(outcome, situation)
     t = translate(situation)
     return reply(
         outcome,

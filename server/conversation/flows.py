@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from server.content.places import NamedPlace, named_place
 from server.content.text import fold
 from server.conversation import distress, items
 from server.conversation.engine import (
@@ -23,8 +24,6 @@ from server.conversation.vocabulary import Command, number
 
 #: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
 RESOURCES_PER_ANSWER = 20
-#: Helplines of these kinds answer an emergency first, in this order.
-EMERGENCY_CATEGORIES = ("protection", "medical", "evacuation")
 #: A message of at most this many words that is no command is searched for.
 SEARCH_WORDS = 2
 #: Shorter words ("hi", "ok") are greetings and answers, not searches: the menu answers them.
@@ -89,13 +88,14 @@ def _region(outcome: Outcome, situation: Situation) -> str | None:
 def find(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     """FIND [category], or FIND and any words: ask what is missing, then list verified resources.
 
-    Words that name no category are searched for, in the person's region when it is known.
+    Words that name no category are searched for, in the person's region when it is known;
+    words that name a place search there instead (`find_in`).
     """
     words = said.words
-    categories = situation.content.category_names(situation.locale)
-    category = next(
-        (code for code, name in categories if any(w in fold(name).split() for w in words)), None
-    )
+    place = named_place(" ".join(said.text.split()[1:]), situation.content.place_names())
+    if place is not None:
+        return find_in(outcome, situation, place)
+    category = _category_of(situation, words)
     if words and category is None:
         return search(outcome, situation, " ".join(said.text.split()[1:]))
     outcome.state = replace(outcome.state, category=category, path=())
@@ -104,6 +104,47 @@ def find(outcome: Outcome, situation: Situation, said: Said) -> Outcome:
     if category is None:
         return ask_category(outcome, situation)
     return results(outcome, situation)
+
+
+def _category_of(situation: Situation, words: list[str]) -> str | None:
+    """The category one of these folded words names, if any."""
+    categories = situation.content.category_names(situation.locale)
+    return next(
+        (code for code, name in categories if any(w in fold(name).split() for w in words)), None
+    )
+
+
+def find_in(outcome: Outcome, situation: Situation, place: NamedPlace) -> Outcome:
+    """Help in a place the person named, whatever place they chose: the words left name a
+    category or are searched for there; a place alone lists everything there.
+
+    The person's own place is not changed: someone asking about a relative's town stays where
+    they are for everything else.
+    """
+    outcome.state = replace(outcome.state, flow=None, path=())
+    content, locale = situation.content, situation.locale
+    words = fold(place.rest).split()
+    category = _category_of(situation, words)
+    if words and category is None:
+        found = content.search(place.rest, place.slug, locale, RESOURCES_PER_ANSWER)
+    else:
+        found = content.resources(place.slug, category, locale, 0, RESOURCES_PER_ANSWER)
+    named = content.region(place.slug, locale)
+    where = named.name if named is not None else place.slug
+    t = translate(situation)
+    if not found:
+        return reply(
+            outcome,
+            situation,
+            t.gettext(
+                "No verified help found for that in %(place)s. Reply 1 to search again, 0 for menu."
+            )
+            % {"place": where},
+        )
+    # Translators: the first line of a list of resources found in a place the person named.
+    heading = t.gettext("Verified help in %(place)s:") % {"place": where}
+    listed = "\n\n".join(items.resource(situation, r) for r in found)
+    return reply(outcome, situation, f"{heading}\n{listed}")
 
 
 def ask_category(outcome: Outcome, situation: Situation) -> Outcome:
@@ -172,52 +213,13 @@ def _listed(outcome: Outcome, situation: Situation, found: list[ResourceLine]) -
     return reply(outcome, situation, "\n\n".join(items.resource(situation, r) for r in found))
 
 
-def emergency(outcome: Outcome, situation: Situation) -> Outcome:
-    """Someone who may be in danger: Refuge is automated, and the line to call is this one."""
-    t = translate(situation)
-    outcome.state = replace(outcome.state, flow=None)
-    line = _emergency_line(situation, _region(outcome, situation))
-    if line is not None:
-        call = t.gettext("In an emergency, call %(name)s: %(phone)s.") % {
-            "name": line.name,
-            "phone": line.phone,
-        }
-    else:
-        call = t.gettext("In an emergency, call your local emergency number.")
-    automated = t.gettext("Refuge is automated: nobody reads these messages.")
-    return reply(
-        outcome,
-        situation,
-        f"{automated} {call}\n" + t.gettext("Reply 1 to find help, 0 for menu."),
-    )
-
-
-def _emergency_line(situation: Situation, region: str | None) -> ResourceLine | None:
-    """The region's helpline to call in an emergency: one that is also a protection, medical
-    or evacuation service before any other (a rumour line is a helpline too), open, with a
-    phone."""
-    if region is None:
-        return None
-    content, locale = situation.content, situation.locale
-    helplines = [
-        line
-        for line in content.resources(region, "helpline", locale, 0, RESOURCES_PER_ANSWER)
-        if line.phone and not line.closed
-    ]
-    for category in EMERGENCY_CATEGORIES:
-        also = content.resources(region, category, locale, 0, RESOURCES_PER_ANSWER)
-        found = next((line for line in helplines if line in also), None)
-        if found is not None:
-            return found
-    return helplines[0] if helplines else None
-
-
 def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | None:
     """A message that is no command and answers no question, read for what it may mean.
 
     A long one that matches a known rumour gets its context note; a cry for help (long, or
-    with a word asking for help in any language) gets the emergency line; a word or two are
-    searched for in the person's region. None: the menu answers (a greeting, say).
+    with a word asking for help in any language) gets the emergency line; a place's name
+    (with a word or two) lists help there; a word or two are searched for in the person's
+    region. None: the menu answers (a greeting, say).
     """
     folded = fold(text)
     if not folded or number(text) is not None:
@@ -227,7 +229,10 @@ def free_text(outcome: Outcome, situation: Situation, text: str) -> Outcome | No
     if long and situation.content.context_notes(text, region, situation.locale, situation.now):
         return check_text(outcome, situation, text)
     if distress.looks_like_distress(text):
-        return emergency(outcome, situation)
+        return distress.emergency(outcome, situation)
+    place = named_place(text, situation.content.place_names())
+    if place is not None and len(fold(place.rest).split()) <= SEARCH_WORDS:
+        return find_in(outcome, situation, place)
     if len(folded.split()) <= SEARCH_WORDS and len(folded) >= MIN_SEARCH:
         found = situation.content.search(text, region, situation.locale, RESOURCES_PER_ANSWER)
         if found:

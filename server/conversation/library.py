@@ -18,6 +18,7 @@ from server.content.context import NoteWordings, best_matches, note_wordings
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
+from server.content.places import PlaceNames
 from server.content.search import Hit, ResourceQuery, search_resources
 from server.conversation.answers import SHARED
 from server.conversation.port import (
@@ -158,6 +159,17 @@ class Library:
     def _read_region(self, slug: str, locale: str) -> RegionChoice | None:
         region = self._region(slug)
         return self._region_choices([region], locale)[0] if region else None
+
+    def place_names(self) -> PlaceNames:
+        """Every current region's names in every language, to find places named in words."""
+        return self._shared(("place names",), lambda: queries.place_names(self.session))
+
+    def emergency_number(self, region: str) -> str | None:
+        """The number to call in an emergency in a place (its own, or the nearest above it)."""
+        return self._shared(
+            ("emergency", region),
+            lambda: queries.emergency_number(self.session, self._region(region)),
+        )
 
     def _applies(self, region_id: int, distance: int, locale: str) -> str:
         """Where an item of another region than the person's applies, in their language."""

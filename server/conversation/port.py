@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Protocol
 
+from server.content.places import PlaceNames
+
 
 @dataclass(frozen=True)
 class RegionChoice:
@@ -99,6 +101,10 @@ class ContentPort(Protocol):
     def regions(self, parent: str | None, locale: str) -> list[RegionChoice]: ...
 
     def region(self, slug: str, locale: str) -> RegionChoice | None: ...
+
+    def place_names(self) -> PlaceNames: ...
+
+    def emergency_number(self, region: str) -> str | None: ...
 
     def category_names(self, locale: str) -> list[tuple[str, str]]: ...
 

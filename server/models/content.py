@@ -92,6 +92,8 @@ class Region(ContentModel, Base):
     # Past its review date a resource is shown with its verification date, or hidden here.
     hide_stale: Mapped[bool] = mapped_column(Boolean, server_default=false())
     retired: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The number to call in an emergency (police, ambulance); places below inherit it.
+    emergency: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))
 
     parent: Mapped[Region | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent")

@@ -247,7 +247,13 @@ def locales() -> Response:
 def regions() -> Response:
     """Every current region, parents first, named in the requested language."""
     items = [
-        {"slug": r.slug, "name": r.name, "kind": r.kind, "parent": r.parent}
+        {
+            "slug": r.slug,
+            "name": r.name,
+            "kind": r.kind,
+            "parent": r.parent,
+            "emergency": r.emergency,
+        }
         for r in _shelf().regions()
     ]
     return caching.api_json({"locale": url_tag(g.api_locale), "items": items})
@@ -256,13 +262,20 @@ def regions() -> Response:
 @blueprint.get("/resources")
 @caching.public
 def resources() -> Response:
-    """Resources that may be shown, filtered and paged."""
+    """Resources that may be shown, filtered and paged; words that name a place within the
+    requested region (or anywhere, without one) search there, and `searched_in` says where."""
     shelf = _shelf()
     page = _int("page", 1, MAX_PAGE)
     per_page = _int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    text = request.args.get("q", "")[:MAX_TEXT]
+    region_id = _region_id(shelf)
+    slug = request.args.get("region") if region_id is not None else None
+    place = shelf.named_place(text, slug) if text else None
+    if place is not None:
+        slug, text, region_id = place.slug, place.rest, shelf.region_id(place.slug)
     found = shelf.find_resources(
-        text=request.args.get("q", "")[:MAX_TEXT],
-        region_id=_region_id(shelf),
+        text=text,
+        region_id=region_id,
         category=_category(),
         modified_after=_modified_after(),
         offset=(page - 1) * per_page,
@@ -274,9 +287,16 @@ def resources() -> Response:
             "page": page,
             "per_page": per_page,
             "total": found.total,
+            "searched_in": _searched_in(shelf, slug),
             "items": [resource_json(item) for item in found.items],
         }
     )
+
+
+def _searched_in(shelf: Shelf, slug: str | None) -> dict[str, Any] | None:
+    """The region a search looked in (with those within it and above it), named."""
+    named = next((r for r in shelf.regions() if r.slug == slug), None) if slug else None
+    return {"region": named.slug, "name": named.name} if named is not None else None
 
 
 @blueprint.get("/resources/<resource_id>")

@@ -69,12 +69,17 @@ SCHEMAS: Schema = {
         ["code", "direction"], {"code": STRING, "direction": {"enum": ["ltr", "rtl"]}}
     ),
     "Region": _obj(
-        ["slug", "name", "kind", "parent"],
+        ["slug", "name", "kind", "parent", "emergency"],
         {
             "slug": STRING,
             "name": STRING,
             "kind": {"enum": [kind.value for kind in RegionKind]},
             "parent": TEXT_OR_NULL,
+            "emergency": {
+                **TEXT_OR_NULL,
+                "description": "The number to call in an emergency here: the region's own, "
+                "or the nearest region's above it (null: none known).",
+            },
         },
     ),
     "Phone": _obj(
@@ -161,6 +166,14 @@ SCHEMAS: Schema = {
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
             "total": {"type": "integer", "minimum": 0},
+            "searched_in": {
+                "oneOf": [
+                    _obj(["region", "name"], {"region": STRING, "name": STRING}),
+                    {"type": "null"},
+                ],
+                "description": "The region searched (with those within and above it): the "
+                "`region` asked for, or a place named in `q`; null: everywhere.",
+            },
             "items": {"type": "array", "items": _ref("Resource")},
         },
     ),
@@ -342,7 +355,12 @@ def document(settings: Settings) -> Schema:
                 [
                     REGION,
                     _param("category", {"enum": [c.value for c in Category]}, "Kind of help."),
-                    _param("q", {"type": "string", "maxLength": 100}, "Words to look for."),
+                    _param(
+                        "q",
+                        {"type": "string", "maxLength": 100},
+                        "Words to look for; a place named in them (within `region`, if "
+                        "given) is searched instead of `region`.",
+                    ),
                     MODIFIED_AFTER,
                     PAGE,
                     PER_PAGE,

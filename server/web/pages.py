@@ -184,16 +184,26 @@ def _page_number() -> int:
 @blueprint.get("/<locale:locale>/resources")
 @caching.public
 def resources(locale: str) -> Response:
-    """Resources, filtered by region, category and words; each with how to reach it."""
+    """Resources, filtered by region, category and words; each with how to reach it.
+
+    Words that name a place within the chosen area (or anywhere, with none chosen) search
+    there: "shelter Kharkiv" is shelter in Kharkiv.
+    """
     content = shelf()
     query = request.args.get("q", "")[:MAX_QUERY]
     region = request.args.get("region", "")
     region_id = content.region_id(region) if region else None
     if region and region_id is None:
         abort(404)
+    words = query
+    place = content.named_place(query, region or None) if query else None
+    if place is not None:
+        region, words = place.slug, place.rest
+        region_id = content.region_id(region)
     category, number = _category(), _page_number()
+    regions = content.regions()
     found = content.find_resources(
-        text=query,
+        text=words,
         region_id=region_id,
         category=category,
         offset=(number - 1) * PAGE_SIZE,
@@ -202,8 +212,9 @@ def resources(locale: str) -> Response:
     return caching.page(
         "public/resources.html",
         found=found,
-        regions=content.regions(),
+        regions=regions,
         region=region,
+        place=next((each for each in regions if each.slug == region), None),
         category=category.value if category else "",
         query=query,
         number=number,
