@@ -4,7 +4,7 @@ Nullable: a region without one inherits its parent's, and with none above it the
 reply names the region's helpline as before.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = '0020'
-down_revision: str | None = '0018'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
