@@ -46,6 +46,17 @@ verified_by: Kharkiv Housing Help
 """
 
 
+SALTIVKA = """\
+slug: saltivka
+name: Saltivka
+kind: site
+parent: kharkiv
+country_code: UA
+timezone: Europe/Kyiv
+default_locale: uk
+"""
+
+
 def invoke(app: Flask, *args: str) -> Result:
     return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
 
@@ -146,6 +157,7 @@ def test_prune_retracts_what_the_folder_lacks_of_its_origin_only(
 ) -> None:
     invoke(app, "content", "load")  # the demo samples, kept by the demo: a --prune leaves them
     other = partner_folder(tmp_path / "other", ("kharkiv-boards", "Boards for windows"))
+    (other / "regions" / "saltivka.yaml").write_text(SALTIVKA)
     invoke(app, "content", "load", str(other))
     before = live(app)
     result = invoke(app, "content", "load", "--prune", str(partner))
@@ -157,6 +169,10 @@ def test_prune_retracts_what_the_folder_lacks_of_its_origin_only(
         "kharkiv-roof-repair",
     }
     assert "sample-kharkiv-legal-consultations" in after["resources"]
+    # Regions are everyone's: the demo's stay while its content lies in them; an empty one goes.
+    assert "retracted region saltivka: Saltivka" in result.output
+    assert "kept region bangladesh: Bangladesh (current content lies in it)" in result.output
+    assert after["regions"] == before["regions"] - {"saltivka"}
 
 
 def test_a_dry_run_prints_every_change_and_changes_nothing(

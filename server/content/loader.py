@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from server.content import files, search, store
 from server.content.coverage import Scope
-from server.content.kinds import KINDS, ContentKind, Parts
+from server.content.kinds import KINDS, REGION, ContentKind, Parts
 from server.content.records import Canonical, Parsed
 from server.content.schema import Checker, ContentError, Problem
-from server.models.content import Resource
+from server.models.bulletins import Bulletin, BulletinStatus, bulletin_regions
+from server.models.content import Region, Resource
 
 #: Records a content folder owns; HSDS and CAP imports carry their own origin and are left alone.
 ORIGIN = "files"
@@ -163,6 +164,8 @@ def load(
         kind.name: _load_kind(session, kind, parsed[kind.name], plan, report, now) for kind in KINDS
     }
     session.flush()
+    if prune:
+        _prune_regions(session, {item.id for item in parsed[REGION.name]}, report)
     # Search documents carry the organisation's name, so its resources follow its changes.
     stale = select(Resource).where(
         Resource.id.in_(changed["resource"]) | Resource.organization_id.in_(changed["organization"])
@@ -231,12 +234,47 @@ def _load_kind(
         _write_translations(session, kind, item, now)
     loaded = {item.id for item in items}
     for row_id, row in existing.items():
+        if kind is REGION:  # shared by every origin: `_prune_regions` decides, once all is loaded
+            break
         if row_id in loaded or kind.is_retired(row) or not plan.retracts(kind, row):
             continue
         kind.retire(row)
         changed.add(row_id)
         report.note(kind, Change(kind.name, row_id, RETRACTED, _what(row)))
     return changed
+
+
+def _prune_regions(session: Session, held: set[str], report: LoadReport) -> None:
+    """Retire the regions a pruning folder lacks, but none that current content still lies in.
+
+    Regions have no origin: every folder, import and the demo share them. So a region stays
+    while a current resource or bulletin of any origin names it, or it holds one that does.
+    """
+    regions = {region.id: region for region in session.scalars(select(Region))}
+    used = set(session.scalars(select(Resource.region_id).where(Resource.retired.is_(False))))
+    used |= set(
+        session.scalars(
+            select(bulletin_regions.c.region_id)
+            .join(Bulletin, Bulletin.id == bulletin_regions.c.bulletin_id)
+            .where(Bulletin.status != BulletinStatus.RETRACTED)
+        )
+    )
+    needed = used | {region.id for region in regions.values() if region.slug in held}
+    for region_id in list(needed):  # a region needed keeps the regions it lies in
+        parent = regions[region_id].parent_id
+        while parent is not None and parent not in needed:
+            needed.add(parent)
+            parent = regions[parent].parent_id
+    for region in regions.values():
+        if region.slug in held or region.retired:
+            continue
+        if region.id in needed:
+            detail = "current content lies in it"
+            report.note(REGION, Change(REGION.name, region.slug, KEPT, region.name, detail))
+        else:
+            REGION.retire(region)
+            report.note(REGION, Change(REGION.name, region.slug, RETRACTED, region.name))
+    session.flush()
 
 
 def _translations_changed(session: Session, kind: ContentKind, item: Parsed) -> bool:
