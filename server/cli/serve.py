@@ -162,6 +162,12 @@ def _load_demo_content() -> None:
         f"{report.total(loader.RETRACTED)} retracted, "
         f"{report.total(loader.KEPT)} left as another origin keeps them"
     )
+    if report.total(loader.KEPT):
+        click.echo(
+            "  (a record another origin keeps under a sample's id is never changed by the demo: "
+            "a database made before the samples had their own origin keeps them all; start "
+            "from a new database to have the demo update them)"
+        )
 
 
 COMMANDS: tuple[click.Command, ...] = (demo, worker_command)
