@@ -17,6 +17,7 @@ from server.cli import content
 from server.cli.db import database_errors
 from server.cli.loading import serving_app
 from server.config import app_settings
+from server.content import loader
 from server.content.schema import ContentError
 from server.db import Database, create_sqlite_file, get_database
 from server.delivery import admission, worker
@@ -147,14 +148,26 @@ def _moment(text: str) -> datetime:
 
 
 def _load_demo_content() -> None:
+    """Load the demo samples as their own origin: what another origin keeps is left as it is."""
     try:
         report = content.load_content(content.CONTENT_DIR)
     except ContentError as exc:
         raise click.ClickException(f"the demo content does not load:\n{exc}") from None
+    for change in report.changes:
+        if change.outcome != loader.KEPT:
+            click.echo(str(change))
     click.echo(
-        f"Demo content: {report.total('created')} created, {report.total('updated')} updated, "
-        f"{report.total('unchanged')} unchanged"
+        f"Demo content: {report.total(loader.CREATED)} created, "
+        f"{report.total(loader.UPDATED)} updated, {report.total(loader.UNCHANGED)} unchanged, "
+        f"{report.total(loader.RETRACTED)} retracted, "
+        f"{report.total(loader.KEPT)} left as another origin keeps them"
     )
+    if report.total(loader.KEPT):
+        click.echo(
+            "  (a record another origin keeps under a sample's id is never changed by the demo: "
+            "a database made before the samples had their own origin keeps them all; start "
+            "from a new database to have the demo update them)"
+        )
 
 
 COMMANDS: tuple[click.Command, ...] = (demo, worker_command)

@@ -67,6 +67,14 @@ def _not_retired(model: Any) -> ColumnElement[bool]:
     return clause
 
 
+@dataclass(frozen=True)
+class Ties:
+    """The regions and organisation a record belongs to: what decides whether a folder covers it."""
+
+    regions: tuple[str, ...]
+    organization: str | None
+
+
 def _as_is(items: list[Parsed]) -> list[Parsed]:
     return items
 
@@ -111,6 +119,9 @@ class ContentKind:
     order: Callable[[list[Parsed]], list[Parsed]] = _as_is
     #: Problems only the whole set of records of this kind shows.
     check_all: Callable[[list[Parsed]], Iterable[Problem]] = _no_problems
+    #: A row's regions and organisation, so a load without `--prune` may retract it when the
+    #: folder covers them (`server.content.coverage`); None: only `--prune` retracts the kind.
+    ties: Callable[[Any], Ties] | None = None
 
     def key_of(self, row: Any) -> str:
         """A row's record id."""
@@ -175,6 +186,15 @@ def _bulletin_not_retracted(model: Any) -> ColumnElement[bool]:
     return clause
 
 
+def _resource_ties(row: Any) -> Ties:
+    return Ties(regions=(row.region.slug,), organization=row.organization_id)
+
+
+def _bulletin_ties(row: Any) -> Ties:
+    regions = tuple(region.slug for region in row.regions)
+    return Ties(regions=regions, organization=row.organization_id)
+
+
 REGION = ContentKind(
     name="region",
     label="Region",
@@ -218,6 +238,7 @@ RESOURCE = ContentKind(
     apply=store.apply_resource,
     translatable=("name", "description", "status_note"),
     markdown=("description",),
+    ties=_resource_ties,
 )
 BULLETIN = ContentKind(
     name="bulletin",
@@ -236,6 +257,7 @@ BULLETIN = ContentKind(
     is_retired=_bulletin_retracted,
     retire=_retract_bulletin,
     current=_bulletin_not_retracted,
+    ties=_bulletin_ties,
 )
 CHECKLIST = ContentKind(
     name="checklist",

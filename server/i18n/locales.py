@@ -21,6 +21,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
 
+from server.i18n import formats
 from server.resources import shipped
 
 DEFAULT_LOCALE = "en"
@@ -117,8 +118,12 @@ def url_tag(locale: str) -> str:
 
 @functools.lru_cache(maxsize=32)
 def catalogue(locale: str) -> NullTranslations:
-    """The compiled UI catalogue of a locale (empty for English), for use outside requests."""
-    return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+    """The compiled UI catalogue of a locale (empty for English), for use outside requests.
+
+    A translation that would not format as its source does is left out (`formats`).
+    """
+    loaded = Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+    return formats.drop_unformattable(loaded, locale)
 
 
 def ascii_digits(text: str) -> str:

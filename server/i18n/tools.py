@@ -14,6 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from server.i18n import formats
 from server.i18n.locales import LOCALES_DIR, PSEUDO_LOCALE
 from server.placeholders import PLACEHOLDER, placeholder_problems
 
@@ -75,33 +76,72 @@ def write_pseudo(pot: Path = POT) -> Path:
         else:
             translated = pseudo_text(message.id)
         catalog.add(message.id, translated, context=message.context)
-    target = LOCALES_DIR / PSEUDO_LOCALE / "LC_MESSAGES" / "messages.po"
+    target = pot.parent / PSEUDO_LOCALE / "LC_MESSAGES" / "messages.po"
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as handle:
         write_po(handle, catalog, width=100)
     return target
 
 
-def catalogues() -> list[Path]:
+def catalogues(locales_dir: Path = LOCALES_DIR) -> list[Path]:
     """Every locale's messages.po."""
-    return sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"))
+    return sorted(locales_dir.glob("*/LC_MESSAGES/messages.po"))
 
 
-def compile_all() -> int:
-    """Build every .mo from its .po (the install step runs this; .mo files are not committed)."""
-    if POT.exists():
-        write_pseudo()
-    for po in catalogues():
+class CatalogueRefused(Exception):
+    """A catalogue holds translations that would not format as their source text does."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def placeholder_mismatches(catalog: Catalog, where: Path | str) -> list[str]:
+    """`file:line: problems: 'source'` for each message whose translation's placeholders differ
+    from its source's, or would not format with the values its source is formatted with."""
+    problems: list[str] = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        found = placeholder_problems(message)
+        sources = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        for string in strings:
+            problem = string and formats.format_problem(sources[0], string)
+            if problem and problem not in found:
+                found.append(problem)
+        if found:
+            problems.append(f"{where}:{message.lineno}: {'; '.join(found)}: {sources[0]!r}")
+    return problems
+
+
+def compile_all(locales_dir: Path = LOCALES_DIR) -> int:
+    """Build every .mo from its .po (the install step runs this; .mo files are not committed).
+
+    Raises CatalogueRefused, writing nothing, when a translation's placeholders differ from
+    its source's: a person would otherwise get an error where that message is used.
+    """
+    pot = locales_dir / POT.name
+    if pot.exists():
+        write_pseudo(pot)
+    compiled: list[tuple[Path, Catalog]] = []
+    problems: list[str] = []
+    for po in catalogues(locales_dir):
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=po.parent.parent.name)
+        problems.extend(placeholder_mismatches(catalog, po))
+        compiled.append((po, catalog))
+    if problems:
+        raise CatalogueRefused(problems)
+    for po, catalog in compiled:
         with po.with_suffix(".mo").open("wb") as handle:
             write_mo(handle, catalog, use_fuzzy=False)
-    return len(catalogues())
+    return len(compiled)
 
 
 def check() -> list[str]:
     """Problems that `make check` fails on: a stale .pot, or a catalogue with broken messages."""
-    problems = []
+    problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / "messages.pot"
         subprocess.run(  # noqa: S603
@@ -123,11 +163,7 @@ def check() -> list[str]:
         where = po.relative_to(ROOT)
         for message, errors in catalog.check():
             problems.extend(f"{where}:{message.lineno}: {error}" for error in errors)
-        for message in catalog:
-            if not message.id or not message.string:
-                continue
-            for problem in placeholder_problems(message):
-                problems.append(f"{where}:{message.lineno}: {problem}")
+        problems.extend(placeholder_mismatches(catalog, where))
         if _ids(catalog) != template_ids:
             problems.append(f"{where} is out of step with the .pot: run `make i18n-update`")
     return problems
@@ -145,7 +181,13 @@ def main(argv: list[str]) -> int:
     elif command == "pseudo":
         write_pseudo()
     elif command == "compile":
-        print(f"compiled {compile_all()} catalogues")
+        try:
+            print(f"compiled {compile_all()} catalogues")
+        except CatalogueRefused as refused:
+            for problem in refused.problems:
+                print(problem, file=sys.stderr)
+            print("no catalogue was compiled: fix the placeholders above", file=sys.stderr)
+            return 1
     elif command == "check":
         problems = check()
         for problem in problems:

@@ -5,13 +5,14 @@ down), Flask-Babel's catalogues and selector, and the template filters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel
+from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 
 from server.config import app_settings
+from server.i18n import formats
 from server.i18n.locales import (
     DEFAULT_LOCALE,
     LOCALES_DIR,
@@ -74,13 +75,29 @@ def _expose_locale() -> None:
     g.html_lang = html_lang(g.locale, scripts)
 
 
+class CheckedDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's catalogues, each without the translations that would not format as their
+    source does (`formats`): a page shows that message in the source text, never an error."""
+
+    def get_translations(self) -> Any:
+        translations = super().get_translations()
+        if not getattr(translations, _CHECKED, False):  # Flask-Babel caches each locale's
+            formats.drop_unformattable(translations, str(get_locale()))
+            setattr(translations, _CHECKED, True)
+        return translations
+
+
+_CHECKED = "_refuge_formats_checked"
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel with Refuge's catalogues, selector and template helpers."""
-    Babel(
+    babel = Babel(
         app,
         locale_selector=select_locale,
         default_locale=DEFAULT_LOCALE,
         default_translation_directories=str(LOCALES_DIR),
     )
+    babel.domain_instance = CheckedDomain()
     app.before_request(_expose_locale)
     app.jinja_env.filters["ltr"] = ltr
