@@ -810,3 +810,24 @@ def test_reimporting_an_export_never_duplicates_a_file_loaded_resource(
     assert row_counts(database) == before
     with database.session() as session:
         assert {r.region.slug for r in session.scalars(select(Resource))} == {"cox-s-bazar"}
+
+
+def test_eligibility_fees_and_application_process_are_kept_and_exported(
+    database: db.Database, tmp_path: Path
+) -> None:
+    access = {
+        "eligibility_description": "Women and children, no documents needed",
+        "fees_description": "Free",
+        "application_process": "Walk in, or call first at night",
+    }
+    run_import(database, write_json(tmp_path, service(**access)))
+    with database.session() as session:
+        resource = only_resource(session)
+        assert (resource.eligibility, resource.fees, resource.application_process) == tuple(
+            access.values()
+        )
+        export_hsds(session, tmp_path / "out", now=NOW)
+    (exported,) = json.loads((tmp_path / "out" / "services.json").read_text(encoding="utf-8"))
+    assert {name: exported[name] for name in access} == access
+    (row,) = csv_rows(tmp_path / "out" / "services.csv")
+    assert {name: row[name] for name in access} == access

@@ -216,7 +216,7 @@ RESOURCE = ContentKind(
     write=files.write_yaml,
     canonical=store.resource_canonical,
     apply=store.apply_resource,
-    translatable=("name", "description", "status_note"),
+    translatable=("name", "description", "status_note", *records.ACCESS),
     markdown=("description",),
 )
 BULLETIN = ContentKind(
@@ -230,7 +230,7 @@ BULLETIN = ContentKind(
     write=files.write_markdown,
     canonical=store.bulletin_canonical,
     apply=store.apply_bulletin,
-    translatable=("title", "body"),
+    translatable=("title", "body", "instruction"),
     markdown=("body",),
     status_in_file=True,
     is_retired=_bulletin_retracted,

@@ -40,6 +40,27 @@ class BulletinStatus(enum.Enum):
     RETRACTED = "retracted"
 
 
+#: CAP 1.2's words for an alert's <category>, <urgency> and <certainty>, as CAP spells them.
+CAP_CATEGORIES = frozenset(
+    [
+        "Geo",
+        "Met",
+        "Safety",
+        "Security",
+        "Rescue",
+        "Fire",
+        "Health",
+        "Env",
+        "Transport",
+        "Infra",
+        "CBRNE",
+        "Other",
+    ]
+)
+CAP_URGENCIES = frozenset(["Immediate", "Expected", "Future", "Past", "Unknown"])
+CAP_CERTAINTIES = frozenset(["Observed", "Likely", "Possible", "Unlikely", "Unknown"])
+
+
 bulletin_regions = Table(
     "bulletin_regions",
     Base.metadata,
