@@ -80,6 +80,11 @@ class ResourceItem:
     scope: ScopeItem | None = None  # None when no place was asked for
     hours: tuple[OpeningHours, ...] = ()
     status_note: str = ""  # what the partner says about the status, in the reader's language
+    # Who may come, what it costs and how to ask for it (HSDS eligibility_description,
+    # fees_description, application_process), in the reader's language; "" when unknown.
+    eligibility: str = ""
+    fees: str = ""
+    application_process: str = ""
 
     @property
     def closed(self) -> bool:
@@ -122,6 +127,8 @@ class BulletinItem:
     regions: tuple[str, ...]
     updated_at: datetime
     scope: ScopeItem | None = None  # None when no place was asked for
+    instruction_html: str = ""  # what to do (CAP <instruction>), sanitised; "" when none
+    contact: str | None = None  # whom to ask for more (CAP <contact>)
 
 
 @dataclass(frozen=True)

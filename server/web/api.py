@@ -184,6 +184,17 @@ def resource_json(item: ResourceItem) -> dict[str, Any]:
         "stale": item.stale,
         "updated_at": _when(item.updated_at),
         "scope": scope_json(item.scope),
+        "hours": [
+            {
+                "days": list(each.days),
+                "opens": each.opens.strftime("%H:%M") if each.opens else None,
+                "closes": each.closes.strftime("%H:%M") if each.closes else None,
+            }
+            for each in item.hours
+        ],
+        "eligibility": item.eligibility or None,
+        "fees": item.fees or None,
+        "application_process": item.application_process or None,
     }
 
 
@@ -195,6 +206,8 @@ def bulletin_json(item: BulletinItem) -> dict[str, Any]:
         "severity": item.severity,
         "title": item.title,
         "body_html": item.body_html,
+        "instruction_html": item.instruction_html or None,
+        "contact": item.contact,
         "locale": url_tag(item.locale),
         "source": {"name": item.source_name, "url": item.source_url},
         "issued_at": _when(item.issued_at),
