@@ -113,6 +113,7 @@ def test_services_of_one_file_go_to_the_regions_their_addresses_name(
         located("b", "loc-b", city="Kharkiv city", state_province="Харків", country="UA"),
         located("c", "loc-c", city="Kassala", country="SD"),  # only its country is known
         located("d", "loc-d", city="Atlantis", country="ZZ"),  # nothing: the default
+        located("e", "loc-e", city="Port Sudan", country="US"),  # another country's namesake
     ]
     run(database, tmp_path, records, default="kharkiv")
     assert regions_of(database) == {
@@ -120,6 +121,7 @@ def test_services_of_one_file_go_to_the_regions_their_addresses_name(
         "b": "kharkiv",
         "c": "sudan",
         "d": "kharkiv",
+        "e": "kharkiv",
     }
 
 

@@ -8,7 +8,8 @@ country. So each service's region is looked for in this order, the first that an
    service area's name;
 3. a region whose name or slug is a service area's name (Refuge's own export writes the
    resource's region there, so a round trip lands where it left);
-4. a region whose name or slug is an address's locality, then its region or state/province;
+4. a region whose name or slug is an address's locality, then its region or state/province
+   (in the address's country, when it names one);
 5. a country region with the address's country code;
 6. the import's default (`--region`), if any.
 
@@ -152,11 +153,11 @@ class RegionChooser:
 
     def _named(self, names: Iterable[str], country: Any) -> list[Region]:
         found: list[Region] = []
+        code = str(country or "").upper()
         for name in names:
             regions = self.by_name.get(_key(name), []) if name.strip() else []
-            # One name in two countries: the one in the address's country first.
-            code = str(country or "").upper()
-            found += sorted(regions, key=lambda region: region.country_code != code)
+            # An address in another country is another place of the same name.
+            found += [region for region in regions if not code or region.country_code == code]
         return found
 
 
