@@ -266,10 +266,9 @@ class Shelf:
                         table, row.id, "status_note", row.status_note or "", row.source_locale
                     ).text,
                     **{
-                        name: self._pick(
-                            table, row.id, name, getattr(row, name) or "", row.source_locale
-                        ).text
+                        name: self._pick(table, row.id, name, text, row.source_locale)
                         for name in ACCESS
+                        if (text := getattr(row, name))
                     },
                     hours=tuple(
                         OpeningHours.of(each.byday, each.opens_at, each.closes_at)

@@ -192,9 +192,11 @@ def resource_json(item: ResourceItem) -> dict[str, Any]:
             }
             for each in item.hours
         ],
-        "eligibility": item.eligibility or None,
-        "fees": item.fees or None,
-        "application_process": item.application_process or None,
+        "eligibility": item.eligibility.text if item.eligibility else None,
+        "fees": item.fees.text if item.fees else None,
+        "application_process": (
+            item.application_process.text if item.application_process else None
+        ),
     }
 
 
