@@ -445,11 +445,20 @@ def test_an_actual_alert_becomes_a_bulletin_waiting_for_review(
         assert bulletin.body == (
             "A severe cyclonic storm is expected to cross the coast on the evening of "
             "26 November.\n"
-            "Winds of 90-110 km/h \\& a storm surge of 1-2 m are likely in low-lying areas.\n\n"
+            "Winds of 90-110 km/h \\& a storm surge of 1-2 m are likely in low-lying areas.\n"
+        )
+        # The instruction, category, urgency, certainty and contact are kept apart, as sent.
+        assert bulletin.instruction == (
             "\\* Move to the nearest cyclone shelter if you live in a low-lying block.\n"
             "\\* Take your documents, drinking water and medicines.\n"
             "Call 999 if you need help to move."
         )
+        assert (bulletin.cap_categories, bulletin.cap_urgency, bulletin.cap_certainty) == (
+            "Met",
+            "Expected",
+            "Likely",
+        )
+        assert bulletin.contact == "Sample DMO control room, +44 7700 900123"
         assert bulletin.source_name == "Sample Disaster Management Office"
         assert bulletin.source_url == "https://example.org/alerts/cyclone-2026-11"
         assert bulletin.source_locale == "en"
@@ -461,10 +470,11 @@ def test_an_actual_alert_becomes_a_bulletin_waiting_for_review(
         assert slugs(bulletin) == {"cox-s-bazar", "teknaf"}
         assert not bulletin.is_current(NOW)
         rows = translations_of(session, bulletin)
-        assert set(rows) == {("bn", "title"), ("bn", "body")}
+        assert set(rows) == {("bn", "title"), ("bn", "body"), ("bn", "instruction")}
         title, body = rows["bn", "title"], rows["bn", "body"]
         assert title.text == "কক্সবাজার ও টেকনাফের জন্য ৭ নম্বর বিপদ সংকেত (নমুনা)"  # noqa: RUF001
-        assert body.text.endswith("নিচু এলাকায় থাকলে নিকটস্থ আশ্রয়কেন্দ্রে যান।")
+        assert body.text.endswith("উপকূল অতিক্রম করতে পারে।")
+        assert rows["bn", "instruction"].text == "নিচু এলাকায় থাকলে নিকটস্থ আশ্রয়কেন্দ্রে যান।"
         assert title.source_digest == source_digest(bulletin.title)
         assert body.source_digest == source_digest(bulletin.body)
         assert {row.status for row in rows.values()} == {TranslationStatus.REVIEWED}
@@ -863,7 +873,7 @@ def sample_bulletin(**overrides: Any) -> Bulletin:
         "severity": Severity.SEVERE,
         "title": "Flash floods along the Naf river (sample)",
         "body": "Water is rising in low blocks.\n\n"
-        "\\- Move to higher ground \\& keep children away from the water.",
+        "\\- Move to higher ground \\& keep children away from the water.\n",
         "source_name": "Sample Disaster Management Office",
         "source_url": "https://example.org/floods",
         "source_locale": "en",
@@ -887,7 +897,7 @@ def test_an_exported_alert_is_valid_cap_1_2() -> None:
     document = export_cap_alert(sample_bulletin(), sender=REFUGE, translations=BENGALI)
     root = assert_valid_cap(document)
     assert cap(root, "identifier") == "refuge-sample-teknaf-flood-2026-11"
-    assert cap(root, "sent") == "2026-11-25T07:30:00+00:00"
+    assert cap(root, "sent") == "2026-11-25T07:30:00-00:00"
     assert (cap(root, "msgType"), cap(root, "status"), cap(root, "scope")) == (
         "Alert",
         "Actual",
@@ -896,7 +906,7 @@ def test_an_exported_alert_is_valid_cap_1_2() -> None:
     english, bengali = root.findall(f"{{{CAP_NAMESPACE}}}info")
     assert cap(english, "language") == "en"
     assert cap(english, "severity") == "Severe"
-    assert cap(english, "expires") == "2026-11-26T07:30:00+00:00"
+    assert cap(english, "expires") == "2026-11-26T07:30:00-00:00"
     assert cap(english, "description") == (
         "Water is rising in low blocks.\n\n"
         "- Move to higher ground & keep children away from the water."
@@ -909,10 +919,11 @@ def test_an_exported_alert_is_valid_cap_1_2() -> None:
     assert cap(bengali, "headline") == BENGALI["bn"]["title"]
 
 
-def test_cap_times_are_utc_whole_seconds_with_a_plus_offset() -> None:
+def test_cap_times_are_utc_whole_seconds_written_as_minus_zero() -> None:
+    # CAP 1.2, 3.3.2: "The timezone for UTC MUST be represented as '-00:00'".
     dhaka = timezone(timedelta(hours=6))
     assert cap_datetime(datetime(2026, 11, 25, 12, 0, 30, 999_999, dhaka)) == (
-        "2026-11-25T06:00:30+00:00"
+        "2026-11-25T06:00:30-00:00"
     )
     assert CAP_DATETIME.match(cap_datetime(datetime(999, 1, 1, tzinfo=UTC)))
 
@@ -947,6 +958,49 @@ def test_an_exported_alert_imports_back_as_the_same_bulletin(
         assert not rows["bn", "body"].is_stale(copy.body)
 
 
+def test_category_urgency_certainty_instruction_and_contact_survive_a_round_trip(
+    database: db.Database, regions: None
+) -> None:
+    run_import(database, fixture("cyclone-alert"), publish=True)
+    with database.session() as session:
+        (original,) = all_bulletins(session)
+        translations = reviewed_translations(session, [original]).get(original.id)
+        document = export_cap_alert(original, sender=REFUGE, translations=translations)
+    root = assert_valid_cap(document)
+    assert cap(root, "sent") == "2026-11-25T06:00:00-00:00"
+    english, bengali = root.findall(f"{{{CAP_NAMESPACE}}}info")
+    assert [c.text for c in english.findall(f"{{{CAP_NAMESPACE}}}category")] == ["Met"]
+    assert (cap(english, "urgency"), cap(english, "certainty")) == ("Expected", "Likely")
+    assert cap(english, "expires") == "2026-11-27T06:00:00-00:00"
+    assert "Call 999" not in (cap(english, "description") or "")
+    assert cap(english, "instruction") == (
+        "* Move to the nearest cyclone shelter if you live in a low-lying block.\n"
+        "* Take your documents, drinking water and medicines.\n"
+        "Call 999 if you need help to move."
+    )
+    assert cap(english, "contact") == "Sample DMO control room, +44 7700 900123"
+    assert cap(bengali, "instruction") == "নিচু এলাকায় থাকলে নিকটস্থ আশ্রয়কেন্দ্রে যান।"
+    # Another system importing Refuge's export (another sender) gets the same alert.
+    assert run_import(database, document, publish=True).created == 1
+    with database.session() as session:
+        first, second = all_bulletins(session)
+        for name in (
+            "title",
+            "body",
+            "instruction",
+            "cap_categories",
+            "cap_urgency",
+            "cap_certainty",
+            "contact",
+            "issued_at",
+            "expires_at",
+        ):
+            assert getattr(first, name) == getattr(second, name), name
+        assert translations_of(session, second)["bn", "instruction"].text == (
+            "নিচু এলাকায় থাকলে নিকটস্থ আশ্রয়কেন্দ্রে যান।"
+        )
+
+
 def test_a_retracted_alert_goes_out_as_a_cancel_that_retracts_it_downstream(
     database: db.Database, regions: None
 ) -> None:
@@ -958,8 +1012,8 @@ def test_a_retracted_alert_goes_out_as_a_cancel_that_retracts_it_downstream(
     root = assert_valid_cap(document)
     assert cap(root, "msgType") == "Cancel"
     assert cap(root, "identifier") == f"refuge-{original.id}-cancel"
-    assert cap(root, "sent") == "2026-11-25T09:00:00+00:00"
-    assert cap(root, "references") == f"{REFUGE},refuge-{original.id},2026-11-25T07:30:00+00:00"
+    assert cap(root, "sent") == "2026-11-25T09:00:00-00:00"
+    assert cap(root, "references") == f"{REFUGE},refuge-{original.id},2026-11-25T07:30:00-00:00"
     report = run_import(database, document, now=NOW + timedelta(hours=2))
     assert report.cancelled == 1
     with database.session() as session:

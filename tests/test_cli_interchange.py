@@ -155,3 +155,68 @@ def test_content_load_reports_every_problem_and_loads_nothing(app: Flask, tmp_pa
     assert "testland.yaml:2: 'kind': must be one of" in result.output
     assert "nothing was loaded" in result.output
     assert _count(app, Resource) == 0
+
+
+def _regions_by_resource(app: Flask) -> dict[str, str]:
+    with db.get_database(app).session() as session:
+        return {r.id: r.region.slug for r in session.scalars(select(Resource))}
+
+
+def test_hsds_reimport_of_its_own_export_moves_and_duplicates_nothing(
+    loaded: Flask, tmp_path: Path
+) -> None:
+    services = [
+        {
+            "id": f"svc-{slug}",
+            "name": f"Aid point in {slug}",
+            "status": "active",
+            "assured_date": "2026-11-01",
+            "organization": {"id": "org-aid", "name": "Aid"},
+            "service_at_locations": [
+                {"id": f"sal-{slug}", "location": {"id": f"loc-{slug}", "name": "Tent"}}
+            ],
+        }
+        for slug in ("east-city", "river-camp")
+    ]
+    source = tmp_path / "services.json"
+    source.write_text(json.dumps(services), encoding="utf-8")
+    mapping = tmp_path / "regions.csv"
+    mapping.write_text("key,region\nloc-east-city,east-city\nloc-river-camp,river-camp\n")
+    first = invoke(loaded, "hsds", "import", str(source), "--region-map", str(mapping))
+    assert first.exit_code == 0, first.output
+    before = _regions_by_resource(loaded)
+    assert (before["svc-east-city"], before["svc-river-camp"]) == ("east-city", "river-camp")
+    out = tmp_path / "export"
+    assert invoke(loaded, "hsds", "export", str(out)).exit_code == 0
+    # One --region for the whole file used to move every service there, and to copy the
+    # file-loaded resources under new ids.
+    again = invoke(loaded, "hsds", "import", str(out / "services.json"), "--region", "north-area")
+    assert again.exit_code == 0, again.output
+    # The two imported services are found where they are; the two file-loaded ones are kept.
+    assert "service: 2 skipped, 2 unchanged" in again.output
+    assert _regions_by_resource(loaded) == before
+
+
+def test_hsds_import_matching_no_region_without_a_default_is_refused(
+    loaded: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "services.json"
+    source.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "svc-x",
+                    "name": "Nowhere",
+                    "status": "active",
+                    "organization": {"id": "org-x", "name": "X"},
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
+    before = _count(loaded, Resource)
+    result = invoke(loaded, "hsds", "import", str(source))
+    assert result.exit_code != 0
+    assert "matches no region" in result.output
+    assert "nothing was imported" in result.output
+    assert _count(loaded, Resource) == before

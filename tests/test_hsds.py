@@ -642,6 +642,7 @@ def test_export_writes_the_hsds_datapackage(database: db.Database, tmp_path: Pat
         "services.csv",
         "locations.csv",
         "service_at_location.csv",
+        "service_areas.csv",
         "addresses.csv",
         "phones.csv",
         "schedules.csv",
@@ -762,28 +763,71 @@ def snapshot(resource: Resource) -> dict[str, Any]:
     }
 
 
+def kept_by_hsds(database: db.Database) -> None:
+    """The populated records, as an earlier HSDS import would have left them."""
+    with database.session() as session:
+        for org in session.scalars(select(Organization)):
+            org.origin = "hsds"
+        for resource in session.scalars(select(Resource)):
+            resource.origin = "hsds"
+
+
 def test_export_then_import_keeps_what_matters(database: db.Database, tmp_path: Path) -> None:
     populate(database)
+    kept_by_hsds(database)
     out = tmp_path / "out"
     with database.session() as session:
         assert export_hsds(session, out, now=NOW).validated  # the vendored schema
         originals = {r.name: snapshot(r) for r in session.scalars(select(Resource))}
+        regions = {r.name: r.region.slug for r in session.scalars(select(Resource))}
+    before = row_counts(database)
+    # The default region is for places that match nothing: these match where they are.
     report = run_import(database, out / "services.json", slug="elsewhere")
-    assert report.counts["service"] == {"created": 2}
+    assert report.counts["service"] == {"unchanged": 2}
+    assert row_counts(database) == before
     with database.session() as session:
-        fresh = region_named(session, "elsewhere")
-        copies = {
-            r.name: snapshot(r)
-            for r in session.scalars(select(Resource).where(Resource.region_id == fresh.id))
-        }
-    assert copies["Health Post, Camp 12"] == originals["Health Post, Camp 12"]
-    shelter, original = copies["Women's safe shelter"], originals["Women's safe shelter"]
-    assert shelter["locations"] == [repr((CONFIDENTIAL_NAME, None, None, None, None, None))]
-    assert set(original["phones"]) < set(shelter["phones"])
-    for key in ("name", "schedules", "languages", "categories"):
-        assert shelter[key] == original[key]
+        assert {r.name: snapshot(r) for r in session.scalars(select(Resource))} == originals
+        assert {r.name: r.region.slug for r in session.scalars(select(Resource))} == regions
+        (shelter,) = session.scalars(select(Location).where(Location.confidential.is_(True)))
+        assert (shelter.name, shelter.city) == (SECRETS[0], SECRETS[2])  # not the placeholder
     # The datapackage says the same as services.json: importing it changes nothing.
     again = run_import(database, out, slug="elsewhere")
     assert again.counts["service"] == {"unchanged": 2}
     assert all(outcomes.get("created", 0) == 0 for outcomes in again.counts.values())
     assert all(outcomes.get("removed", 0) == 0 for outcomes in again.counts.values())
+    assert row_counts(database) == before
+
+
+def test_reimporting_an_export_never_duplicates_a_file_loaded_resource(
+    database: db.Database, tmp_path: Path
+) -> None:
+    populate(database)
+    with database.session() as session:
+        export_hsds(session, tmp_path / "out", now=NOW)
+    before = row_counts(database)
+    report = run_import(database, tmp_path / "out" / "services.json", slug="elsewhere")
+    assert report.counts["service"] == {"skipped": 2}
+    assert row_counts(database) == before
+    with database.session() as session:
+        assert {r.region.slug for r in session.scalars(select(Resource))} == {"cox-s-bazar"}
+
+
+def test_eligibility_fees_and_application_process_are_kept_and_exported(
+    database: db.Database, tmp_path: Path
+) -> None:
+    access = {
+        "eligibility_description": "Women and children, no documents needed",
+        "fees_description": "Free",
+        "application_process": "Walk in, or call first at night",
+    }
+    run_import(database, write_json(tmp_path, service(**access)))
+    with database.session() as session:
+        resource = only_resource(session)
+        assert (resource.eligibility, resource.fees, resource.application_process) == tuple(
+            access.values()
+        )
+        export_hsds(session, tmp_path / "out", now=NOW)
+    (exported,) = json.loads((tmp_path / "out" / "services.json").read_text(encoding="utf-8"))
+    assert {name: exported[name] for name in access} == access
+    (row,) = csv_rows(tmp_path / "out" / "services.csv")
+    assert {name: row[name] for name in access} == access

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server.content import cap, cap_export, hsds, hsds_export, search
 from server.content.cap_import import import_cap
+from server.content.hsds_regions import read_region_map
 from server.db import get_database
 from server.models.bulletins import Bulletin
 from server.models.content import Region, Resource
@@ -43,19 +44,33 @@ def hsds_group() -> None:
 
 @hsds_group.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--region", "region_slug", required=True, help="Region the services belong to.")
-def hsds_import(path: Path, region_slug: str) -> None:
+@click.option(
+    "--region-map",
+    "region_map_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML or CSV mapping HSDS location ids or address areas to region slugs.",
+)
+@click.option(
+    "--region", "region_slug", help="Region of the services whose places match no region."
+)
+def hsds_import(path: Path, region_map_path: Path | None, region_slug: str | None) -> None:
     """Import PATH: an HSDS JSON file, or a tabular datapackage (directory or datapackage.json).
 
+    Each service goes to the region its places name: by --region-map, else by a region named
+    as its service area or its address's locality, region/state or country, else --region.
+    Records already in Refuge (its own export included) are matched by id: nothing doubles.
     All or nothing: a broken record stops the import and nothing is written.
     """
     database = get_database()
     try:
+        region_map = read_region_map(region_map_path) if region_map_path else None
         with database.session() as session:
-            (region,) = _regions(session, (region_slug,))
+            region = _regions(session, (region_slug,))[0] if region_slug else None
             with click.progressbar(length=0, label="importing", show_pos=True) as bar:
-                report = hsds.import_hsds(session, path, region=region, on_progress=bar.update)
-            imported = session.scalars(select(Resource).where(Resource.region_id == region.id))
+                report = hsds.import_hsds(
+                    session, path, region=region, region_map=region_map, on_progress=bar.update
+                )
+            imported = session.scalars(select(Resource).where(Resource.origin == hsds.ORIGIN))
             search.reindex_all(session, imported)
     except hsds.HsdsError as exc:
         raise click.ClickException(f"{exc}; nothing was imported") from None

@@ -81,6 +81,7 @@ class CapInfo:
     expires: datetime | None = None
     sender_name: str | None = None
     web: str | None = None
+    contact: str | None = None
     areas: tuple[CapArea, ...] = ()
 
 
@@ -232,6 +233,7 @@ def _info(element: Element, where: str) -> CapInfo:
         expires=_optional_datetime(element, "expires", where),
         sender_name=_text(element, "senderName"),
         web=_text(element, "web"),
+        contact=_text(element, "contact"),
         areas=tuple(_area(area) for area in element.findall(_q("area"))),
     )
 

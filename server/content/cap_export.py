@@ -16,7 +16,7 @@ from server.content.cap import CAP_NAMESPACE, unescape_markdown
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus
 from server.models.translations import Translation, TranslationStatus
 
-#: Per locale, the translated fields ("title", "body") of one bulletin.
+#: Per locale, the translated fields ("title", "body", "instruction") of one bulletin.
 Translations = Mapping[str, Mapping[str, str]]
 
 _EXPORTED = frozenset({BulletinStatus.PUBLISHED, BulletinStatus.RETRACTED})
@@ -30,8 +30,8 @@ class CapExportError(ValueError):
 
 
 def cap_datetime(value: datetime) -> str:
-    """A timestamp as CAP 1.2 writes it: UTC, whole seconds, "+00:00" (never "Z" or "-00:00")."""
-    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "+00:00"
+    """A timestamp as CAP 1.2 requires it: UTC as "-00:00" (never "Z"), whole seconds."""
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "-00:00"
 
 
 def cap_identifier(bulletin: Bulletin) -> str:
@@ -70,11 +70,11 @@ def export_cap_alert(
     _add(alert, "scope", "Public")
     if cancel:
         _add(alert, "references", f"{sender},{identifier},{cap_datetime(bulletin.issued_at)}")
-    _add_info(alert, bulletin, bulletin.source_locale, bulletin.title, bulletin.body)
+    _add_info(alert, bulletin, bulletin.source_locale, dict(_source_fields(bulletin)))
     for locale, fields in sorted((translations or {}).items()):
         if locale != bulletin.source_locale and (fields.get("title") or fields.get("body")):
-            title = fields.get("title") or bulletin.title
-            _add_info(alert, bulletin, locale, title, fields.get("body") or "")
+            # Only the translated text: an untranslated body is in the source language's block.
+            _add_info(alert, bulletin, locale, {"title": bulletin.title, **fields})
     document: bytes = tostring(
         alert, encoding="utf-8", xml_declaration=True, default_namespace=CAP_NAMESPACE
     )
@@ -108,12 +108,12 @@ def reviewed_translations(
         Translation.entity == "bulletin",
         Translation.entity_id.in_(by_id),
         Translation.status == TranslationStatus.REVIEWED,
-        Translation.field.in_(("title", "body")),
+        Translation.field.in_(("title", "body", "instruction")),
     )
     found: dict[str, dict[str, dict[str, str]]] = {}
     for row in session.scalars(query):
         bulletin = by_id[row.entity_id]
-        if not row.is_stale(bulletin.title if row.field == "title" else bulletin.body):
+        if not row.is_stale(dict(_source_fields(bulletin)).get(row.field) or ""):
             found.setdefault(row.entity_id, {}).setdefault(row.locale, {})[row.field] = row.text
     return found
 
@@ -130,23 +130,38 @@ def _add(parent: Element, name: str, text: str) -> Element:
     return child
 
 
-def _add_info(alert: Element, bulletin: Bulletin, language: str, title: str, body: str) -> None:
+def _source_fields(bulletin: Bulletin) -> Iterable[tuple[str, str]]:
+    """The bulletin's own translatable texts, by field."""
+    yield "title", bulletin.title
+    yield "body", bulletin.body
+    if bulletin.instruction:
+        yield "instruction", bulletin.instruction
+
+
+def _add_info(alert: Element, bulletin: Bulletin, language: str, fields: Mapping[str, str]) -> None:
     """Append an <info> block in one language, its elements in CAP 1.2 schema order."""
+    title = fields["title"]
     info = SubElement(alert, _q("info"))
     _add(info, "language", language)
-    _add(info, "category", "Safety")
+    # What the issuer said, else "Other": Refuge's own bulletins carry no CAP category.
+    for category in (bulletin.cap_categories or "Other").split():
+        _add(info, "category", category)
     _add(info, "event", title)
-    _add(info, "urgency", "Unknown")
+    _add(info, "urgency", bulletin.cap_urgency or "Unknown")
     _add(info, "severity", bulletin.severity.value.capitalize())
-    _add(info, "certainty", "Unknown")
+    _add(info, "certainty", bulletin.cap_certainty or "Unknown")
     if bulletin.expires_at is not None:
         _add(info, "expires", cap_datetime(bulletin.expires_at))
     _add(info, "senderName", bulletin.source_name)
     _add(info, "headline", title)
-    description = unescape_markdown(body)
-    if description:
-        _add(info, "description", description)
+    for name in ("description", "instruction"):
+        text = unescape_markdown(fields.get("body" if name == "description" else name) or "")
+        text = text.strip()
+        if text:
+            _add(info, name, text)
     if bulletin.source_url:
         _add(info, "web", bulletin.source_url)
+    if bulletin.contact:
+        _add(info, "contact", bulletin.contact)
     for region in bulletin.regions:
         _add(SubElement(info, _q("area")), "areaDesc", region.name)

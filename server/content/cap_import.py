@@ -14,7 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.content.cap import ORIGIN, CapAlert, CapInfo, cap_bulletin_id, escape_markdown
-from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, Severity
+from server.models.bulletins import (
+    CAP_CATEGORIES,
+    CAP_CERTAINTIES,
+    CAP_URGENCIES,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Severity,
+)
 from server.models.content import NAME_LENGTH, URL_LENGTH, Region
 from server.models.translations import Translation, TranslationStatus, source_digest
 
@@ -197,6 +205,11 @@ def _upsert(run: _Import, alert: CapAlert) -> None:
     values = {
         "title": title,
         "body": _body(info),
+        "instruction": _plain(info.instruction) if info.description else None,
+        "cap_categories": " ".join(c for c in info.categories if c in CAP_CATEGORIES) or None,
+        "cap_urgency": info.urgency if info.urgency in CAP_URGENCIES else None,
+        "cap_certainty": info.certainty if info.certainty in CAP_CERTAINTIES else None,
+        "contact": _one_line(info.contact) or None,
         "severity": Severity(info.severity.lower()),
         "source_name": _one_line(info.sender_name or alert.sender),
         "source_url": _safe_url(info.web),
@@ -230,9 +243,16 @@ def _one_line(text: str | None) -> str:
 
 
 def _body(info: CapInfo) -> str:
-    """An info block's description and instruction as Markdown that shows them as plain text."""
-    parts = (escape_markdown(text) for text in (info.description, info.instruction) if text)
-    return "\n\n".join(part for part in parts if part)
+    """An info block's description as Markdown that shows it as plain text, ending as a content
+    file's body does (so a content export loads back the same); without a description, its
+    instruction (every bulletin has a body)."""
+    text = escape_markdown(info.description or info.instruction or "")
+    return f"{text}\n" if text else ""
+
+
+def _plain(text: str | None) -> str | None:
+    """An instruction as Markdown showing it as plain text (kept apart from the body)."""
+    return (escape_markdown(text) or None) if text else None
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -264,10 +284,15 @@ def _sync_translations(run: _Import, bulletin: Bulletin, infos: Sequence[CapInfo
         languages.add(info.language)
         fields = (
             ("title", _one_line(info.headline or info.event), bulletin.title),
-            ("body", _body(info), bulletin.body),
+            ("body", _body(info).rstrip("\n"), bulletin.body),
+            (
+                "instruction",
+                _plain(info.instruction) if info.description else None,
+                bulletin.instruction,
+            ),
         )
         for name, text, source in fields:
-            if text:
+            if text and source:
                 changed |= _put_translation(run, bulletin.id, name, info.language, text, source)
     return changed
 

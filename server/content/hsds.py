@@ -49,6 +49,7 @@ _FIELD_NAMES = {
     "eligibility_description minimum_age maximum_age assured_date assurer_email licenses alert "
     "last_modified phones schedules service_areas service_at_locations languages organization "
     "funding cost_options program required_documents contacts attributes metadata",
+    "service_area": "id service_id name description extent extent_type uri attributes metadata",
     "service_at_location": "id service_id location_id description contacts phones schedules "
     "location service attributes metadata",
     "location": "id location_type url organization_id name alternate_name description "
@@ -83,6 +84,7 @@ CSV_FILES = {
     "service": "services.csv",
     "location": "locations.csv",
     "service_at_location": "service_at_location.csv",
+    "service_area": "service_areas.csv",
     "address": "addresses.csv",
     "phone": "phones.csv",
     "schedule": "schedules.csv",
@@ -188,16 +190,23 @@ def import_hsds(
     session: Session,
     path: Path,
     *,
-    region: Region,
+    region: Region | None = None,
+    region_map: dict[str, str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     now: datetime | None = None,
 ) -> HsdsImportReport:
-    """Import an HSDS JSON file or tabular datapackage into `region`, in the caller's session."""
-    from server.content.hsds_import import HsdsImporter  # builds on this module: import late
+    """Import an HSDS JSON file or tabular datapackage, in the caller's session.
 
-    if region.id is None:
-        session.flush()
-    importer = HsdsImporter(session, region, now or datetime.now(UTC), on_progress)
+    Each service goes to the region its places match (`hsds_regions`: the `region_map` of
+    `read_region_map`, then region names), else to `region`; with neither, HsdsError.
+    """
+    # Both build on this module: import late.
+    from server.content.hsds_import import HsdsImporter
+    from server.content.hsds_regions import RegionChooser
+
+    session.flush()
+    chooser = RegionChooser(session, region, region_map or {})
+    importer = HsdsImporter(session, chooser, now or datetime.now(UTC), on_progress)
     importer.run(importer.read(path))
     return importer.report
 

@@ -43,6 +43,7 @@ TABLES = (
     "service",
     "location",
     "service_at_location",
+    "service_area",
     "address",
     "phone",
     "schedule",
@@ -140,6 +141,11 @@ def export_hsds(
     return report
 
 
+def call_first_phone_id(location_id: str) -> str:
+    """The HSDS id of the phone a confidential location's call-first number goes out as."""
+    return derived_id("phone", "call-first", location_id)
+
+
 def service_record(resource: Resource) -> Record:
     """One resource as a nested HSDS service (confidential places without their whereabouts)."""
     return _service(resource, ExportReport(Path()))
@@ -169,6 +175,9 @@ def _service(resource: Resource, report: ExportReport) -> Record:
             "url": resource.url,
             "email": _email(resource.email),
             "status": resource.status.value,
+            "eligibility_description": resource.eligibility,
+            "fees_description": resource.fees,
+            "application_process": resource.application_process,
             "assured_date": resource.verified_on.isoformat(),
             "assurer_email": _email(resource.verified_by),
             "last_modified": modified.isoformat().replace("+00:00", "Z") if modified else None,
@@ -205,6 +214,14 @@ def _service(resource: Resource, report: ExportReport) -> Record:
                     "code": entry.code,
                 }
                 for entry in resource.languages
+            ],
+            # The region the service is offered in: an import finds its way back by this name.
+            "service_areas": [
+                {
+                    "id": derived_id("service_area", resource.id, resource.region.slug),
+                    "service_id": service_id,
+                    "name": resource.region.name,
+                }
             ],
             "service_at_locations": [
                 _service_at_location(location, service_id, resource, report)
@@ -244,7 +261,7 @@ def _phones(resource: Resource, service_id: str) -> list[Record]:
             numbers.add(number)
             phones.append(
                 {
-                    "id": derived_id("phone", "call-first", location.id),
+                    "id": call_first_phone_id(location.id),
                     "service_id": service_id,
                     "number": number,
                     "type": "voice",
@@ -354,6 +371,7 @@ def _tables(records: list[Record]) -> dict[str, dict[str, Record]]:
         add("phone", *service.get("phones", []))
         add("schedule", *service.get("schedules", []))
         add("language", *service.get("languages", []))
+        add("service_area", *service.get("service_areas", []))
         for sal in service.get("service_at_locations", []):
             add("service_at_location", sal)
             add("location", sal["location"])

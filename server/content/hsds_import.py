@@ -1,6 +1,11 @@
 """HSDS records into Refuge's models: organizations and services upserted in the caller's
 session, each service's phones, locations, schedules, languages and categories brought in line,
 and the search documents of what changed rebuilt. Nothing is committed here.
+
+Records are matched by identifier: an HSDS id is a Refuge id, or the id Refuge's own export
+wrote for one (`hsds_export.hsds_id`), so re-importing an export updates in place and never
+duplicates a record, whoever keeps it. Each service's region comes from its places
+(`hsds_regions`).
 """
 
 from __future__ import annotations
@@ -27,14 +32,16 @@ from server.content.hsds import (
     _text,
     derived_id,
 )
+from server.content.hsds_export import CONFIDENTIAL_NAME, hsds_id
 from server.content.hsds_read import HsdsReader
+from server.content.hsds_regions import RegionChooser
+from server.content.schema import RECORD_ID
 from server.models.content import (
     NAME_LENGTH,
     URL_LENGTH,
     Location,
     Organization,
     Phone,
-    Region,
     Resource,
     ResourceCategory,
     ResourceLanguage,
@@ -60,18 +67,24 @@ def _assign(row: object, values: Record) -> bool:
     return changed
 
 
+def _placeholder(values: Record | None) -> bool:
+    """The values of the nameless place Refuge exports a confidential location as."""
+    return values is not None and values["name"] == CONFIDENTIAL_NAME and not values["address"]
+
+
 class HsdsImporter(HsdsReader):
     """One import run: what it read (see HsdsReader), and the records written so far."""
 
     def __init__(
         self,
         session: Session,
-        region: Region,
+        chooser: RegionChooser,
         now: datetime,
         on_progress: Callable[[int], None] | None,
     ) -> None:
         super().__init__(now)
-        self.session, self.region, self.on_progress = session, region, on_progress
+        self.session, self.chooser, self.on_progress = session, chooser, on_progress
+        self.exported_ids: dict[type[Any], dict[str, str]] = {}
         self.organizations: dict[str, Organization] = {}
         self.changed_organizations: set[str] = set()
         self.changed_resources: set[str] = set()
@@ -104,9 +117,23 @@ class HsdsImporter(HsdsReader):
         search.reindex_all(self.session, self.session.scalars(stale))
         self.session.flush()
 
+    def refuge_id(self, model: type[Any], kind: str, given: str) -> str:
+        """The Refuge id an HSDS id stands for: the record itself, or the one exported as it."""
+        if self.session.get(model, given) is not None:
+            return given
+        if model not in self.exported_ids:
+            ids = self.session.scalars(select(model.id))
+            self.exported_ids[model] = {hsds_id(kind, refuge): refuge for refuge in ids}
+        found = self.exported_ids[model].get(given)
+        if found is not None:
+            return found
+        # An id a content file could not be named after is kept as a stable UUID made from it.
+        return given if RECORD_ID.fullmatch(given) else derived_id(kind, given)
+
     def organization(self, record: Record, where: str) -> Organization:
         self.check("organization", record)
         org_id, name = _identifier(record, where), _required(record, "name", where)
+        org_id = self.refuge_id(Organization, "organization", org_id)
         if org_id not in self.organizations:
             self.organizations[org_id] = self.upsert_organization(record, where, org_id, name)
         org = self.organizations[org_id]
@@ -154,6 +181,7 @@ class HsdsImporter(HsdsReader):
             return self.resources[service_id]
         self.resources[service_id] = None
         org = org or self.organization_of(record, where)
+        hsds_service_id, service_id = service_id, self.refuge_id(Resource, "service", service_id)
         resource = self.session.get(Resource, service_id)
         kept_by = resource.origin if resource is not None and resource.origin != ORIGIN else None
         if org is None or kept_by is not None:
@@ -161,14 +189,21 @@ class HsdsImporter(HsdsReader):
             self.warn(f"{where}: service {service_id} {why}; skipped")
             self.report.count("service", "skipped")
             return None
+        region = self.chooser.choose(record, resource.region if resource is not None else None)
+        if region is None:
+            raise HsdsError(
+                f"{where}: service {hsds_service_id} matches no region by its places; "
+                "give --region, or map it in --region-map"
+            )
         values = self.service_values(record, where, name, org, resource)
+        values["region_id"] = region.id
         if resource is None:
             resource = Resource(id=service_id, origin=ORIGIN, updated_at=self.now, **values)
             self.session.add(resource)
             outcome = "created"
         else:
-            if resource.region_id != self.region.id:
-                self.warn(f"{where}: service {service_id} moves to region {self.region.slug}")
+            if resource.region_id != region.id:
+                self.warn(f"{where}: service {hsds_service_id} moves to region {region.slug}")
             outcome = "updated" if _assign(resource, values) else "unchanged"
         if self.children(resource, record, where, merge=merge) and outcome == "unchanged":
             outcome = "updated"
@@ -179,7 +214,7 @@ class HsdsImporter(HsdsReader):
         if not resource.categories:
             self.warn(f"{where}: no taxonomy term matches a Refuge category; it has none")
         self.report.count("service", outcome)
-        self.resources[service_id] = resource
+        self.resources[hsds_service_id] = resource
         return resource
 
     def organization_of(self, record: Record, where: str) -> Organization | None:
@@ -187,6 +222,8 @@ class HsdsImporter(HsdsReader):
         if nested is not None:
             return self.organization(nested, self.at(nested, f"{where}, organization"))
         org_id = _text(record, "organization_id", where)
+        if org_id is not None:
+            org_id = self.refuge_id(Organization, "organization", org_id)
         if org_id is None or org_id in self.organizations:
             return self.organizations.get(org_id or "")
         return self.session.get(Organization, org_id)
@@ -210,10 +247,12 @@ class HsdsImporter(HsdsReader):
             else:
                 verified_on = self.now.date()
                 self.warn(f"{where}: no assured_date or last_modified; verified_on is today")
-        verified_by = _text(record, "assurer_email", where) or org.name
+        verified_by = _text(record, "assurer_email", where)
+        if verified_by is None:
+            # Refuge exports a verifier that is no email address as none: keep the one known.
+            verified_by = old.verified_by if old is not None else org.name
         return {
             "organization_id": org.id,
-            "region_id": self.region.id,
             "name": self.fit(name, NAME_LENGTH, where, "name"),
             "alternate_name": self.fit(
                 _text(record, "alternate_name", where), NAME_LENGTH, where, "alternate_name"
@@ -224,6 +263,9 @@ class HsdsImporter(HsdsReader):
             "status": status,
             "verified_on": verified_on,
             "verified_by": self.fit(verified_by, NAME_LENGTH, where, "assurer_email"),
+            "eligibility": _text(record, "eligibility_description", where),
+            "fees": _text(record, "fees_description", where),
+            "application_process": _text(record, "application_process", where),
             "source_locale": "en",
             "retired": False,
         }
@@ -236,7 +278,9 @@ class HsdsImporter(HsdsReader):
             inner = self.at(nested, f"{where}, service {nested.get('id')}")
             resource = self.service(nested, inner, None, merge=True)
         elif (service_id := _text(record, "service_id", where)) is not None:
-            resource = self.resources.get(service_id) or self.session.get(Resource, service_id)
+            resource = self.resources.get(service_id) or self.session.get(
+                Resource, self.refuge_id(Resource, "service", service_id)
+            )
         if resource is None or resource.origin != ORIGIN:
             self.warn(f"{where}: names no service this import can change; skipped")
             self.report.count("location", "skipped")
@@ -321,21 +365,27 @@ class HsdsImporter(HsdsReader):
         return bool(added or removed)
 
     def locations(self, resource: Resource, sals: list[tuple[Record, str]]) -> dict[str, Record]:
+        exported = {hsds_id("service_at_location", loc.id): loc for loc in resource.locations}
         wanted: dict[str, Record] = {}
         for sal, where in sals:
             self.check("service_at_location", sal)
             sal_id = _identifier(sal, where)
             location = _object(sal, "location", where)
+            known = exported.get(sal_id)
             values = None
             if location is not None:
                 inner = self.at(location, f"{where}, location {location.get('id')}")
                 values = self.place(location, inner)
             else:
                 self.warn(f"{where}: names no location this import has; skipped")
+            # Refuge's export hides a confidential place; its placeholder must not erase it.
+            if known is not None and known.confidential and _placeholder(values):
+                values = {"name": known.name, "address": known.address, "city": known.city}
             if values is None:
                 self.report.count("location", "skipped")
             else:
-                wanted[derived_id("location", resource.id, sal_id)] = values
+                key = known.id if known is not None else derived_id("location", resource.id, sal_id)
+                wanted[key] = values
         return wanted
 
     def schedules(self, resource: Resource, parts: list[tuple[Record, str]], merge: bool) -> bool:

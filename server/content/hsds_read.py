@@ -34,6 +34,7 @@ from server.content.hsds import (
     language_tag,
     load_json,
 )
+from server.content.hsds_export import call_first_phone_id, hsds_id
 from server.models.content import NAME_LENGTH, PHONE_LENGTH, Category, PhoneKind, Resource
 
 _REQUIRED_COLUMNS = {
@@ -70,6 +71,8 @@ _PHONE_KINDS = {
 _WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _E164 = re.compile(r"\+[1-9]\d{1,14}")
+#: What content files accept as a number (records._phone_number): digits, spaces, + - ( ).
+_DIALLABLE = re.compile(r"[\d+\- ()]+")
 _WHATSAPP_NOTE = re.compile(r"^whatsapp(?::\s*|$)", re.IGNORECASE)
 
 
@@ -238,6 +241,7 @@ class HsdsReader:
             "schedules": grouped("schedule", "service_id"),
             "languages": grouped("language", "service_id"),
             "service_at_locations": grouped("service_at_location", "service_id"),
+            "service_areas": grouped("service_area", "service_id"),
             "attributes": grouped("attribute", "link_id"),
         }
         items: list[Item] = [
@@ -291,7 +295,12 @@ class HsdsReader:
         self, resource: Resource, record: Record, where: str, wanted: dict[str, Record]
     ) -> None:
         self.check("phone", record)
-        key = derived_id("phone", resource.id, _identifier(record, where))
+        phone_id = _identifier(record, where)
+        hidden = {call_first_phone_id(loc.id) for loc in resource.locations if loc.confidential}
+        if phone_id in hidden:
+            return  # Refuge's export of a confidential place's number: the place keeps it
+        exported = {hsds_id("phone", phone.id): phone.id for phone in resource.phones}
+        key = exported.get(phone_id) or derived_id("phone", resource.id, phone_id)
         if key in wanted:
             return  # the same phone, listed again at a location
         number = _required(record, "number", where).strip("\"' ")
@@ -301,7 +310,9 @@ class HsdsReader:
         if kind is None and given not in _PHONE_KINDS:
             self.warn(f"{where}: phone type {given!r} is not HSDS's; imported as voice")
         kind = kind or _PHONE_KINDS.get(given, PhoneKind.VOICE)
-        if kind is None or not number or len(number) > PHONE_LENGTH:
+        # Letters or dots: content files could not hold it, and a phone cannot dial it.
+        usable = len(number) <= PHONE_LENGTH and _DIALLABLE.fullmatch(number) is not None
+        if kind is None or not usable:
             why = f"a {given} number" if kind is None else f"number {number!r} is not usable"
             self.warn(f"{where}: {why}; skipped")
             self.report.count("phone", "skipped")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from server.content.localize import Localized
 from server.content.queries import PublicLocation
 from server.models.content import PhoneKind
 
@@ -81,6 +82,12 @@ class ResourceItem:
     scope: ScopeItem | None = None  # None when no place was asked for
     hours: tuple[OpeningHours, ...] = ()
     status_note: str = ""  # what the partner says about the status, in the reader's language
+    # Who may come, what it costs and how to ask for it (HSDS eligibility_description,
+    # fees_description, application_process), each in the language it is shown in; None
+    # when unknown.
+    eligibility: Localized | None = None
+    fees: Localized | None = None
+    application_process: Localized | None = None
 
     @property
     def closed(self) -> bool:
@@ -123,6 +130,8 @@ class BulletinItem:
     regions: tuple[str, ...]
     updated_at: datetime
     scope: ScopeItem | None = None  # None when no place was asked for
+    instruction_html: str = ""  # what to do (CAP <instruction>), sanitised; "" when none
+    contact: str | None = None  # whom to ask for more (CAP <contact>)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from server.content.items import (
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
 from server.content.places import NamedPlace, named_place
+from server.content.records import ACCESS
 from server.content.search import (
     MAX_DEPTH,
     SHOWN_STATUSES,
@@ -280,6 +281,11 @@ class Shelf:
                     status_note=self._pick(
                         table, row.id, "status_note", row.status_note or "", row.source_locale
                     ).text,
+                    **{
+                        name: self._pick(table, row.id, name, text, row.source_locale)
+                        for name in ACCESS
+                        if (text := getattr(row, name))
+                    },
                     hours=tuple(
                         OpeningHours.of(each.byday, each.opens_at, each.closes_at)
                         for each in row.schedules
@@ -309,6 +315,9 @@ class Shelf:
         for row, scope in placed:
             title = self._pick(table, row.id, "title", row.title, row.source_locale)
             body = self._pick(table, row.id, "body", row.body, row.source_locale)
+            instruction = self._pick(
+                table, row.id, "instruction", row.instruction or "", body.locale
+            )
             items.append(
                 BulletinItem(
                     id=row.id,
@@ -324,6 +333,8 @@ class Shelf:
                     regions=tuple(region.slug for region in row.regions),
                     updated_at=row.updated_at,
                     scope=self._scope(scope.region.id, place) if scope else None,
+                    instruction_html=render(instruction.text) if instruction.text else "",
+                    contact=row.contact,
                 )
             )
         return items

@@ -14,11 +14,20 @@ from typing import Any
 
 from server.content import schema as s
 from server.content.schema import Checker, LineDict
-from server.models.bulletins import BulletinKind, BulletinStatus, Severity
+from server.models.bulletins import (
+    CAP_CATEGORIES,
+    CAP_CERTAINTIES,
+    CAP_URGENCIES,
+    BulletinKind,
+    BulletinStatus,
+    Severity,
+)
 from server.models.content import Category, PhoneKind, RegionKind, ServiceStatus
 from server.segments import measure
 
 Canonical = dict[str, Any]
+#: How to get a resource's help (HSDS eligibility, fees and application process): plain text.
+ACCESS = ("eligibility", "fees", "application_process")
 
 
 @dataclass
@@ -90,7 +99,7 @@ def parse_organization(check: Checker, record: LineDict) -> Parsed:
         "name": check.get(record, "name", s.text),
         "alternate_name": check.get(record, "alternate_name", s.optional_text, required=False),
         "description": check.get(record, "description", s.text, required=False, default=""),
-        "website": check.get(record, "website", _https_url, required=False),
+        "website": check.get(record, "website", _web_url, required=False),
         "email": check.get(record, "email", s.optional_text, required=False),
         "sample": check.get(record, "sample", s.boolean, required=False, default=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
@@ -99,10 +108,11 @@ def parse_organization(check: Checker, record: LineDict) -> Parsed:
     return Parsed("organization", data["id"] or "", check.path, data)
 
 
-def _https_url(value: Any) -> str:
+def _web_url(value: Any) -> str:
+    # http:// too: an HSDS directory's links are often plain http, and an export must load back.
     url = s.text(value)
-    if not url.startswith("https://"):
-        raise ValueError("must be an https:// address")
+    if not url.startswith(("https://", "http://")) or any(ch.isspace() for ch in url):
+        raise ValueError("must be an https:// (or http://) address without spaces")
     return url
 
 
@@ -197,7 +207,11 @@ def _items(
 def parse_resource(check: Checker, record: LineDict) -> Parsed:
     """A resource file."""
     check.unknown(record, set(RESOURCE_FIELDS))
-    categories = check.get(record, "categories", s.list_of(s.one_of(_values(Category))))
+    # No category is allowed (an HSDS service may match none): such a resource is found by
+    # search, not in a category's list.
+    categories = check.get(
+        record, "categories", s.list_of(s.one_of(_values(Category))), required=False, default=[]
+    )
     data: Canonical = {
         "id": check.get(record, "id", s.record_id),
         "organization": check.get(record, "organization", s.record_id),
@@ -213,12 +227,13 @@ def parse_resource(check: Checker, record: LineDict) -> Parsed:
             record, "status", s.one_of(_values(ServiceStatus)), required=False, default="active"
         ),
         "status_note": check.get(record, "status_note", s.optional_text, required=False),
+        **{name: check.get(record, name, s.optional_text, required=False) for name in ACCESS},
         "verified_on": check.get(record, "verified_on", s.day),
         "verified_by": check.get(record, "verified_by", s.text),
         "review_interval_days": check.get(
             record, "review_interval_days", s.integer, required=False, default=90
         ),
-        "url": check.get(record, "url", _https_url, required=False),
+        "url": check.get(record, "url", _web_url, required=False),
         "email": check.get(record, "email", s.optional_text, required=False),
         "sample": check.get(record, "sample", s.boolean, required=False, default=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
@@ -227,10 +242,10 @@ def parse_resource(check: Checker, record: LineDict) -> Parsed:
             _items(check, record, "locations", _location), key=lambda p: str(p["id"])
         ),
         "schedules": _items(check, record, "schedules", _schedule),
-        "translations": _translations(check, record, {"name", "description", "status_note"}),
+        "translations": _translations(
+            check, record, {"name", "description", "status_note", *ACCESS}
+        ),
     }
-    if categories == []:
-        check.fail(record, "categories", "a resource needs at least one category")
     refs = [
         ("organization", data["organization"], s.line_of(record, "organization")),
         ("region", data["region"], s.line_of(record, "region")),
@@ -252,15 +267,22 @@ def parse_bulletin(check: Checker, record: LineDict, body: str) -> Parsed:
         ),
         "title": check.get(record, "title", s.text),
         "source_name": check.get(record, "source_name", s.text),
-        "source_url": check.get(record, "source_url", _https_url, required=False),
+        "source_url": check.get(record, "source_url", _web_url, required=False),
         "organization": check.get(record, "organization", s.record_id, required=False),
         "regions": sorted(set(check.get(record, "regions", s.list_of(s.slug), default=[]))),
         "issued_at": check.get(record, "issued_at", s.moment),
         "expires_at": check.get(record, "expires_at", s.moment, required=False),
         "match_phrases": _phrases(check, record),
+        "cap_categories": check.get(
+            record, "cap_categories", s.list_of(s.one_of(set(CAP_CATEGORIES))), required=False
+        ),
+        "urgency": check.get(record, "urgency", s.one_of(set(CAP_URGENCIES)), required=False),
+        "certainty": check.get(record, "certainty", s.one_of(set(CAP_CERTAINTIES)), required=False),
+        "instruction": check.get(record, "instruction", s.optional_text, required=False),
+        "contact": check.get(record, "contact", s.optional_text, required=False),
         "sample": check.get(record, "sample", s.boolean, required=False, default=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
-        "translations": _translations(check, record, {"title", "body"}),
+        "translations": _translations(check, record, {"title", "body", "instruction"}),
         "body": body,
     }
     if not body.strip():
@@ -384,6 +406,9 @@ RESOURCE_FIELDS = (
     "languages",
     "status",
     "status_note",
+    "eligibility",
+    "fees",
+    "application_process",
     "verified_on",
     "verified_by",
     "review_interval_days",
@@ -409,6 +434,11 @@ BULLETIN_FIELDS = (
     "issued_at",
     "expires_at",
     "match_phrases",
+    "cap_categories",
+    "urgency",
+    "certainty",
+    "instruction",
+    "contact",
     "sample",
     "locale",
     "translations",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.content.records import Canonical
+from server.content.records import ACCESS, Canonical
 from server.models.bulletins import (
     Bulletin,
     BulletinKind,
@@ -199,6 +199,9 @@ def resource_canonical(resource: Resource) -> Canonical:
         "languages": sorted(language.code for language in resource.languages),
         "status": resource.status.value,
         "status_note": resource.status_note,
+        "eligibility": resource.eligibility,
+        "fees": resource.fees,
+        "application_process": resource.application_process,
         "verified_on": resource.verified_on,
         "verified_by": resource.verified_by,
         "review_interval_days": resource.review_interval_days,
@@ -255,6 +258,8 @@ def apply_resource(
     for name in ("name", "alternate_name", "description", "url", "email", "sample"):
         setattr(resource, name, data[name])
     resource.status_note = data.get("status_note")
+    for name in ACCESS:
+        setattr(resource, name, data.get(name))
     resource.status = ServiceStatus(data["status"])
     resource.verified_on = data["verified_on"]
     resource.verified_by = data["verified_by"]
@@ -305,6 +310,11 @@ def bulletin_canonical(bulletin: Bulletin) -> Canonical:
         "issued_at": _utc(bulletin.issued_at),
         "expires_at": _utc(bulletin.expires_at),
         "match_phrases": [{"locale": p.locale, "phrase": p.phrase} for p in bulletin.match_phrases],
+        "cap_categories": bulletin.cap_categories.split() if bulletin.cap_categories else None,
+        "urgency": bulletin.cap_urgency,
+        "certainty": bulletin.cap_certainty,
+        "instruction": bulletin.instruction,
+        "contact": bulletin.contact,
         "sample": bulletin.sample,
         "locale": bulletin.source_locale,
         "body": bulletin.body,
@@ -325,6 +335,10 @@ def apply_bulletin(
         setattr(bulletin, name, data[name])
     bulletin.organization_id = data["organization"]
     bulletin.source_locale = data["locale"]
+    categories = data.get("cap_categories")
+    bulletin.cap_categories = " ".join(categories) if categories else None
+    bulletin.cap_urgency, bulletin.cap_certainty = data.get("urgency"), data.get("certainty")
+    bulletin.instruction, bulletin.contact = data.get("instruction"), data.get("contact")
     bulletin.regions = list(
         session.scalars(
             select(Region).where(Region.slug.in_(data["regions"])).order_by(Region.slug)

@@ -14,6 +14,7 @@ from typing import Protocol
 from babel import Locale
 from babel.dates import format_date, format_time
 
+from server import segments
 from server.conversation.engine import Situation, dated, translate
 from server.conversation.port import BulletinLine, ContextLine, ResourceLine
 from server.i18n.locales import parse_tag
@@ -140,7 +141,31 @@ def resource(situation: Situation, line: ResourceLine) -> str:
     if line.languages:
         names = ", ".join(language_name(code, reader) for code in line.languages)
         parts.append(t.gettext("Languages: %(names)s") % {"names": names})
+    extras = (
+        (line.fees, t.gettext("Cost: %(text)s")),
+        (line.eligibility, t.gettext("For: %(text)s")),
+        (line.application_process, t.gettext("How: %(text)s")),
+    )
+    for text, label in extras:
+        extra = label % {"text": " ".join(text.split())} if text.strip() else ""
+        if extra and _fits_one_page(situation, "\n".join([*parts, extra])):
+            parts.append(extra)
     return "\n".join(parts)
+
+
+def _fits_one_page(situation: Situation, text: str) -> bool:
+    """True when the text goes out as one page (SMS) or one message (WhatsApp).
+
+    Cost, eligibility and how to apply are extras: a reply carries each only while the resource
+    still reads on one page, so none of them pushes its phone number or hours to a MORE; the
+    resource's web page says them whole.
+    """
+    prepared = segments.prepare(text, situation.accents)
+    if situation.message_limit is not None:
+        return len(prepared) <= situation.message_limit
+    cost = segments.measure(prepared)
+    budget = situation.budget or segments.default_budget(cost.encoding)
+    return cost.segments <= budget
 
 
 def _dated(situation: Situation, source: str, issued: date, expires: date | None) -> str:

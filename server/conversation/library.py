@@ -19,6 +19,7 @@ from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import plain_text
 from server.content.places import PlaceNames
+from server.content.records import ACCESS
 from server.content.search import Hit, ResourceQuery, search_resources
 from server.conversation.answers import SHARED
 from server.conversation.port import (
@@ -298,6 +299,17 @@ class Library:
                 for row in resource.schedules
             ),
             languages=tuple(entry.code for entry in resource.languages),
+            **{
+                name: self._pick(
+                    translations,
+                    resource.id,
+                    name,
+                    getattr(resource, name) or "",
+                    resource.source_locale,
+                    locale,
+                ).text
+                for name in ACCESS
+            },
         )
 
     def bulletins(self, region: str | None, locale: str, now: datetime) -> list[BulletinLine]:
@@ -354,10 +366,17 @@ class Library:
     ) -> BulletinLine:
         title = self._pick(translations, item.id, "title", item.title, item.source_locale, locale)
         body = self._pick(translations, item.id, "body", item.body, item.source_locale, locale)
+        text = _sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT)
+        if item.instruction:
+            # What to do (CAP <instruction>) follows the body, whole, as it did inside it.
+            instruction = self._pick(
+                translations, item.id, "instruction", item.instruction, body.locale, locale
+            )
+            text = "\n".join(filter(None, (text, _sms_text(instruction.text, verdict_first=False))))
         return BulletinLine(
             kind=item.kind.value,
             title=title.text,
-            text=_sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT),
+            text=text,
             source=item.source_name,
             issued_on=item.issued_at.date(),
             expires_on=item.expires_at.date() if item.expires_at else None,

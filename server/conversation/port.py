@@ -47,6 +47,11 @@ class ResourceLine:
     status_note: str = ""  # what the partner says about it ("back on 1 December")
     hours: tuple[Hours, ...] = ()
     languages: tuple[str, ...] = ()  # language codes, named by the reader's locale when shown
+    # Who it is for, what it costs, how to ask (source or translated text; "" when unknown):
+    # a reply carries them only while the resource still fits one page (items.resource).
+    eligibility: str = ""
+    fees: str = ""
+    application_process: str = ""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,27 @@ class BulletinStatus(enum.Enum):
     RETRACTED = "retracted"
 
 
+#: CAP 1.2's words for an alert's <category>, <urgency> and <certainty>, as CAP spells them.
+CAP_CATEGORIES = frozenset(
+    [
+        "Geo",
+        "Met",
+        "Safety",
+        "Security",
+        "Rescue",
+        "Fire",
+        "Health",
+        "Env",
+        "Transport",
+        "Infra",
+        "CBRNE",
+        "Other",
+    ]
+)
+CAP_URGENCIES = frozenset(["Immediate", "Expected", "Future", "Past", "Unknown"])
+CAP_CERTAINTIES = frozenset(["Observed", "Likely", "Possible", "Unlikely", "Unknown"])
+
+
 bulletin_regions = Table(
     "bulletin_regions",
     Base.metadata,
@@ -80,6 +101,14 @@ class Bulletin(ContentModel, Base):
     cap_identifier: Mapped[str | None] = mapped_column(String(URL_LENGTH))
     cap_sender: Mapped[str | None] = mapped_column(String(URL_LENGTH))
     cap_references: Mapped[str | None] = mapped_column(Text)
+    # CAP 1.2 <info> words kept as the issuer gave them, so an export says what the import read:
+    # categories space-separated ("Met Safety"), urgency and certainty as CAP spells them.
+    cap_categories: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
+    cap_urgency: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    cap_certainty: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    # What to do (CAP <instruction>), apart from the body; who to contact (CAP <contact>).
+    instruction: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     sample: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # Who keeps the record: "files" (content/), "hsds" or "cap" imports, "portal".
     origin: Mapped[str] = mapped_column(String(16), server_default="files")

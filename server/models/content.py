@@ -136,6 +136,11 @@ class Resource(ContentModel, Base):
     )
     # What the partner says about the status ("closed until the vehicle is repaired").
     status_note: Mapped[str | None] = mapped_column(Text)
+    # How to get the help (HSDS eligibility_description, fees_description, application_process):
+    # plain text a person reads before going, kept so an HSDS round trip loses none of it.
+    eligibility: Mapped[str | None] = mapped_column(Text)
+    fees: Mapped[str | None] = mapped_column(Text)
+    application_process: Mapped[str | None] = mapped_column(Text)
     source_locale: Mapped[str] = mapped_column(String(16), server_default="en")
     # Who verified it and when (HSDS assured_date / assurer), and how often to re-check.
     verified_on: Mapped[date] = mapped_column(Date)

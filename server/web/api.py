@@ -184,6 +184,19 @@ def resource_json(item: ResourceItem) -> dict[str, Any]:
         "stale": item.stale,
         "updated_at": _when(item.updated_at),
         "scope": scope_json(item.scope),
+        "hours": [
+            {
+                "days": list(each.days),
+                "opens": each.opens.strftime("%H:%M") if each.opens else None,
+                "closes": each.closes.strftime("%H:%M") if each.closes else None,
+            }
+            for each in item.hours
+        ],
+        "eligibility": item.eligibility.text if item.eligibility else None,
+        "fees": item.fees.text if item.fees else None,
+        "application_process": (
+            item.application_process.text if item.application_process else None
+        ),
     }
 
 
@@ -195,6 +208,8 @@ def bulletin_json(item: BulletinItem) -> dict[str, Any]:
         "severity": item.severity,
         "title": item.title,
         "body_html": item.body_html,
+        "instruction_html": item.instruction_html or None,
+        "contact": item.contact,
         "locale": url_tag(item.locale),
         "source": {"name": item.source_name, "url": item.source_url},
         "issued_at": _when(item.issued_at),

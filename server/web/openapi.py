@@ -131,6 +131,10 @@ SCHEMAS: Schema = {
             "stale",
             "updated_at",
             "scope",
+            "hours",
+            "eligibility",
+            "fees",
+            "application_process",
         ],
         {
             "id": STRING,
@@ -157,6 +161,21 @@ SCHEMAS: Schema = {
             },
             "updated_at": DATE_TIME,
             "scope": SCOPE,
+            "hours": {
+                "type": "array",
+                "description": "Opening hours: RFC 5545 day codes (MO...SU), HH:MM or null.",
+                "items": _obj(
+                    ["days", "opens", "closes"],
+                    {
+                        "days": {"type": "array", "items": STRING},
+                        "opens": TEXT_OR_NULL,
+                        "closes": TEXT_OR_NULL,
+                    },
+                ),
+            },
+            "eligibility": {**TEXT_OR_NULL, "description": "Who the service is for."},
+            "fees": {**TEXT_OR_NULL, "description": "What it costs, if anything."},
+            "application_process": {**TEXT_OR_NULL, "description": "How to ask for it."},
         },
     ),
     "ResourcePage": _obj(
@@ -184,6 +203,8 @@ SCHEMAS: Schema = {
             "severity",
             "title",
             "body_html",
+            "instruction_html",
+            "contact",
             "locale",
             "source",
             "issued_at",
@@ -198,6 +219,11 @@ SCHEMAS: Schema = {
             "severity": {"enum": [severity.value for severity in Severity]},
             "title": STRING,
             "body_html": {"type": "string", "description": "Sanitised HTML."},
+            "instruction_html": {
+                **TEXT_OR_NULL,
+                "description": "What to do (CAP instruction), sanitised HTML.",
+            },
+            "contact": {**TEXT_OR_NULL, "description": "Whom to ask for more (CAP contact)."},
             "locale": _ref("Locale"),
             "source": _obj(["name", "url"], {"name": STRING, "url": TEXT_OR_NULL}),
             "issued_at": DATE_TIME,
