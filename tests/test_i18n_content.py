@@ -422,9 +422,10 @@ def test_ui_status_counts_drafts_and_survives_missing_or_broken_catalogues(
     arabic = ui_status("ar", root)
     assert (arabic.total, arabic.translated, arabic.draft, arabic.fuzzy) == (4, 2, 1, 1)
     assert arabic.problem is None
-    assert arabic.sms == ("مساعدة",)
+    assert [text.text for text in arabic.sms] == ["مساعدة"]
     english = ui_status("en", root)
-    assert (english.total, english.translated, english.sms) == (4, 4, ("HELP",))
+    assert (english.total, english.translated) == (4, 4)
+    assert [text.text for text in english.sms] == ["HELP"]
     french = ui_status("fr", root)
     assert french.problem is not None
     assert "line 1" in french.problem
@@ -449,8 +450,11 @@ def test_status_covers_every_locale_and_follows_an_import(loaded: Flask, tmp_pat
     assert arabic.ui_reviewed == 1
     assert arabic.content_total == 28
     assert arabic.content_draft == arabic.content_translated  # all loaded from files
-    assert arabic.sms_texts == 3  # two step SMS texts (English for now) and one keyword
-    assert arabic.sms_gsm7 == 2
+    # 4 region names, 4 resource names, 3 bulletins' titles and bodies, a checklist's title,
+    # its 2 steps' SMS texts, and one keyword
+    assert arabic.sms_texts == 18
+    # In Arabic: the keyword, Testland, the river clinic's name and the checklist's title
+    assert arabic.sms_gsm7 == arabic.sms_texts - 4
     assert before["fr"].ui_problem is not None
     data = translated(
         export(loaded),
@@ -462,7 +466,7 @@ def test_status_covers_every_locale_and_follows_an_import(loaded: Flask, tmp_pat
     assert after["ar"].content_translated == arabic.content_translated + 2
     assert after["ar"].content_percent > arabic.content_percent
     assert after["ar"].content_reviewed == arabic.content_reviewed + 2
-    assert after["ar"].sms_gsm7 == 1
+    assert after["ar"].sms_gsm7 == arabic.sms_gsm7 - 2  # the legal office name, the step SMS
     assert after["uk"].content_translated == before["uk"].content_translated
     table = format_table(list(after.values()))
     for locale in settings.localization.locales:

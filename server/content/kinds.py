@@ -96,6 +96,9 @@ class ContentKind:
     translatable: tuple[str, ...]
     #: Translatable fields written in Markdown (rendered through server.content.markup).
     markdown: tuple[str, ...] = ()
+    #: Translatable fields the conversation sends by SMS (paged when long): what the SMS cost
+    #: of a locale is measured over (`server.i18n.costs`).
+    texted: tuple[str, ...] = ()
     parts: Parts | None = None
     #: Rows say who keeps them ("files", "hsds" or "cap" imports, "portal"), and the files own
     #: only theirs; without an origin, every row of the kind is the files'.
@@ -187,6 +190,7 @@ REGION = ContentKind(
     canonical=store.region_canonical,
     apply=store.apply_region,
     translatable=("name",),
+    texted=("name",),
     has_origin=False,
     order=_parents_first,
     check_all=_region_cycles,
@@ -218,6 +222,7 @@ RESOURCE = ContentKind(
     apply=store.apply_resource,
     translatable=("name", "description", "status_note"),
     markdown=("description",),
+    texted=("name", "status_note"),
 )
 BULLETIN = ContentKind(
     name="bulletin",
@@ -232,6 +237,7 @@ BULLETIN = ContentKind(
     apply=store.apply_bulletin,
     translatable=("title", "body"),
     markdown=("body",),
+    texted=("title", "body"),
     status_in_file=True,
     is_retired=_bulletin_retracted,
     retire=_retract_bulletin,
@@ -249,6 +255,7 @@ CHECKLIST = ContentKind(
     canonical=store.checklist_canonical,
     apply=store.apply_checklist,
     translatable=("title", "summary"),
+    texted=("title",),
     parts=Parts(
         field="steps",
         entity=store.STEP_ENTITY,

@@ -45,6 +45,10 @@ MARKDOWN_FIELDS = frozenset(
 _SMS_FIELDS = frozenset(
     (kind.parts.entity, name) for kind in KINDS if kind.parts for name in kind.parts.sms
 )
+#: Fields the conversation sends by SMS (any length: long ones are paged).
+TEXTED_FIELDS = frozenset(
+    {(kind.name, name) for kind in KINDS for name in kind.texted} | _SMS_FIELDS
+)
 #: Per entity: how a note to translators names it.
 _LABELS = {kind.name: kind.label for kind in KINDS} | {
     kind.parts.entity: kind.parts.label for kind in KINDS if kind.parts
@@ -92,6 +96,11 @@ class ContentField:
     def sms(self) -> bool:
         """True for a text that goes out by SMS (a checklist step's), so fits one segment."""
         return (self.entity, self.field) in _SMS_FIELDS
+
+    @property
+    def texted(self) -> bool:
+        """True for a text the conversation sends by SMS, whatever its length."""
+        return (self.entity, self.field) in TEXTED_FIELDS
 
 
 def content_fields(session: Session) -> list[ContentField]:
