@@ -80,6 +80,8 @@ class ResourceItem:
     scope: ScopeItem | None = None  # None when no place was asked for
     hours: tuple[OpeningHours, ...] = ()
     status_note: str = ""  # what the partner says about the status, in the reader's language
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
     @property
     def closed(self) -> bool:
@@ -122,6 +124,8 @@ class BulletinItem:
     regions: tuple[str, ...]
     updated_at: datetime
     scope: ScopeItem | None = None  # None when no place was asked for
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,3 +152,5 @@ class ChecklistItem:
     step_count: int
     steps: tuple[StepItem, ...]
     updated_at: datetime
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False

@@ -239,6 +239,9 @@ class Shelf:
             row = view.resource
             name = self._pick(table, row.id, "name", row.name, row.source_locale)
             description = self._pick(table, row.id, "description", row.description, name.locale)
+            note = self._pick(
+                table, row.id, "status_note", row.status_note or "", row.source_locale
+            )
             items.append(
                 ResourceItem(
                     id=row.id,
@@ -261,9 +264,8 @@ class Shelf:
                     stale=view.stale,
                     updated_at=row.updated_at,
                     scope=self._scope(row.region_id, place),
-                    status_note=self._pick(
-                        table, row.id, "status_note", row.status_note or "", row.source_locale
-                    ).text,
+                    status_note=note.text,
+                    outdated=any(shown.stale for shown in (name, description, note)),
                     hours=tuple(
                         OpeningHours.of(each.byday, each.opens_at, each.closes_at)
                         for each in row.schedules
@@ -308,6 +310,7 @@ class Shelf:
                     regions=tuple(region.slug for region in row.regions),
                     updated_at=row.updated_at,
                     scope=self._scope(scope.region.id, place) if scope else None,
+                    outdated=title.stale or body.stale,
                 )
             )
         return items
@@ -330,18 +333,25 @@ class Shelf:
         steps_table = self._translations(
             "checklist_step", [(step.id, row.source_locale) for step in row.steps]
         )
+        picked = [
+            (
+                step,
+                self._pick(steps_table, step.id, "title", step.title, row.source_locale),
+                self._pick(steps_table, step.id, "web", step.web_text, row.source_locale),
+            )
+            for step in row.steps
+        ]
         steps = tuple(
             StepItem(
                 id=step.id.rsplit("/", 1)[-1],
                 position=step.position,
-                title=self._pick(steps_table, step.id, "title", step.title, row.source_locale).text,
-                body_html=render(
-                    self._pick(steps_table, step.id, "web", step.web_text, row.source_locale).text
-                ),
+                title=title.text,
+                body_html=render(web.text),
             )
-            for step in row.steps
+            for step, title, web in picked
         )
-        return self._checklist_item(row, table, len(steps), steps)
+        outdated = any(title.stale or web.stale for _step, title, web in picked)
+        return self._checklist_item(row, table, len(steps), steps, outdated)
 
     def _checklist_item(
         self,
@@ -349,6 +359,7 @@ class Shelf:
         table: dict[Key, Translation],
         count: int,
         steps: tuple[StepItem, ...],
+        steps_outdated: bool = False,
     ) -> ChecklistItem:
         title = self._pick(table, row.id, "title", row.title, row.source_locale)
         summary = self._pick(table, row.id, "summary", row.summary, row.source_locale)
@@ -363,6 +374,7 @@ class Shelf:
             step_count=count,
             steps=steps,
             updated_at=row.updated_at,
+            outdated=steps_outdated or title.stale or summary.stale,
         )
 
 

@@ -264,6 +264,14 @@ class Library:
         call_first = next(
             (loc.call_first_phone for loc in view.locations if loc.confidential), None
         )
+        note = self._pick(
+            translations,
+            resource.id,
+            "status_note",
+            resource.status_note or "",
+            resource.source_locale,
+            locale,
+        )
         return ResourceLine(
             name=name.text,
             phone=call_first or voice or whatsapp,
@@ -273,14 +281,9 @@ class Library:
             call_first=call_first is not None,
             verified_by=view.verified_by,
             closed=resource.status is ServiceStatus.TEMPORARILY_CLOSED,
-            status_note=self._pick(
-                translations,
-                resource.id,
-                "status_note",
-                resource.status_note or "",
-                resource.source_locale,
-                locale,
-            ).text,
+            status_note=note.text,
+            outdated=name.stale
+            or (note.stale and resource.status is ServiceStatus.TEMPORARILY_CLOSED),
             hours=tuple(
                 Hours(tuple(filter(None, row.byday.split(","))), row.opens_at, row.closes_at)
                 for row in resource.schedules
@@ -349,6 +352,7 @@ class Library:
             source=item.source_name,
             issued_on=item.issued_at.date(),
             expires_on=item.expires_at.date() if item.expires_at else None,
+            outdated=title.stale or body.stale,
         )
 
     def checklists(self, locale: str) -> list[ChecklistLine]:
@@ -393,7 +397,7 @@ class Library:
         origin = guide.source_locale
         sms = self._pick(translations, step.id, "sms", step.sms_text, origin, locale)
         title = self._pick(translations, step.id, "title", step.title, origin, locale)
-        return StepLine(title.text, sms.text, index, len(guide.steps), sms.locale)
+        return StepLine(title.text, sms.text, index, len(guide.steps), sms.locale, sms.stale)
 
     def context_notes(
         self, text: str, region: str | None, locale: str, now: datetime
@@ -415,6 +419,7 @@ class Library:
                 lines[note_id].issued_on,
                 score,
                 applies=lines[note_id].applies,
+                outdated=lines[note_id].outdated,
             )
             for note_id, score, _phrase in matches
             if note_id in lines

@@ -45,6 +45,8 @@ class ResourceLine:
     status_note: str = ""  # what the partner says about it ("back on 1 December")
     hours: tuple[Hours, ...] = ()
     languages: tuple[str, ...] = ()  # language codes, named by the reader's locale when shown
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class BulletinLine:
     issued_on: date
     applies: str = ""  # where it applies when not the person's place ("For all of X")
     expires_on: date | None = None
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class StepLine:
     position: int
     total: int
     locale: str = "en"  # the language the text is shown in (a fallback when untranslated)
+    #: The SMS text's translation was made from an older source (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ class ContextLine:
     issued_on: date
     score: float
     applies: str = ""  # where the verdict applies when not the person's place
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 class ContentPort(Protocol):
