@@ -107,8 +107,9 @@ def count_translations(app: Flask) -> int:
 def test_export_holds_every_current_field_with_its_translation(loaded: Flask) -> None:
     catalog = export(loaded)
     messages = {m.context: m for m in catalog if m.id}
-    # 4 regions, 1 organisation (2), 4 resources (2), 3 bulletins (2), 1 checklist (2), 2 steps (3)
-    assert len(messages) == 4 + 2 + 8 + 6 + 2 + 6
+    # 4 regions, 1 organisation (2), 4 resources (2), 3 bulletins (2), 1 checklist (3), 2 steps
+    # (3), a public place's name and address, a rumour wording (the confidential place: none)
+    assert len(messages) == 4 + 2 + 8 + 6 + 3 + 6 + 2 + 1
     testland = messages["region:testland:name"]
     assert testland.string == "أرض الاختبار"
     assert DRAFT_FLAG in testland.flags  # loaded from a file: waiting for review
@@ -448,7 +449,7 @@ def test_status_covers_every_locale_and_follows_an_import(loaded: Flask, tmp_pat
     assert arabic.ui_translated == 2
     assert arabic.ui_draft == 1
     assert arabic.ui_reviewed == 1
-    assert arabic.content_total == 28
+    assert arabic.content_total == 32
     assert arabic.content_draft == arabic.content_translated  # all loaded from files
     # 4 region names, 4 resource names, 3 bulletins' titles and bodies, a checklist's title,
     # its 2 steps' SMS texts, and one keyword

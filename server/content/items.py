@@ -49,11 +49,15 @@ class OpeningHours:
     days: tuple[str, ...]
     opens: time | None
     closes: time | None
+    #: What the partner says about these hours, in the reader's language when translated.
+    note: str = ""
 
     @classmethod
-    def of(cls, byday: str, opens: time | None, closes: time | None) -> OpeningHours:
+    def of(
+        cls, byday: str, opens: time | None, closes: time | None, note: str = ""
+    ) -> OpeningHours:
         """From a stored schedule ("MO,TU,WE")."""
-        return cls(tuple(day for day in byday.split(",") if day), opens, closes)
+        return cls(tuple(day for day in byday.split(",") if day), opens, closes, note)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class Opening(Protocol):
     def opens(self) -> time | None: ...
     @property
     def closes(self) -> time | None: ...
+    @property
+    def note(self) -> str: ...
 
 
 def _clock(locale: str, value: time) -> str:
@@ -93,15 +95,18 @@ def _days(locale: str, days: tuple[str, ...]) -> str:
 
 
 def opening_hours(locale: str, hours: Iterable[Opening]) -> str:
-    """Opening hours on one line in the reader's language: "Mon-Sat 08:00-16:00"."""
+    """Opening hours on one line in the reader's language: "Mon-Sat 08:00-16:00 (note)"."""
     shown = []
     for each in hours:
         days = _days(locale, each.days)
+        said = days
         if each.opens is not None and each.closes is not None:
             times = f"{_clock(locale, each.opens)}-{_clock(locale, each.closes)}"
-            shown.append(f"{days} {times}".strip())
-        elif days:
-            shown.append(days)
+            said = f"{days} {times}".strip()
+        if each.note:
+            said = f"{said} ({each.note})" if said else each.note
+        if said:
+            shown.append(said)
     return "; ".join(shown)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.config import Localization
-from server.content import queries
+from server.content import queries, store
 from server.content.context import NoteWordings, best_matches, note_wordings
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
@@ -222,10 +222,19 @@ class Library:
         translations = self._translations(
             "resource", [(view.resource.id, view.resource.source_locale) for view in views], locale
         )
+        hours = self._translations(
+            store.HOURS_ENTITY,
+            [
+                (f"{view.resource.id}/{position}", view.resource.source_locale)
+                for view in views
+                for position in range(1, len(view.resource.schedules) + 1)
+            ],
+            locale,
+        )
         above = {hit.resource_id: hit.above for hit in hits}
         return [
             replace(
-                self._resource_line(view, locale, translations),
+                self._resource_line(view, locale, translations, hours),
                 applies=self._applies(view.resource.region_id, above[view.resource.id], locale),
             )
             for view in views
@@ -250,10 +259,37 @@ class Library:
         }
         return [found[id_] for id_ in ids if id_ in found]
 
+    def _hours(
+        self, resource: Resource, locale: str, translations: dict[Key, Translation]
+    ) -> tuple[tuple[Hours, ...], bool]:
+        """A resource's opening hours, each with the partner's note in the person's language,
+        and whether a note shown is a stale translation."""
+        found, outdated = [], False
+        for position, row in enumerate(resource.schedules, start=1):
+            note = ""
+            if row.description:
+                shown = self._pick(
+                    translations,
+                    f"{resource.id}/{position}",
+                    "description",
+                    row.description,
+                    resource.source_locale,
+                    locale,
+                )
+                note, outdated = shown.text, outdated or shown.stale
+            days = tuple(filter(None, row.byday.split(",")))
+            found.append(Hours(days, row.opens_at, row.closes_at, note))
+        return tuple(found), outdated
+
     def _resource_line(
-        self, view: queries.ResourceView, locale: str, translations: dict[Key, Translation]
+        self,
+        view: queries.ResourceView,
+        locale: str,
+        translations: dict[Key, Translation],
+        hour_notes: dict[Key, Translation],
     ) -> ResourceLine:
         resource = view.resource
+        hours, hours_outdated = self._hours(resource, locale, hour_notes)
         name = self._pick(
             translations, resource.id, "name", resource.name, resource.source_locale, locale
         )
@@ -283,11 +319,9 @@ class Library:
             closed=resource.status is ServiceStatus.TEMPORARILY_CLOSED,
             status_note=note.text,
             outdated=name.stale
+            or hours_outdated
             or (note.stale and resource.status is ServiceStatus.TEMPORARILY_CLOSED),
-            hours=tuple(
-                Hours(tuple(filter(None, row.byday.split(","))), row.opens_at, row.closes_at)
-                for row in resource.schedules
-            ),
+            hours=hours,
             languages=tuple(entry.code for entry in resource.languages),
         )
 

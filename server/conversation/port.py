@@ -27,6 +27,7 @@ class Hours:
     days: tuple[str, ...]
     opens: time | None
     closes: time | None
+    note: str = ""  # what the partner says about these hours, in the reader's language
 
 
 @dataclass(frozen=True)
