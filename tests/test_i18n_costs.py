@@ -12,9 +12,10 @@ from flask import Flask
 
 from server import db
 from server.config import Settings
+from server.content import loader
 from server.i18n import costs
 from server.i18n.locales import LOCALES_DIR
-from server.i18n.status import LocaleStatus, as_json, format_table, status, worst_line
+from server.i18n.status import LocaleStatus, as_json, format_table, status, worst_lines
 
 DURESS_PROMPT = (
     "Optional: a second, duress PIN of 6 to 8 digits. If you are ever forced to check in, use "
@@ -115,10 +116,11 @@ def test_report_line_is_right_for_a_small_catalogue(app: Flask, tmp_path: Path) 
         "worst SMS": "3 UCS-2",
     }
     expected = (
-        "uk: worst SMS: 3 segments, UCS-2 (138 units), UCS-2 forced by Д р у г и й п і ...: "
+        "uk: worst SMS message: 3 segments, UCS-2 (138 units), "
+        "UCS-2 forced by Д р у г и й п і ...: "
         '"Optional: a second, duress PIN of 6 to 8 digits. If you a..."'
     )
-    assert worst_line(rows["uk"]) == expected
+    assert worst_lines(rows["uk"]) == [expected]  # no content to send
     assert expected in table.splitlines()
     english = _cells(table, "en")  # the template's texts, as English readers get them
     assert (english["SMS GSM-7"], english["SMS 2+"], english["worst SMS"]) == (
@@ -137,3 +139,22 @@ def test_sms_messages_are_read_from_the_modules_that_send_them() -> None:
     assert (None, DURESS_PROMPT) in keys  # written in the check-in set-up's flow
     assert ("sms keyword", "HELP") in keys
     assert (None, "Page not found") not in keys  # a web page's, never texted
+
+
+def test_content_is_measured_in_the_language_its_reader_gets(app: Flask) -> None:
+    with db.get_database(app).session() as session:
+        loader.load(session, Path(__file__).parent / "fixtures" / "content")
+        arabic = {cost.origin: cost for cost in costs.locale_costs(session, _settings(app), "ar")}
+        french = {cost.origin: cost for cost in costs.locale_costs(session, _settings(app), "fr")}
+    # Translated into Arabic: sent in Arabic letters, so UCS-2; French readers get the English.
+    assert arabic["region:testland:name"].text == "أرض الاختبار"
+    assert arabic["region:testland:name"].encoding == "UCS-2"
+    assert french["region:testland:name"].text == "Testland"
+    assert french["region:testland:name"].encoding == "GSM-7"
+    # A bulletin goes out as plain text: its Markdown is not paid for.
+    flood = french["bulletin:test-flood-alert:body"]
+    assert flood.msgid.startswith("Move to higher ground. Call [the line](tel:")
+    assert flood.text == "Move to higher ground. Call the line for help."
+    # Fields never texted (a resource's description, a place's address) are not measured.
+    assert not any(origin.endswith(":description") for origin in french if "resource" in origin)
+    assert not any(origin.startswith("location:") for origin in french)

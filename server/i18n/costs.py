@@ -54,6 +54,9 @@ _KEYWORDS = {
     "N_": None,
 }
 
+#: The origin of a UI catalogue message (a content field's is its msgctxt).
+UI = "ui"
+
 #: A gettext message as a catalogue names it: (context, msgid).
 MessageKey = tuple[str | None, str]
 
@@ -65,7 +68,7 @@ class SmsText:
     msgid: str
     text: str
     #: "ui" for a catalogue message, else the content field's msgctxt (entity:id:field).
-    origin: str = "ui"
+    origin: str = UI
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,10 @@ class CostSummary:
     two_or_more: int
     three_or_more: int
     worst: StringCost | None
+    #: The worst UI message and the worst content field apart: a bulletin is paged and long
+    #: by nature, and would hide the costliest message a translator can shorten.
+    worst_message: StringCost | None = None
+    worst_content: StringCost | None = None
 
 
 def _module_files(root: Path) -> list[Path]:
@@ -200,8 +207,8 @@ def costs(texts: Iterable[SmsText], accents: AccentPolicy) -> list[StringCost]:
 
 
 def summarize(measured: Sequence[StringCost]) -> CostSummary:
-    """Counts and the worst text (most segments, then most units; the first of equals)."""
-    worst = max(measured, key=lambda cost: (cost.segments, cost.units), default=None)
+    """Counts and the worst texts (most segments, then most units; the first of equals)."""
+    worst = _worst(measured)
     return CostSummary(
         texts=len(measured),
         gsm7=sum(1 for cost in measured if cost.encoding == "GSM-7"),
@@ -209,7 +216,13 @@ def summarize(measured: Sequence[StringCost]) -> CostSummary:
         two_or_more=sum(1 for cost in measured if cost.segments >= 2),
         three_or_more=sum(1 for cost in measured if cost.segments >= 3),
         worst=worst,
+        worst_message=_worst([cost for cost in measured if cost.origin == UI]),
+        worst_content=_worst([cost for cost in measured if cost.origin != UI]),
     )
+
+
+def _worst(measured: Sequence[StringCost]) -> StringCost | None:
+    return max(measured, key=lambda cost: (cost.segments, cost.units), default=None)
 
 
 def catalogue_messages(locale: str, locales_dir: Path = LOCALES_DIR) -> list[Message]:

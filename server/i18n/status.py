@@ -50,8 +50,11 @@ class LocaleStatus:
     #: Texts that cost two or more SMS, and three or more.
     sms_two_or_more: int = 0
     sms_three_or_more: int = 0
-    #: The costliest text: its msgid (or source), segments and encoding.
+    #: The costliest text: its msgid (or source), segments and encoding; and the costliest UI
+    #: message and content field apart.
     sms_worst: costs.StringCost | None = None
+    sms_worst_message: costs.StringCost | None = None
+    sms_worst_content: costs.StringCost | None = None
 
     @property
     def ui_reviewed(self) -> int:
@@ -85,20 +88,11 @@ class LocaleStatus:
 
     def as_dict(self) -> dict[str, object]:
         """The row with its derived numbers, for JSON."""
-        worst = self.sms_worst
         return {
             **asdict(self),
-            "sms_worst": None
-            if worst is None
-            else {
-                "msgid": worst.msgid,
-                "text": worst.text,
-                "origin": worst.origin,
-                "encoding": worst.encoding,
-                "units": worst.units,
-                "segments": worst.segments,
-                "forcing": "".join(worst.forcing),
-            },
+            "sms_worst": _cost_dict(self.sms_worst),
+            "sms_worst_message": _cost_dict(self.sms_worst_message),
+            "sms_worst_content": _cost_dict(self.sms_worst_content),
             "ui_reviewed": self.ui_reviewed,
             "ui_percent": self.ui_percent,
             "content_reviewed": self.content_reviewed,
@@ -106,6 +100,20 @@ class LocaleStatus:
             "sms_gsm7_percent": self.sms_gsm7_percent,
             "sms_average_segments": self.sms_average_segments,
         }
+
+
+def _cost_dict(cost: costs.StringCost | None) -> dict[str, object] | None:
+    if cost is None:
+        return None
+    return {
+        "msgid": cost.msgid,
+        "text": cost.text,
+        "origin": cost.origin,
+        "encoding": cost.encoding,
+        "units": cost.units,
+        "segments": cost.segments,
+        "forcing": "".join(cost.forcing),
+    }
 
 
 def _percent(part: int, whole: int) -> float:
@@ -210,6 +218,8 @@ def status(
                 sms_two_or_more=sms.two_or_more,
                 sms_three_or_more=sms.three_or_more,
                 sms_worst=sms.worst,
+                sms_worst_message=sms.worst_message,
+                sms_worst_content=sms.worst_content,
             )
         )
     return rows
@@ -242,27 +252,34 @@ def _worst_cell(worst: costs.StringCost | None) -> str:
     return "-" if worst is None else f"{worst.segments} {worst.encoding}"
 
 
-def worst_line(row: LocaleStatus) -> str | None:
-    """The locale's costliest SMS text in one line: cost, what forced UCS-2, and its msgid."""
-    worst = row.sms_worst
-    if worst is None:
-        return None
-    plural = "s" if worst.segments != 1 else ""
-    line = f"{row.locale}: worst SMS: {worst.segments} segment{plural}, {worst.encoding}"
-    line += f" ({worst.units} units)"
-    if worst.forcing:
-        shown = " ".join(worst.forcing[:_SHOWN_FORCING])
-        more = " ..." if len(worst.forcing) > _SHOWN_FORCING else ""
+def _cost_line(label: str, cost: costs.StringCost) -> str:
+    plural = "s" if cost.segments != 1 else ""
+    line = f"{label}: {cost.segments} segment{plural}, {cost.encoding} ({cost.units} units)"
+    if cost.forcing:
+        shown = " ".join(cost.forcing[:_SHOWN_FORCING])
+        more = " ..." if len(cost.forcing) > _SHOWN_FORCING else ""
         line += f", UCS-2 forced by {shown}{more}"
-    msgid = " ".join(worst.msgid.split())
+    msgid = " ".join(cost.msgid.split())
     if len(msgid) > _SHOWN_ID:
         msgid = msgid[: _SHOWN_ID - 3] + "..."
-    return f'{line}: "{msgid}"'
+    where = "" if cost.origin == costs.UI else f"{cost.origin} "
+    return f'{line}: {where}"{msgid}"'
+
+
+def worst_lines(row: LocaleStatus) -> list[str]:
+    """The locale's costliest UI message and content field by SMS, a line each: cost, what
+    forced UCS-2, and the msgid (a content field's msgctxt first)."""
+    lines = []
+    if row.sms_worst_message is not None:
+        lines.append(_cost_line(f"{row.locale}: worst SMS message", row.sms_worst_message))
+    if row.sms_worst_content is not None:
+        lines.append(_cost_line(f"{row.locale}: worst SMS content", row.sms_worst_content))
+    return lines
 
 
 def format_table(rows: list[LocaleStatus]) -> str:
-    """A plain-text table, one locale a line, then each locale's worst SMS text and any
-    catalogue problems."""
+    """A plain-text table, one locale a line, then each locale's costliest SMS message and
+    content field, and any catalogue problems."""
     cells = [list(_COLUMNS)]
     for row in rows:
         unreadable = bool(row.ui_problem and not row.ui_total)
@@ -286,7 +303,7 @@ def format_table(rows: list[LocaleStatus]) -> str:
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
     ]
-    lines += [line for line in map(worst_line, rows) if line]
+    lines += [line for row in rows for line in worst_lines(row)]
     lines += [f"{row.locale}: UI: {row.ui_problem}" for row in rows if row.ui_problem]
     return "\n".join(lines)
 
