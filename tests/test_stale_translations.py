@@ -21,6 +21,7 @@ from server.config import Settings
 from server.content.labels import CATEGORY_NAMES
 from server.i18n.locales import catalogue
 from server.models.bulletins import Bulletin
+from server.models.checklists import ChecklistStep
 from server.models.content import Category, Resource
 from server.models.translations import Translation, source_digest
 from server.web import caching
@@ -149,3 +150,35 @@ def test_a_stale_translation_is_marked_in_an_sms_reply(app: Flask) -> None:
     after = _listed(app, "uk")
     assert after[after.index(shown) + 1] == said  # right under the name it is about
     assert after.count(said) == 1
+
+
+STEP_UK = "Блокування екрана: Налаштування > Безпека > Блокування екрана. 6+ цифр."
+
+
+def test_a_stale_step_translation_is_marked_above_the_step(app: Flask) -> None:
+    load_demo_content(app)
+    register(app, PERSON, "uk", "kharkiv-oblast")
+    with db.get_database(app).session() as session:
+        step = session.get_one(ChecklistStep, "phone/screen-lock")
+        session.add(
+            Translation(
+                entity="checklist_step",
+                entity_id=step.id,
+                field="sms",
+                locale="uk",
+                text=STEP_UK,
+                source_digest=source_digest(step.sms_text),
+                updated_at=NOW,
+            )
+        )
+    phone = Phone(app, PERSON, Clock(datetime(2026, 11, 26, 10, 20, tzinfo=UTC)))
+    shown = segments.prepare(STEP_UK, segments.AccentPolicy.TRANSLITERATE)
+    said = segments.prepare(mark("uk"), segments.AccentPolicy.TRANSLITERATE)
+    phone.ask(keyword("uk", "SECURE"))
+    assert phone.ask(digits(1, "uk")).startswith(shown)
+    with db.get_database(app).session() as session:
+        step = session.get_one(ChecklistStep, "phone/screen-lock")
+        step.sms_text = step.sms_text.replace("6+ digits", "8+ digits")
+    phone.ask("0")
+    phone.ask(keyword("uk", "SECURE"))
+    assert phone.ask(digits(1, "uk")).startswith(f"{said}\n{shown}")
