@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from flask import Flask
 
 from server import db
+from server.app import create_app
 from server.config import Settings
 from server.content import loader
 from server.i18n import costs
@@ -56,6 +58,7 @@ def test_ukrainian_duress_pin_prompt_shows_its_true_cost(app: Flask) -> None:
     assert prompt.segments == -(-len(shipped) // 67) >= 3
     assert set(prompt.forcing) <= set(shipped)
     assert "Н" in prompt.forcing
+    assert prompt.budget == 3  # a UCS-2 reply's default budget: paged beyond it
     ukrainian = rows["uk"]
     assert ukrainian.sms_three_or_more >= 1
     assert ukrainian.sms_two_or_more > ukrainian.sms_three_or_more
@@ -155,6 +158,21 @@ def test_content_is_measured_in_the_language_its_reader_gets(app: Flask) -> None
     flood = french["bulletin:test-flood-alert:body"]
     assert flood.msgid.startswith("Move to higher ground. Call [the line](tel:")
     assert flood.text == "Move to higher ground. Call the line for help."
+    # A step's SMS text must fit one segment, whatever the reply budget.
+    assert french["checklist_step:test-phone/updates:sms"].budget == 1
     # Fields never texted (a resource's description, a place's address) are not measured.
     assert not any(origin.endswith(":description") for origin in french if "resource" in origin)
     assert not any(origin.startswith("location:") for origin in french)
+
+
+def test_a_budget_setting_makes_the_prompt_over_budget(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(REFUGE_SMS_SEGMENT_BUDGETS="uk=2")
+    app = create_app(settings)
+    db.Base.metadata.create_all(db.get_database(app).engine)
+    with db.get_database(app).session() as session:
+        measured = costs.locale_costs(session, settings, "uk")
+    prompt = next(cost for cost in measured if cost.msgid == DURESS_PROMPT)
+    assert prompt.budget == 2
+    assert prompt.over_budget

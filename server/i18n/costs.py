@@ -35,7 +35,14 @@ from server.content.translation_files import (
 from server.i18n.locales import DEFAULT_LOCALE, LOCALES_DIR
 from server.models.translations import Translation
 from server.resources import shipped
-from server.segments import AccentPolicy, Encoding, measure, prepare, ucs2_characters
+from server.segments import (
+    AccentPolicy,
+    Encoding,
+    default_budget,
+    measure,
+    prepare,
+    ucs2_characters,
+)
 
 #: Where the messages that can go out by SMS are written, inside the `server` package.
 SMS_SOURCES: tuple[tuple[str, ...], ...] = (
@@ -69,6 +76,8 @@ class SmsText:
     text: str
     #: "ui" for a catalogue message, else the content field's msgctxt (entity:id:field).
     origin: str = UI
+    #: A text that must fit one segment (a checklist step's SMS), not be paged.
+    one_segment: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,14 @@ class StringCost:
     segments: int
     #: The characters GSM-7 cannot send, each once: why the text goes out in UCS-2.
     forcing: tuple[str, ...]
+    #: The segments it may cost: one for a step's SMS, else the locale's reply budget (a
+    #: longer text is paged with MORE, which costs the person another message to ask for).
+    budget: int
+
+    @property
+    def over_budget(self) -> bool:
+        """True when the text costs more segments than it may."""
+        return self.segments > self.budget
 
 
 @dataclass(frozen=True)
@@ -175,7 +192,8 @@ def content_texts(session: Session, localization: Localization, locale: str) -> 
             localization,
         )
         markdown = (item.entity, item.field) in MARKDOWN_FIELDS
-        texts.append(SmsText(item.source, _sms_form(shown.text, markdown), item.context))
+        text = _sms_form(shown.text, markdown)
+        texts.append(SmsText(item.source, text, item.context, one_segment=item.sms))
     return texts
 
 
@@ -186,8 +204,9 @@ def accent_policy(settings: Settings, locale: str) -> AccentPolicy:
     return AccentPolicy.TRANSLITERATE
 
 
-def string_cost(item: SmsText, accents: AccentPolicy) -> StringCost:
-    """One text's encoding, length and segments as it would go out."""
+def string_cost(item: SmsText, accents: AccentPolicy, budget: int | None = None) -> StringCost:
+    """One text's encoding, length and segments as it would go out, and its budget (`budget`:
+    the locale's `REFUGE_SMS_SEGMENT_BUDGETS`, None for the encoding's default)."""
     prepared = prepare(item.text, accents)
     cost = measure(prepared)
     return StringCost(
@@ -198,12 +217,15 @@ def string_cost(item: SmsText, accents: AccentPolicy) -> StringCost:
         units=cost.units,
         segments=cost.segments,
         forcing=ucs2_characters(prepared),
+        budget=1 if item.one_segment else budget or default_budget(cost.encoding),
     )
 
 
-def costs(texts: Iterable[SmsText], accents: AccentPolicy) -> list[StringCost]:
+def costs(
+    texts: Iterable[SmsText], accents: AccentPolicy, budget: int | None = None
+) -> list[StringCost]:
     """Each non-empty text measured."""
-    return [string_cost(item, accents) for item in texts if item.text.strip()]
+    return [string_cost(item, accents, budget) for item in texts if item.text.strip()]
 
 
 def summarize(measured: Sequence[StringCost]) -> CostSummary:
@@ -248,4 +270,4 @@ def locale_costs(
     found = keys if keys is not None else sms_message_keys()
     texts = ui_texts(catalogue_messages(locale, locales_dir), found)
     texts += content_texts(session, settings.localization, locale)
-    return costs(texts, accent_policy(settings, locale))
+    return costs(texts, accent_policy(settings, locale), settings.messaging.budget(locale))

@@ -113,6 +113,7 @@ def _cost_dict(cost: costs.StringCost | None) -> dict[str, object] | None:
         "units": cost.units,
         "segments": cost.segments,
         "forcing": "".join(cost.forcing),
+        "budget": cost.budget,
     }
 
 
@@ -198,7 +199,8 @@ def status(
         have = [held[item.key] for item in wanted if item.key in held]
         ui = ui_status(locale, locales_dir, keys)
         texts = [*ui.sms, *costs.content_texts(session, localization, locale)]
-        sms = costs.summarize(costs.costs(texts, costs.accent_policy(settings, locale)))
+        accents, budget = costs.accent_policy(settings, locale), settings.messaging.budget(locale)
+        sms = costs.summarize(costs.costs(texts, accents, budget))
         rows.append(
             LocaleStatus(
                 locale=locale,
