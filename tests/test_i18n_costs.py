@@ -173,6 +173,7 @@ def test_a_budget_setting_makes_the_prompt_over_budget(
     db.Base.metadata.create_all(db.get_database(app).engine)
     with db.get_database(app).session() as session:
         measured = costs.locale_costs(session, settings, "uk")
+    db.get_database(app).dispose()
     prompt = next(cost for cost in measured if cost.msgid == DURESS_PROMPT)
     assert prompt.budget == 2
     assert prompt.over_budget

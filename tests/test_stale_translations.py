@@ -7,7 +7,7 @@ the chain instead (English at last), unmarked. Before, pages and replies showed 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -92,11 +92,13 @@ def test_a_stale_translation_is_marked_on_the_resource_and_bulletin_pages(app: F
 
 
 @pytest.fixture
-def fallback_app(make_settings: Callable[..., Settings]) -> Flask:
+def fallback_app(make_settings: Callable[..., Settings]) -> Iterator[Flask]:
     """An app whose Arabic and Ukrainian readers get English rather than a stale translation."""
     app = create_app(make_settings(REFUGE_STALE_TRANSLATIONS="ar=fallback;uk=fallback"))
-    db.Base.metadata.create_all(db.get_database(app).engine)
-    return app
+    database = db.get_database(app)
+    db.Base.metadata.create_all(database.engine)
+    yield app
+    database.dispose()
 
 
 def test_the_fallback_policy_shows_the_english_unmarked(fallback_app: Flask) -> None:
