@@ -129,6 +129,11 @@ def measure(text: str) -> Measure:
     return Measure(encoding, units, len(_segment_ends(costs, single, multi)))
 
 
+def ucs2_characters(text: str) -> tuple[str, ...]:
+    """The characters GSM-7 cannot send, each once, in order of appearance: why a text is UCS-2."""
+    return tuple(dict.fromkeys(_NOT_GSM7.findall(text)))
+
+
 def split_segments(text: str) -> list[str]:
     """The text as the network splits it into segments (no segments for an empty text)."""
     encoding, costs = _costs(text)

@@ -107,8 +107,9 @@ def count_translations(app: Flask) -> int:
 def test_export_holds_every_current_field_with_its_translation(loaded: Flask) -> None:
     catalog = export(loaded)
     messages = {m.context: m for m in catalog if m.id}
-    # 4 regions, 1 organisation (2), 4 resources (2), 3 bulletins (2), 1 checklist (2), 2 steps (3)
-    assert len(messages) == 4 + 2 + 8 + 6 + 2 + 6
+    # 4 regions, 1 organisation (2), 4 resources (2), 3 bulletins (2), 1 checklist (3), 2 steps
+    # (3), a public place's name and address, a rumour wording (the confidential place: none)
+    assert len(messages) == 4 + 2 + 8 + 6 + 3 + 6 + 2 + 1
     testland = messages["region:testland:name"]
     assert testland.string == "أرض الاختبار"
     assert DRAFT_FLAG in testland.flags  # loaded from a file: waiting for review
@@ -422,9 +423,10 @@ def test_ui_status_counts_drafts_and_survives_missing_or_broken_catalogues(
     arabic = ui_status("ar", root)
     assert (arabic.total, arabic.translated, arabic.draft, arabic.fuzzy) == (4, 2, 1, 1)
     assert arabic.problem is None
-    assert arabic.sms == ("مساعدة",)
+    assert [text.text for text in arabic.sms] == ["مساعدة"]
     english = ui_status("en", root)
-    assert (english.total, english.translated, english.sms) == (4, 4, ("HELP",))
+    assert (english.total, english.translated) == (4, 4)
+    assert [text.text for text in english.sms] == ["HELP"]
     french = ui_status("fr", root)
     assert french.problem is not None
     assert "line 1" in french.problem
@@ -447,10 +449,13 @@ def test_status_covers_every_locale_and_follows_an_import(loaded: Flask, tmp_pat
     assert arabic.ui_translated == 2
     assert arabic.ui_draft == 1
     assert arabic.ui_reviewed == 1
-    assert arabic.content_total == 28
+    assert arabic.content_total == 32
     assert arabic.content_draft == arabic.content_translated  # all loaded from files
-    assert arabic.sms_texts == 3  # two step SMS texts (English for now) and one keyword
-    assert arabic.sms_gsm7 == 2
+    # 4 region names, 4 resource names, 3 bulletins' titles and bodies, a checklist's title,
+    # its 2 steps' SMS texts, and one keyword
+    assert arabic.sms_texts == 18
+    # In Arabic: the keyword, Testland, the river clinic's name and the checklist's title
+    assert arabic.sms_gsm7 == arabic.sms_texts - 4
     assert before["fr"].ui_problem is not None
     data = translated(
         export(loaded),
@@ -462,7 +467,7 @@ def test_status_covers_every_locale_and_follows_an_import(loaded: Flask, tmp_pat
     assert after["ar"].content_translated == arabic.content_translated + 2
     assert after["ar"].content_percent > arabic.content_percent
     assert after["ar"].content_reviewed == arabic.content_reviewed + 2
-    assert after["ar"].sms_gsm7 == 1
+    assert after["ar"].sms_gsm7 == arabic.sms_gsm7 - 2  # the legal office name, the step SMS
     assert after["uk"].content_translated == before["uk"].content_translated
     table = format_table(list(after.values()))
     for locale in settings.localization.locales:

@@ -49,7 +49,8 @@ def i18n_group() -> None:
 @i18n_group.command("status")
 @click.option("--json", "json_output", is_flag=True, help="Print JSON instead of a table.")
 def status_command(json_output: bool) -> None:
-    """Show per locale: UI and content coverage, stale and draft translations, SMS cost."""
+    """Show per locale: UI and content coverage, draft and reviewed translations apart, stale
+    ones, and what every text that can go out by SMS costs, the costliest named."""
     with get_database().session() as session:
         rows = i18n_status.status(session, app_settings())
     click.echo(i18n_status.as_json(rows) if json_output else i18n_status.format_table(rows))

@@ -15,12 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.content.queries import placed_bulletins
+from server.content.store import PHRASE_ENTITY
 from server.content.text import fold, trigrams
-from server.models.bulletins import Bulletin, BulletinKind, in_force
+from server.models.bulletins import Bulletin, BulletinKind, ContextPhrase, in_force
 from server.models.content import Region
+from server.models.translations import Translation
 
 #: Below this score a note is not offered: a wrong "fact check" does more harm than none.
 MIN_SCORE = 0.35
@@ -82,16 +85,56 @@ def _containment(text: Wording, phrase: Wording) -> float:
     return round(max(grams, (words + grams) / 2), 4)
 
 
+def phrase_ids(note: Bulletin) -> dict[str, ContextPhrase]:
+    """The translation ids of a note's rumour wordings written in its own language (those in
+    another language stay as written): `note-id/position`, as `kinds.BULLETIN` names them."""
+    return {
+        f"{note.id}/{position}": phrase
+        for position, phrase in enumerate(note.match_phrases, start=1)
+        if phrase.locale == note.source_locale
+    }
+
+
+def translated_phrases(session: Session, notes: Iterable[Bulletin]) -> dict[str, list[str]]:
+    """Per note id, the translations of its rumour wordings made from their current text.
+
+    A stale translation is left out whatever the locale's policy: it was made from another
+    wording, and a rumour matched on the wrong wording gets the wrong verdict.
+    """
+    sources = {key: (note.id, phrase) for note in notes for key, phrase in phrase_ids(note).items()}
+    if not sources:
+        return {}
+    rows = session.scalars(
+        select(Translation)
+        .where(
+            Translation.entity == PHRASE_ENTITY,
+            Translation.entity_id.in_(list(sources)),
+        )
+        .order_by(Translation.locale)
+    )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        note_id, phrase = sources[row.entity_id]
+        if row.text and not row.is_stale(phrase.phrase):
+            found.setdefault(note_id, []).append(row.text)
+    return found
+
+
 def note_wordings(session: Session, region: Region | None, now: datetime) -> list[NoteWordings]:
     """The context notes for a place, the regions above and the places within it, in force at
-    `now` or later (not expired by then), phrases prepared."""
+    `now` or later (not expired by then), phrases prepared: each as written, and each current
+    translation of it, so a rumour forwarded in any language with a translation matches."""
     placed = placed_bulletins(session, region, now, kinds=(BulletinKind.CONTEXT,), within=True)
+    translated = translated_phrases(session, [note for note, _scope in placed])
     return [
         NoteWordings(
             note.id,
             note.issued_at,
             note.expires_at,
-            tuple(Wording.of(p.phrase) for p in note.match_phrases),
+            tuple(
+                Wording.of(text)
+                for text in [*(p.phrase for p in note.match_phrases), *translated.get(note.id, [])]
+            ),
             within=scope is not None and scope.distance < 0,
         )
         for note, scope in placed

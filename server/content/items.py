@@ -51,11 +51,15 @@ class OpeningHours:
     days: tuple[str, ...]
     opens: time | None
     closes: time | None
+    #: What the partner says about these hours, in the reader's language when translated.
+    note: str = ""
 
     @classmethod
-    def of(cls, byday: str, opens: time | None, closes: time | None) -> OpeningHours:
+    def of(
+        cls, byday: str, opens: time | None, closes: time | None, note: str = ""
+    ) -> OpeningHours:
         """From a stored schedule ("MO,TU,WE")."""
-        return cls(tuple(day for day in byday.split(",") if day), opens, closes)
+        return cls(tuple(day for day in byday.split(",") if day), opens, closes, note)
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class ResourceItem:
     eligibility: Localized | None = None
     fees: Localized | None = None
     application_process: Localized | None = None
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
     @property
     def closed(self) -> bool:
@@ -132,6 +138,8 @@ class BulletinItem:
     scope: ScopeItem | None = None  # None when no place was asked for
     instruction_html: str = ""  # what to do (CAP <instruction>), sanitised; "" when none
     contact: str | None = None  # whom to ask for more (CAP <contact>)
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,3 +166,5 @@ class ChecklistItem:
     step_count: int
     steps: tuple[StepItem, ...]
     updated_at: datetime
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False

@@ -25,13 +25,20 @@ from server.models.checklists import Checklist
 from server.models.content import Organization, Region, Resource
 
 
+def _every_part(_part: Canonical, _record: Canonical) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Parts:
-    """Translatable parts of a record (a checklist's steps), each translated under its own id.
+    """Translatable parts of a record (a checklist's steps, a resource's places), each
+    translated under its own id.
 
-    The canonical form lists the parts under `field`, each with its `id`; their translations
-    are stored under `entity` with the id `record-id/part-id`, and a file nests them in its
-    translations under `field`.
+    The canonical form lists the parts under `field`, each with its `id` (or, for parts without
+    one, its 1-based position in the list: `numbered`); their translations are stored under
+    `entity` with the id `record-id/part-id`, and a file nests them in its translations under
+    `field`. `include` leaves parts out of translation altogether (a confidential place's name
+    and address must never reach a translator's file).
     """
 
     field: str
@@ -41,16 +48,30 @@ class Parts:
     markdown: tuple[str, ...] = ()
     #: Fields that go out by SMS, so must fit one segment.
     sms: tuple[str, ...] = ()
+    #: Fields the conversation sends by SMS, of any length.
+    texted: tuple[str, ...] = ()
+    numbered: bool = False
+    include: Callable[[Canonical, Canonical], bool] = _every_part
 
     def part_id(self, record_id: str, part_id: str) -> str:
         """How one part's translations are stored."""
         return f"{record_id}/{part_id}"
 
+    def named(self, data: Canonical) -> list[tuple[str, Canonical]]:
+        """The translated parts of a record, each with its id within the record."""
+        return [
+            (str(position) if self.numbered else str(part["id"]), part)
+            for position, part in enumerate(data[self.field], start=1)
+            if self.include(part, data)
+        ]
+
     def sources(self, record_id: str, data: Canonical) -> dict[str, dict[str, str]]:
-        """Each part's translatable source texts, by the part's translation id."""
+        """Each part's non-empty translatable source texts, by the part's translation id."""
         return {
-            self.part_id(record_id, part["id"]): {name: part[name] for name in self.translatable}
-            for part in data[self.field]
+            self.part_id(record_id, part_id): {
+                name: part[name] for name in self.translatable if part.get(name)
+            }
+            for part_id, part in self.named(data)
         }
 
 
@@ -104,7 +125,10 @@ class ContentKind:
     translatable: tuple[str, ...]
     #: Translatable fields written in Markdown (rendered through server.content.markup).
     markdown: tuple[str, ...] = ()
-    parts: Parts | None = None
+    #: Translatable fields the conversation sends by SMS (paged when long): what the SMS cost
+    #: of a locale is measured over (`server.i18n.costs`).
+    texted: tuple[str, ...] = ()
+    parts: tuple[Parts, ...] = ()
     #: Rows say who keeps them ("files", "hsds" or "cap" imports, "portal"), and the files own
     #: only theirs; without an origin, every row of the kind is the files'.
     has_origin: bool = True
@@ -173,6 +197,16 @@ def _region_cycles(regions: list[Parsed]) -> Iterable[Problem]:
             current = parent.get(current)
 
 
+def _public_place(place: Canonical, _record: Canonical) -> bool:
+    """A place whose name and address may be shown, so translated (a confidential one: never)."""
+    return not place["confidential"]
+
+
+def _in_record_language(phrase: Canonical, record: Canonical) -> bool:
+    """A rumour wording in the note's own language: one already in another stays as written."""
+    return bool(phrase["locale"] == record["locale"])
+
+
 def _bulletin_retracted(row: Any) -> bool:
     return bool(row.status is BulletinStatus.RETRACTED)
 
@@ -207,6 +241,7 @@ REGION = ContentKind(
     canonical=store.region_canonical,
     apply=store.apply_region,
     translatable=("name",),
+    texted=("name",),
     has_origin=False,
     order=_parents_first,
     check_all=_region_cycles,
@@ -239,6 +274,24 @@ RESOURCE = ContentKind(
     translatable=("name", "description", "status_note", *records.ACCESS),
     markdown=("description",),
     ties=_resource_ties,
+    texted=("name", "status_note", *records.ACCESS),
+    parts=(
+        Parts(
+            field="locations",
+            entity=store.PLACE_ENTITY,
+            label="Place",
+            translatable=("name", "address"),
+            include=_public_place,
+        ),
+        Parts(
+            field="schedules",
+            entity=store.HOURS_ENTITY,
+            label="Opening hours",
+            translatable=("description",),
+            texted=("description",),
+            numbered=True,
+        ),
+    ),
 )
 BULLETIN = ContentKind(
     name="bulletin",
@@ -253,6 +306,17 @@ BULLETIN = ContentKind(
     apply=store.apply_bulletin,
     translatable=("title", "body", "instruction"),
     markdown=("body", "instruction"),
+    texted=("title", "body", "instruction"),
+    parts=(
+        Parts(
+            field="match_phrases",
+            entity=store.PHRASE_ENTITY,
+            label="Rumour wording",
+            translatable=("phrase",),
+            numbered=True,
+            include=_in_record_language,
+        ),
+    ),
     status_in_file=True,
     is_retired=_bulletin_retracted,
     retire=_retract_bulletin,
@@ -270,14 +334,17 @@ CHECKLIST = ContentKind(
     write=files.write_yaml,
     canonical=store.checklist_canonical,
     apply=store.apply_checklist,
-    translatable=("title", "summary"),
-    parts=Parts(
-        field="steps",
-        entity=store.STEP_ENTITY,
-        label="Checklist step",
-        translatable=("title", "web", "sms"),
-        markdown=("web",),
-        sms=("sms",),
+    translatable=("title", "summary", "platform_version"),
+    texted=("title",),
+    parts=(
+        Parts(
+            field="steps",
+            entity=store.STEP_ENTITY,
+            label="Checklist step",
+            translatable=("title", "web", "sms"),
+            markdown=("web",),
+            sms=("sms",),
+        ),
     ),
 )
 

@@ -280,32 +280,29 @@ def _prune_regions(session: Session, held: set[str], report: LoadReport) -> None
 def _translations_changed(session: Session, kind: ContentKind, item: Parsed) -> bool:
     if store.translations_differ(session, kind.name, item.id, item.data["translations"]):
         return True
-    if kind.parts is None:
-        return False
-    entity = kind.parts.entity
     return any(
-        store.translations_differ(session, entity, part_id, wanted)
-        for part_id, wanted in _part_translations(kind.parts, item).items()
+        store.translations_differ(session, parts.entity, part_id, wanted)
+        for parts in kind.parts
+        for part_id, wanted in _part_translations(parts, item).items()
     )
 
 
 def _write_translations(session: Session, kind: ContentKind, item: Parsed, now: datetime) -> None:
     # An optional field left empty (a resource's status note) has nothing to translate.
     sources = {name: item.data[name] for name in kind.translatable if item.data[name] is not None}
-    nested = kind.parts.field if kind.parts else None
+    nested = {parts.field for parts in kind.parts}
     translations = {
-        locale: {k: v for k, v in fields.items() if k != nested}
+        locale: {k: v for k, v in fields.items() if k not in nested}
         for locale, fields in item.data["translations"].items()
     }
     store.write_translations(session, kind.name, item.id, sources, translations, now)
-    if kind.parts is None:
-        return
-    part_sources = kind.parts.sources(item.id, item.data)
-    for part_id, part_translations in _part_translations(kind.parts, item).items():
-        if part_id in part_sources:
-            store.write_translations(
-                session, kind.parts.entity, part_id, part_sources[part_id], part_translations, now
-            )
+    for parts in kind.parts:
+        part_sources = parts.sources(item.id, item.data)
+        for part_id, part_translations in _part_translations(parts, item).items():
+            if part_id in part_sources:
+                store.write_translations(
+                    session, parts.entity, part_id, part_sources[part_id], part_translations, now
+                )
 
 
 def _part_translations(parts: Parts, item: Parsed) -> dict[str, dict[str, dict[str, str]]]:
@@ -313,7 +310,7 @@ def _part_translations(parts: Parts, item: Parsed) -> dict[str, dict[str, dict[s
     by_part: dict[str, dict[str, dict[str, str]]] = {}
     for locale, fields in item.data["translations"].items():
         for part_id, part_fields in (fields.get(parts.field) or {}).items():
-            by_part.setdefault(parts.part_id(item.id, part_id), {})[locale] = part_fields
+            by_part.setdefault(parts.part_id(item.id, str(part_id)), {})[locale] = part_fields
     return by_part
 
 
@@ -331,8 +328,8 @@ def export(session: Session, root: Path) -> int:
             record_id = kind.key_of(row)
             data = kind.canonical(row)
             data["translations"] = store.translations_of(session, kind.name, record_id)
-            if kind.parts is not None:
-                _nest_part_translations(session, kind.parts, record_id, data)
+            for parts in kind.parts:
+                _nest_part_translations(session, parts, record_id, data)
             kind.write(root / kind.folder / f"{record_id}{kind.suffix}", data)
             written += 1
     return written
@@ -341,8 +338,8 @@ def export(session: Session, root: Path) -> int:
 def _nest_part_translations(
     session: Session, parts: Parts, record_id: str, data: Canonical
 ) -> None:
-    for part in data[parts.field]:
-        part_id = parts.part_id(record_id, part["id"])
+    for name, _part in parts.named(data):
+        part_id = parts.part_id(record_id, name)
         for locale, fields in store.translations_of(session, parts.entity, part_id).items():
             nested = data["translations"].setdefault(locale, {}).setdefault(parts.field, {})
-            nested[part["id"]] = fields
+            nested[name] = fields

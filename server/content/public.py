@@ -9,13 +9,14 @@ gives away nothing but its call-first phone. Items are plain dataclasses (`items
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.config import Localization
-from server.content import queries
+from server.content import queries, store
 from server.content.items import (
     BulletinItem,
     ChecklistItem,
@@ -30,6 +31,7 @@ from server.content.items import (
 from server.content.localize import Key, Localized, load_translations, pick
 from server.content.markup import render
 from server.content.places import NamedPlace, named_place
+from server.content.queries import PublicLocation
 from server.content.records import ACCESS
 from server.content.search import (
     MAX_DEPTH,
@@ -39,9 +41,8 @@ from server.content.search import (
     reach,
     search_resources,
 )
-from server.models.bulletins import Bulletin, BulletinStatus
 from server.models.checklists import Checklist
-from server.models.content import Category, Region, Resource
+from server.models.content import Category, Region, Resource, Schedule
 from server.models.translations import Translation
 
 #: The most resources one search considers before paging (far above any region's count).
@@ -248,51 +249,103 @@ class Shelf:
     def _resource_items(
         self, views: list[queries.ResourceView], place: Reach | None = None
     ) -> list[ResourceItem]:
-        table = self._translations(
-            "resource", [(v.resource.id, v.resource.source_locale) for v in views]
+        rows = [view.resource for view in views]
+        table = self._translations("resource", [(row.id, row.source_locale) for row in rows])
+        places = self._translations(
+            store.PLACE_ENTITY,
+            [
+                (f"{row.id}/{location.id}", row.source_locale)
+                for row in rows
+                for location in row.locations
+                if not location.confidential  # never translated: nothing of it is shown
+            ],
         )
-        items = []
-        for view in views:
-            row = view.resource
-            name = self._pick(table, row.id, "name", row.name, row.source_locale)
-            description = self._pick(table, row.id, "description", row.description, name.locale)
-            items.append(
-                ResourceItem(
-                    id=row.id,
-                    name=name.text,
-                    description=description.text,
-                    locale=name.locale,
-                    organization=row.organization.name,
-                    region=row.region.slug,
-                    categories=tuple(c.value for c in row.category_codes),
-                    languages=tuple(entry.code for entry in row.languages),
-                    phones=tuple(
-                        PhoneItem(p.number, p.kind.value, p.description) for p in row.phones
-                    ),
-                    places=view.locations,
-                    url=row.url,
-                    status=row.status.value,
-                    verified_on=view.verified_on,
-                    verified_by=view.verified_by,
-                    review_due_on=row.review_due_on(),
-                    stale=view.stale,
-                    updated_at=row.updated_at,
-                    scope=self._scope(row.region_id, place),
-                    status_note=self._pick(
-                        table, row.id, "status_note", row.status_note or "", row.source_locale
-                    ).text,
-                    **{
-                        name: self._pick(table, row.id, name, text, row.source_locale)
-                        for name in ACCESS
-                        if (text := getattr(row, name))
-                    },
-                    hours=tuple(
-                        OpeningHours.of(each.byday, each.opens_at, each.closes_at)
-                        for each in row.schedules
-                    ),
-                )
-            )
-        return items
+        hours = self._translations(
+            store.HOURS_ENTITY,
+            [
+                (f"{row.id}/{position}", row.source_locale)
+                for row in rows
+                for position in range(1, len(row.schedules) + 1)
+            ],
+        )
+        return [self._resource_item(view, place, table, places, hours) for view in views]
+
+    def _resource_item(
+        self,
+        view: queries.ResourceView,
+        place: Reach | None,
+        table: dict[Key, Translation],
+        places: dict[Key, Translation],
+        hours: dict[Key, Translation],
+    ) -> ResourceItem:
+        row = view.resource
+        name = self._pick(table, row.id, "name", row.name, row.source_locale)
+        description = self._pick(table, row.id, "description", row.description, name.locale)
+        note = self._pick(table, row.id, "status_note", row.status_note or "", row.source_locale)
+        shown_places = [
+            self._place(f"{row.id}/{location.id}", shown, row.source_locale, places)
+            for location, shown in zip(row.locations, view.locations, strict=True)
+        ]
+        shown_hours = [
+            self._hours(f"{row.id}/{position}", each, row.source_locale, hours)
+            for position, each in enumerate(row.schedules, start=1)
+        ]
+        access = {
+            field: self._pick(table, row.id, field, text, row.source_locale)
+            for field in ACCESS
+            if (text := getattr(row, field))
+        }
+        picked = [name, description, note, *(p for _, ps in shown_places for p in ps)]
+        picked += [shown for _, shown in shown_hours if shown is not None]
+        picked += access.values()
+        return ResourceItem(
+            id=row.id,
+            name=name.text,
+            description=description.text,
+            locale=name.locale,
+            organization=row.organization.name,
+            region=row.region.slug,
+            categories=tuple(c.value for c in row.category_codes),
+            languages=tuple(entry.code for entry in row.languages),
+            phones=tuple(PhoneItem(p.number, p.kind.value, p.description) for p in row.phones),
+            places=tuple(shown for shown, _ in shown_places),
+            url=row.url,
+            status=row.status.value,
+            verified_on=view.verified_on,
+            verified_by=view.verified_by,
+            review_due_on=row.review_due_on(),
+            stale=view.stale,
+            updated_at=row.updated_at,
+            scope=self._scope(row.region_id, place),
+            status_note=note.text,
+            outdated=any(shown.stale for shown in picked),
+            hours=tuple(opening for opening, _ in shown_hours),
+            **access,
+        )
+
+    def _place(
+        self, part_id: str, shown: PublicLocation, source: str, table: dict[Key, Translation]
+    ) -> tuple[PublicLocation, list[Localized]]:
+        """A public place with its name and address in the reader's language (a confidential
+        one shows neither, so has nothing translated)."""
+        if shown.confidential:
+            return shown, []
+        name = self._pick(table, part_id, "name", shown.name or "", source)
+        address = self._pick(table, part_id, "address", shown.address or "", source)
+        localized = replace(shown, name=name.text or None, address=address.text or None)
+        return localized, [name, address]
+
+    def _hours(
+        self, part_id: str, schedule: Schedule, source: str, table: dict[Key, Translation]
+    ) -> tuple[OpeningHours, Localized | None]:
+        """Opening hours with the partner's description of them in the reader's language."""
+        note = None
+        if schedule.description:
+            note = self._pick(table, part_id, "description", schedule.description, source)
+        opening = OpeningHours.of(
+            schedule.byday, schedule.opens_at, schedule.closes_at, note.text if note else ""
+        )
+        return opening, note
 
     # --- bulletins -----------------------------------------------------------------------
 
@@ -335,6 +388,7 @@ class Shelf:
                     scope=self._scope(scope.region.id, place) if scope else None,
                     instruction_html=render(instruction.text) if instruction.text else "",
                     contact=row.contact,
+                    outdated=title.stale or body.stale or instruction.stale,
                 )
             )
         return items
@@ -357,18 +411,25 @@ class Shelf:
         steps_table = self._translations(
             "checklist_step", [(step.id, row.source_locale) for step in row.steps]
         )
+        picked = [
+            (
+                step,
+                self._pick(steps_table, step.id, "title", step.title, row.source_locale),
+                self._pick(steps_table, step.id, "web", step.web_text, row.source_locale),
+            )
+            for step in row.steps
+        ]
         steps = tuple(
             StepItem(
                 id=step.id.rsplit("/", 1)[-1],
                 position=step.position,
-                title=self._pick(steps_table, step.id, "title", step.title, row.source_locale).text,
-                body_html=render(
-                    self._pick(steps_table, step.id, "web", step.web_text, row.source_locale).text
-                ),
+                title=title.text,
+                body_html=render(web.text),
             )
-            for step in row.steps
+            for step, title, web in picked
         )
-        return self._checklist_item(row, table, len(steps), steps)
+        outdated = any(title.stale or web.stale for _step, title, web in picked)
+        return self._checklist_item(row, table, len(steps), steps, outdated)
 
     def _checklist_item(
         self,
@@ -376,55 +437,23 @@ class Shelf:
         table: dict[Key, Translation],
         count: int,
         steps: tuple[StepItem, ...],
+        steps_outdated: bool = False,
     ) -> ChecklistItem:
         title = self._pick(table, row.id, "title", row.title, row.source_locale)
         summary = self._pick(table, row.id, "summary", row.summary, row.source_locale)
+        version = self._pick(
+            table, row.id, "platform_version", row.platform_version, row.source_locale
+        )
         return ChecklistItem(
             slug=row.id,
             title=title.text,
             summary=summary.text,
             locale=title.locale,
             platform=row.platform,
-            platform_version=row.platform_version,
+            platform_version=version.text,
             reviewed_on=row.reviewed_on,
             step_count=count,
             steps=steps,
             updated_at=row.updated_at,
+            outdated=steps_outdated or title.stale or summary.stale or version.stale,
         )
-
-
-def content_changed_at(session: Session, now: datetime) -> datetime:
-    """The last moment anything public could have changed: an edit, a day, a bulletin's term.
-
-    A page's Last-Modified must move when a bulletin expires or comes into force and when a
-    resource turns stale at midnight, not only when a row is edited; this takes the latest of
-    all of those that lie in the past.
-    """
-    midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
-    moments: list[datetime | None] = [midnight]
-    for column in (
-        Resource.updated_at,
-        Bulletin.updated_at,
-        Checklist.updated_at,
-        Translation.updated_at,
-    ):
-        moments.append(session.scalar(select(func.max(column))))
-    published = Bulletin.status == BulletinStatus.PUBLISHED
-    moments.append(
-        session.scalar(
-            select(func.max(Bulletin.issued_at)).where(published, Bulletin.issued_at <= now)
-        )
-    )
-    moments.append(
-        session.scalar(
-            select(func.max(Bulletin.expires_at)).where(
-                or_(published, Bulletin.status == BulletinStatus.RETRACTED),
-                Bulletin.expires_at <= now,
-            )
-        )
-    )
-    return max(
-        moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        for moment in moments
-        if moment is not None
-    )

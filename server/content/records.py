@@ -46,8 +46,10 @@ def _values(kind: type[Any]) -> set[str]:
 
 
 def _translations(
-    check: Checker, record: LineDict, fields: set[str], nested: str | None = None
+    check: Checker, record: LineDict, fields: set[str], nested: frozenset[str] = frozenset()
 ) -> dict[str, dict[str, Any]]:
+    """A file's translations: {locale: {field: text}}, with the translations of parts (steps,
+    places, opening hours, rumour wordings) nested under their list's name, by part id."""
     raw = record.get("translations") or {}
     if not isinstance(raw, dict):
         check.fail(record, "translations", "'translations' must map a locale to its fields")
@@ -60,8 +62,13 @@ def _translations(
             continue
         clean: dict[str, Any] = {}
         for name, value in sorted(fields_of_locale.items()):
-            if name == nested and isinstance(value, dict):
-                clean[name] = {k: dict(sorted(v.items())) for k, v in sorted(value.items())}
+            if name in nested and isinstance(value, dict):
+                clean[name] = {}
+                for key, part in sorted(value.items(), key=lambda pair: str(pair[0])):
+                    if isinstance(part, dict):
+                        clean[name][str(key)] = dict(sorted(part.items()))
+                    else:
+                        check.fail(value, key, f"'{name}: {key}' must be a mapping of fields")
             elif name not in fields or not isinstance(value, str) or not value.strip():
                 check.fail(fields_of_locale, name, f"'{name}' is not a translatable text field")
             else:
@@ -243,7 +250,10 @@ def parse_resource(check: Checker, record: LineDict) -> Parsed:
         ),
         "schedules": _items(check, record, "schedules", _schedule),
         "translations": _translations(
-            check, record, {"name", "description", "status_note", *ACCESS}
+            check,
+            record,
+            {"name", "description", "status_note", *ACCESS},
+            nested=frozenset({"locations", "schedules"}),
         ),
     }
     refs = [
@@ -282,7 +292,9 @@ def parse_bulletin(check: Checker, record: LineDict, body: str) -> Parsed:
         "contact": check.get(record, "contact", s.optional_text, required=False),
         "sample": check.get(record, "sample", s.boolean, required=False, default=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
-        "translations": _translations(check, record, {"title", "body", "instruction"}),
+        "translations": _translations(
+            check, record, {"title", "body", "instruction"}, nested=frozenset({"match_phrases"})
+        ),
         "body": body,
     }
     if not body.strip():
@@ -354,7 +366,12 @@ def parse_checklist(check: Checker, record: LineDict) -> Parsed:
         "position": check.get(record, "position", s.integer, required=False, default=0),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
         "steps": steps,
-        "translations": _translations(check, record, {"title", "summary"}, nested="steps"),
+        "translations": _translations(
+            check,
+            record,
+            {"title", "summary", "platform_version"},
+            nested=frozenset({"steps"}),
+        ),
     }
     return Parsed("checklist", data["id"] or "", check.path, data)
 

@@ -35,6 +35,11 @@ from server.models.translations import Translation, TranslationStatus, source_di
 
 #: How a checklist step's translations are stored (`server.content.kinds` names its fields).
 STEP_ENTITY = "checklist_step"
+#: How the translations of a resource's public places, of its opening hours (by position) and
+#: of a context note's rumour wordings (by position) are stored.
+PLACE_ENTITY = "location"
+HOURS_ENTITY = "opening_hours"
+PHRASE_ENTITY = "context_phrase"
 
 
 def translations_of(session: Session, entity: str, entity_id: str) -> dict[str, dict[str, str]]:

@@ -20,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from server.content import search, store
 from server.content.kinds import KINDS
@@ -39,16 +39,24 @@ MARKDOWN_NOTE = "Markdown: no HTML; links only to https:, tel: or mailto: addres
 #: Fields written in Markdown (rendered through server.content.markup).
 MARKDOWN_FIELDS = frozenset(
     {(kind.name, name) for kind in KINDS for name in kind.markdown}
-    | {(kind.parts.entity, name) for kind in KINDS if kind.parts for name in kind.parts.markdown}
+    | {(parts.entity, name) for kind in KINDS for parts in kind.parts for name in parts.markdown}
 )
 #: Fields that go out by SMS, so must fit one segment.
 _SMS_FIELDS = frozenset(
-    (kind.parts.entity, name) for kind in KINDS if kind.parts for name in kind.parts.sms
+    (parts.entity, name) for kind in KINDS for parts in kind.parts for name in parts.sms
+)
+#: Fields the conversation sends by SMS (any length: long ones are paged).
+TEXTED_FIELDS = frozenset(
+    {(kind.name, name) for kind in KINDS for name in kind.texted}
+    | {(parts.entity, name) for kind in KINDS for parts in kind.parts for name in parts.texted}
+    | _SMS_FIELDS
 )
 #: Per entity: how a note to translators names it.
 _LABELS = {kind.name: kind.label for kind in KINDS} | {
-    kind.parts.entity: kind.parts.label for kind in KINDS if kind.parts
+    parts.entity: parts.label for kind in KINDS for parts in kind.parts
 }
+#: Per part entity: the entity of the record it is part of (a place's is its resource's).
+PART_OF = {parts.entity: kind.name for kind in KINDS for parts in kind.parts}
 _HEADER_COMMENT = (
     "# Refuge content translations (LANGUAGE).\n"
     "# One message per field: msgctxt names it (kind:id:field); change only msgstr.\n"
@@ -93,22 +101,30 @@ class ContentField:
         """True for a text that goes out by SMS (a checklist step's), so fits one segment."""
         return (self.entity, self.field) in _SMS_FIELDS
 
+    @property
+    def texted(self) -> bool:
+        """True for a text the conversation sends by SMS, whatever its length."""
+        return (self.entity, self.field) in TEXTED_FIELDS
+
 
 def content_fields(session: Session) -> list[ContentField]:
     """Every non-empty translatable field of current content (nothing retired or retracted)."""
     found: list[ContentField] = []
     for kind in KINDS:
         current = select(kind.model).where(kind.current(kind.model)).order_by(kind.key_column())
+        if kind.parts:  # the canonical form reads the parts: load them with the rows
+            current = current.options(selectinload("*"))
         row: Any
         for row in session.scalars(current):
             row_id = kind.key_of(row)
             texts = [(kind.name, row_id, name, getattr(row, name)) for name in kind.translatable]
-            if kind.parts is not None:
-                texts += [
-                    (kind.parts.entity, part_id, name, text)
-                    for part_id, sources in kind.parts.sources(row_id, kind.canonical(row)).items()
-                    for name, text in sources.items()
-                ]
+            data = kind.canonical(row) if kind.parts else {}
+            texts += [
+                (parts.entity, part_id, name, text)
+                for parts in kind.parts
+                for part_id, sources in parts.sources(row_id, data).items()
+                for name, text in sources.items()
+            ]
             found.extend(
                 ContentField(entity, id_, name, text, row.source_locale)
                 for entity, id_, name, text in texts
@@ -389,8 +405,8 @@ def import_po(
         status = TranslationStatus.DRAFT if draft else TranslationStatus.REVIEWED
         if _upsert(session, existing, item, target, text, status, now):
             report.applied += 1
-            if item.entity == "resource":
-                resources.add(item.entity_id)
+            if "resource" in (item.entity, PART_OF.get(item.entity)):
+                resources.add(item.entity_id.split("/", 1)[0])
         else:
             report.unchanged += 1
     if resources:  # search documents hold each locale's resource texts

@@ -302,7 +302,9 @@ def show_step(outcome: Outcome, situation: Situation) -> Outcome:
     # with a Burmese line would turn a one-segment GSM-7 text into a paged UCS-2 one.
     shown_in = replace(situation, locale=step.locale)
     moves = translate(shown_in).gettext("NEXT, BACK or 0 for menu")
-    return reply(outcome, situation, f"{step.sms}\n({step.position}/{step.total}) {moves}")
+    mark = items.outdated(shown_in) + "\n" if step.outdated else ""
+    text = f"{mark}{step.sms}\n({step.position}/{step.total}) {moves}"
+    return reply(outcome, situation, text)
 
 
 def step_move(outcome: Outcome, situation: Situation, said: Said) -> Outcome | None:

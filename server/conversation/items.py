@@ -47,6 +47,8 @@ class Opening(Protocol):
     def opens(self) -> time | None: ...
     @property
     def closes(self) -> time | None: ...
+    @property
+    def note(self) -> str: ...
 
 
 def _clock(locale: str, value: time) -> str:
@@ -94,15 +96,18 @@ def _days(locale: str, days: tuple[str, ...]) -> str:
 
 
 def opening_hours(locale: str, hours: Iterable[Opening]) -> str:
-    """Opening hours on one line in the reader's language: "Mon-Sat 08:00-16:00"."""
+    """Opening hours on one line in the reader's language: "Mon-Sat 08:00-16:00 (note)"."""
     shown = []
     for each in hours:
         days = _days(locale, each.days)
+        said = days
         if each.opens is not None and each.closes is not None:
             times = f"{_clock(locale, each.opens)}-{_clock(locale, each.closes)}"
-            shown.append(f"{days} {times}".strip())
-        elif days:
-            shown.append(days)
+            said = f"{days} {times}".strip()
+        if each.note:
+            said = f"{said} ({each.note})" if said else each.note
+        if said:
+            shown.append(said)
     return "; ".join(shown)
 
 
@@ -111,6 +116,8 @@ def resource(situation: Situation, line: ResourceLine) -> str:
     opening hours and languages."""
     t = translate(situation)
     parts = [line.name, *([line.applies] if line.applies else [])]
+    if line.outdated:
+        parts.append(outdated(situation))
     if line.closed and line.status_note:
         parts.append(t.gettext("Temporarily closed: %(note)s") % {"note": line.status_note})
     elif line.closed:
@@ -188,6 +195,8 @@ def bulletin(situation: Situation, item: BulletinLine) -> str:
     }
     label = labels.get(item.kind, "")
     heading = f"{label}: {item.title}" if label else item.title
+    if item.outdated:
+        heading += "\n" + outdated(situation)
     where = _applies(item.applies)
     source = _dated(situation, item.source, item.issued_on, item.expires_on)
     return f"{heading}\n{where}{item.text}\n{source}"
@@ -197,7 +206,15 @@ def context_note(situation: Situation, note: ContextLine) -> str:
     """A context note whole, its verdict first (the library puts it there)."""
     t = translate(situation)
     where, source = _applies(note.applies), _dated(situation, note.source, note.issued_on, None)
-    return str(t.gettext("What we know:")) + f" {note.title}\n{where}{note.text}\n{source}"
+    mark = outdated(situation) + "\n" if note.outdated else ""
+    return str(t.gettext("What we know:")) + f" {note.title}\n{mark}{where}{note.text}\n{source}"
+
+
+def outdated(situation: Situation) -> str:
+    """The mark on a translation made from an older source text (REFUGE_STALE_TRANSLATIONS=mark):
+    the person may act on it, so they are told the original has changed since."""
+    # The same message as localize.STALE_NOTICE, the pages' mark (its translator comment).
+    return str(translate(situation).gettext("This translation may be out of date."))
 
 
 def _applies(label: str) -> str:

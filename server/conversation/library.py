@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from server.config import Localization
-from server.content import queries
+from server.content import queries, store
 from server.content.context import NoteWordings, best_matches, note_wordings
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.localize import Key, Localized, load_translations, pick
@@ -235,10 +235,19 @@ class Library:
         translations = self._translations(
             "resource", [(view.resource.id, view.resource.source_locale) for view in views], locale
         )
+        hours = self._translations(
+            store.HOURS_ENTITY,
+            [
+                (f"{view.resource.id}/{position}", view.resource.source_locale)
+                for view in views
+                for position in range(1, len(view.resource.schedules) + 1)
+            ],
+            locale,
+        )
         above = {hit.resource_id: hit.above for hit in hits}
         return [
             replace(
-                self._resource_line(view, locale, translations),
+                self._resource_line(view, locale, translations, hours),
                 applies=self._applies(view.resource.region_id, above[view.resource.id], locale),
             )
             for view in views
@@ -263,10 +272,37 @@ class Library:
         }
         return [found[id_] for id_ in ids if id_ in found]
 
+    def _hours(
+        self, resource: Resource, locale: str, translations: dict[Key, Translation]
+    ) -> tuple[tuple[Hours, ...], bool]:
+        """A resource's opening hours, each with the partner's note in the person's language,
+        and whether a note shown is a stale translation."""
+        found, outdated = [], False
+        for position, row in enumerate(resource.schedules, start=1):
+            note = ""
+            if row.description:
+                shown = self._pick(
+                    translations,
+                    f"{resource.id}/{position}",
+                    "description",
+                    row.description,
+                    resource.source_locale,
+                    locale,
+                )
+                note, outdated = shown.text, outdated or shown.stale
+            days = tuple(filter(None, row.byday.split(",")))
+            found.append(Hours(days, row.opens_at, row.closes_at, note))
+        return tuple(found), outdated
+
     def _resource_line(
-        self, view: queries.ResourceView, locale: str, translations: dict[Key, Translation]
+        self,
+        view: queries.ResourceView,
+        locale: str,
+        translations: dict[Key, Translation],
+        hour_notes: dict[Key, Translation],
     ) -> ResourceLine:
         resource = view.resource
+        hours, hours_outdated = self._hours(resource, locale, hour_notes)
         name = self._pick(
             translations, resource.id, "name", resource.name, resource.source_locale, locale
         )
@@ -277,6 +313,14 @@ class Library:
         call_first = next(
             (loc.call_first_phone for loc in view.locations if loc.confidential), None
         )
+        note = self._pick(
+            translations,
+            resource.id,
+            "status_note",
+            resource.status_note or "",
+            resource.source_locale,
+            locale,
+        )
         return ResourceLine(
             name=name.text,
             phone=call_first or voice or whatsapp,
@@ -286,18 +330,11 @@ class Library:
             call_first=call_first is not None,
             verified_by=view.verified_by,
             closed=resource.status is ServiceStatus.TEMPORARILY_CLOSED,
-            status_note=self._pick(
-                translations,
-                resource.id,
-                "status_note",
-                resource.status_note or "",
-                resource.source_locale,
-                locale,
-            ).text,
-            hours=tuple(
-                Hours(tuple(filter(None, row.byday.split(","))), row.opens_at, row.closes_at)
-                for row in resource.schedules
-            ),
+            status_note=note.text,
+            outdated=name.stale
+            or hours_outdated
+            or (note.stale and resource.status is ServiceStatus.TEMPORARILY_CLOSED),
+            hours=hours,
             languages=tuple(entry.code for entry in resource.languages),
             **{
                 name: self._pick(
@@ -380,6 +417,7 @@ class Library:
             source=item.source_name,
             issued_on=item.issued_at.date(),
             expires_on=item.expires_at.date() if item.expires_at else None,
+            outdated=title.stale or body.stale,
         )
 
     def checklists(self, locale: str) -> list[ChecklistLine]:
@@ -424,7 +462,7 @@ class Library:
         origin = guide.source_locale
         sms = self._pick(translations, step.id, "sms", step.sms_text, origin, locale)
         title = self._pick(translations, step.id, "title", step.title, origin, locale)
-        return StepLine(title.text, sms.text, index, len(guide.steps), sms.locale)
+        return StepLine(title.text, sms.text, index, len(guide.steps), sms.locale, sms.stale)
 
     def context_notes(
         self, text: str, region: str | None, locale: str, now: datetime
@@ -446,6 +484,7 @@ class Library:
                 lines[note_id].issued_on,
                 score,
                 applies=lines[note_id].applies,
+                outdated=lines[note_id].outdated,
             )
             for note_id, score, _phrase in matches
             if note_id in lines

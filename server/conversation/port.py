@@ -29,6 +29,7 @@ class Hours:
     days: tuple[str, ...]
     opens: time | None
     closes: time | None
+    note: str = ""  # what the partner says about these hours, in the reader's language
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class ResourceLine:
     eligibility: str = ""
     fees: str = ""
     application_process: str = ""
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class BulletinLine:
     issued_on: date
     applies: str = ""  # where it applies when not the person's place ("For all of X")
     expires_on: date | None = None
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class StepLine:
     position: int
     total: int
     locale: str = "en"  # the language the text is shown in (a fallback when untranslated)
+    #: The SMS text's translation was made from an older source (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,8 @@ class ContextLine:
     issued_on: date
     score: float
     applies: str = ""  # where the verdict applies when not the person's place
+    #: A translation shown was made from an older source text (REFUGE_STALE_TRANSLATIONS=mark).
+    outdated: bool = False
 
 
 class ContentPort(Protocol):

@@ -28,7 +28,7 @@ from typing import ParamSpec
 
 from flask import Flask, Response, current_app, g, json, render_template, request
 
-from server.content.public import content_changed_at
+from server.content.changes import content_changed_at
 from server.db import request_session
 from server.web.hardening import csp_nonce
 
