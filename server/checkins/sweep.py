@@ -122,6 +122,7 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
         if state.answered:  # the real PIN followed: its all-clear goes at the next pass
             state.clear.append({"incident": state.incident, "to": state.alerted})
             state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
+            state.notes = []  # named in this incident's alert: the next one names its own
             ended = True
     # A duress PIN (or wrong PINs) while an incident is open belongs to that incident: its
     # recipients were told once and hear its end once, so nothing new is queued.
