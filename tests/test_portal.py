@@ -294,6 +294,23 @@ def test_each_key_downloads_its_own_notes_which_that_key_opens(
     assert page.count(f'<td><bdi dir="ltr">{date.today().isoformat()}</bdi></td>') >= 2
 
 
+def test_notes_stay_listed_and_downloadable_when_the_key_is_removed(world: tuple) -> None:
+    """`refuge checkins partner` without --note-key leaves the NGO with no key: nobody can
+    leave it a new note, but the notes it had stay listed under their key and download."""
+    app, ngos, accounts = world
+    old = vault.key_fingerprint(ngos["kharkiv"].public)
+    add_partner(app, "kharkiv", "Kharkiv Aid", None, None)
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert "no note key yet" in page
+    assert f'Earlier key <bdi dir="ltr">{old}</bdi>' in _section(page, old)
+    token = csrf_token(client, "/portal/notes")
+    download = client.post("/portal/notes/export", data={"csrf_token": token, "key": old})
+    assert download.status_code == 200
+    assert len(download.get_data(as_text=True).splitlines()) == 1
+
+
 def test_another_organisations_key_downloads_nothing(world: tuple) -> None:
     app, ngos, accounts = world
     client = app.test_client()

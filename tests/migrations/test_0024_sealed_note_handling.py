@@ -19,9 +19,7 @@ NOTE_ROW = (
 
 def _a_note(steps: Steps) -> None:
     add_subscriber(steps, PERSON)
-    steps.run(
-        NOTE_ROW, note=steps.uuid(NOTE), person=steps.uuid(PERSON), sealed=b"\x03sealed-note"
-    )
+    steps.run(NOTE_ROW, note=steps.uuid(NOTE), person=steps.uuid(PERSON), sealed=b"\x03sealed-note")
 
 
 def test_existing_notes_are_neither_downloaded_nor_handled(steps: Steps) -> None:
