@@ -37,7 +37,7 @@ from tests.test_cli_vault import invoke
 KHARKIV_NOTE = "They moved the families from the school to the station."
 ODESA_NOTE = "The boat leaves on Thursday; my cousin has the papers."
 ROTATED_NOTE = "Written after the NGO changed its key."
-ROW = re.compile(r"<code dir=\"ltr\">([0-9a-f]{32})</code>")
+ROW = re.compile(r"<code dir=\"ltr\"[^>]*>([0-9a-f]{32})</code>")
 HANDLE = re.compile(r'<form method="post" action="(/portal/notes/[0-9a-f]{32}/handled[^"]*)">')
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
