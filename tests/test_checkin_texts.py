@@ -34,6 +34,8 @@ def test_every_outbound_check_in_text_fits_its_budget(locale: str, name: str) ->
         texts.consent_told(locale, name, agreed=False),
         texts.partner_alert(locale, name, "+447700900801", ["3fa2b9c1"]),
         texts.partner_alert(locale, name, "+447700900801", [f"{n:08x}" for n in range(30)]),
+        texts.partner_all_clear(locale, name, ["3fa2b9c1"]),
+        texts.partner_all_clear(locale, name, [f"{n:08x}" for n in range(30)]),
     ]
     assert [text for text in sent if not _within_budget(text)] == []
 

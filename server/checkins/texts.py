@@ -87,17 +87,28 @@ def closing(locale: str) -> str:
 
 
 def partner_alert(locale: str, name: str, phone: str, notes: Sequence[str]) -> str:
-    """What the person's NGO receives: who, how to reach them, and every note left for it.
-
-    Notes are named as the portal lists them (by the start of their id), never by their text:
-    8 hex digits each, or 6, or 4 when that is what lets every note of the incident fit one
-    text. Only when even 4 would not fit does the count stay and the latest are named.
-    """
+    """What the person's NGO receives: who, how to reach them, and every note left for it."""
     t = catalogue(locale)
     # Translators: sent to the person's NGO (their caseworkers), who know Refuge.
     text = t.gettext(
         "Refuge check-in alert: %(name)s (%(phone)s) missed a check-in or asked for help."
     ) % {"name": name, "phone": phone}
+    return _naming(t, text, notes)
+
+
+def partner_all_clear(locale: str, name: str, notes: Sequence[str]) -> str:
+    """The NGO's all-clear: the neutral one, and the notes left after its alert went."""
+    t = catalogue(locale)
+    return _naming(t, all_clear(locale, name), notes)
+
+
+def _naming(t: NullTranslations, text: str, notes: Sequence[str]) -> str:
+    """A text for the NGO and the notes it names, within one text's budget.
+
+    Notes are named as the portal lists them (by the start of their id), never by their text:
+    8 hex digits each, or 6, or 4 when that is what lets every note fit. Only when even 4 would
+    not fit does the count stay and the latest are named.
+    """
     if not notes:
         return _prepared(text)
     for width in range(NOTE_ID, NOTE_ID_SHORTEST - 1, -2):
