@@ -86,7 +86,7 @@ def test_the_portal_date_is_the_last_day_kept(app: Flask) -> None:
         for note_id in (handled, unhandled):
             note = session.get(SealedNote, note_id)
             assert note is not None
-            kept[note_id] = notes.kept_until(note, days)
+            kept[note_id] = notes.kept_until(note.created_on, note.handled_on, days)
         assert kept == {
             handled: handled_on + timedelta(days=days),
             unhandled: TODAY + timedelta(days=days),

@@ -60,9 +60,9 @@ def fingerprints(session: Session, partner: CheckinPartner) -> list[str]:
     return [*([current] if current else []), *(key for key in earlier if key != current)]
 
 
-def kept_until(note: SealedNote | ListedNote, days: int) -> date:
+def kept_until(created_on: date, handled_on: date | None, days: int) -> date:
     """The last day a note is kept: `days` after it was handled, else after it was written."""
-    return (note.handled_on or note.created_on) + timedelta(days=days)
+    return (handled_on or created_on) + timedelta(days=days)
 
 
 def by_key(session: Session, partner: CheckinPartner, days: int) -> list[KeyNotes]:
@@ -73,20 +73,21 @@ def by_key(session: Session, partner: CheckinPartner, days: int) -> list[KeyNote
         return []
     current = vault.key_fingerprint(partner.note_key) if partner.note_key else None
     found: dict[str, list[ListedNote]] = {key: [] for key in keys}
-    for note in session.scalars(
-        select(SealedNote)
+    # The columns the list shows, not the sealed bodies: a long list stays light.
+    rows = session.execute(
+        select(
+            SealedNote.id,
+            SealedNote.recipient,
+            SealedNote.created_on,
+            SealedNote.downloaded_on,
+            SealedNote.handled_on,
+        )
         .where(SealedNote.recipient.in_(keys))
         .order_by(SealedNote.created_on, SealedNote.id)
-    ):
-        found[note.recipient].append(
-            ListedNote(
-                note.id,
-                note.created_on,
-                note.downloaded_on,
-                note.handled_on,
-                kept_until(note, days),
-            )
-        )
+    )
+    for note_id, recipient, created_on, downloaded_on, handled_on in rows:
+        last = kept_until(created_on, handled_on, days)
+        found[recipient].append(ListedNote(note_id, created_on, downloaded_on, handled_on, last))
     return [KeyNotes(key, key == current, found[key]) for key in keys if found[key]]
 
 

@@ -98,4 +98,4 @@ def handled(note_id: str) -> BaseResponse:
     if sealed_notes.mark_handled(note, now.date()):
         audit.record(database, AuditAction.NOTE_HANDLED, now, user.id, {"note": note.id.hex})
         database.commit()
-    return redirect(url_for("portal.notes"))
+    return redirect(url_for("portal.notes", _anchor=f"key-{note.recipient}"))
