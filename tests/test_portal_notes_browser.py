@@ -1,6 +1,7 @@
 """The caseworker's notes page in real Chromium, in Arabic (right to left) and Burmese: notes
 of the current and an earlier key, each key's download, marking a note handled, no sideways
-scrolling on a phone."""
+scrolling on a phone. A full-page screenshot of each is written under
+test-artifacts/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.test_cli_vault import invoke
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 740}
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
 #: The "Mark handled" button and the "Earlier key" heading, as each locale says them.
 WORDS = {
     "ar": ("تعليمها كمعالَجة", "مفتاح سابق"),
@@ -90,6 +92,8 @@ def test_the_notes_page_in_arabic_and_burmese(
     # Nothing on the page runs off the side of a phone, whichever way the script runs.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # for people to look at
+    page.screenshot(path=ARTIFACTS / f"portal-notes-{locale}-360x740.png", full_page=True)
 
     with page.expect_download() as waiting:
         earlier.locator("button.main").click()
