@@ -52,6 +52,7 @@ KNOWN = frozenset(
         "REFUGE_RETAIN_INACTIVE_DAYS",
         "REFUGE_RETAIN_RECEIPTS_DAYS",
         "REFUGE_RETAIN_SENT_DAYS",
+        "REFUGE_NOTE_RETENTION_DAYS",
         "REFUGE_LOCALES",
         "REFUGE_LOCALE_FALLBACKS",
         "REFUGE_LOCALE_SCRIPTS",
@@ -99,6 +100,9 @@ class Retention:
     inactive_subscriber_days: int = 180
     receipt_days: int = 7
     sent_message_days: int = 7
+    # Sealed notes: counted from the day a caseworker marked the note handled, or from the day
+    # it was written while nobody has (`server.people.purge_notes` says why).
+    note_days: int = 90
 
 
 DEFAULT_LOCALES = ("en", "ar", "fr", "uk", "my", "bn", "rhg")
@@ -370,6 +374,7 @@ def load_config(env: Mapping[str, str]) -> Settings:
                 "REFUGE_RETAIN_RECEIPTS_DAYS", get("REFUGE_RETAIN_RECEIPTS_DAYS"), 7
             ),
             sent_message_days=_days("REFUGE_RETAIN_SENT_DAYS", get("REFUGE_RETAIN_SENT_DAYS"), 7),
+            note_days=_days("REFUGE_NOTE_RETENTION_DAYS", get("REFUGE_NOTE_RETENTION_DAYS"), 90),
         ),
         localization=_localization(get),
         messaging=_messaging(get),

@@ -1,5 +1,6 @@
 """What the delivery worker runs each pass for the rest of Refuge: the check-in sweep (which
-queues reminders, alerts and all-clears) and the retention purge.
+queues reminders, alerts and all-clears) and the retention purges (people, receipts and
+settled messages; sealed notes).
 
 The worker itself knows neither check-ins nor people; `refuge worker` and `refuge demo` build
 their worker here.
@@ -15,6 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from server import people
+from server.checkins import notes
 from server.checkins.sweep import sweep as checkin_sweep
 from server.config import Settings
 from server.db import Database
@@ -38,9 +40,14 @@ def purge_retained(session: Session, settings: Settings, today: date) -> int:
     return sum(people.purge(session, settings.retention, today).as_dict().values())
 
 
+def purge_notes(session: Session, settings: Settings, today: date) -> int:
+    """Delete sealed notes past `REFUGE_NOTE_RETENTION_DAYS` (`server.checkins.notes`)."""
+    return notes.purge(session, settings.retention.note_days, today)
+
+
 def default_purges() -> list[Purge]:
     """The purges every worker runs, at most once an hour."""
-    return [purge_retained]
+    return [purge_retained, purge_notes]
 
 
 def worker(database: Database, settings: Settings, channel: Channel) -> Worker:

@@ -409,3 +409,64 @@ def test_purge_erases_an_inactive_person_with_their_plan(loaded: Flask) -> None:
     assert report.inactive_subscribers >= 1
     for model in (CheckinPlan, CheckinEvent):
         assert count_rows(loaded, model) == 0
+
+
+def test_notes_of_an_incident_the_real_pin_ended_at_once_stay_out_of_the_next_alert(
+    loaded: Flask,
+) -> None:
+    """The duress PIN, a note, then the real PIN before any pass: the alert still leaves and
+    names the note, and that incident is over, so the next missed check-in's alert does not
+    name it again as if it were new."""
+    _private, public = vault.new_note_keypair()
+    add_partner(loaded, "kharkiv-oblast", "Kharkiv Aid", NGO_LINE, public)
+    clock = Clock(START)
+    register(loaded, PERSON, "en", "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    set_up(person, "en", contacts=(("+447700900702", "Sara"),), duress=917364)
+    person.ask("YES")
+    clock.now = START + timedelta(minutes=30)
+    check_in(person, "en", 917364)
+    person.ask("NOTE written while he watched")
+    check_in(person, "en", PIN)
+    run_sweep(loaded, clock.now)
+    first = _to_ngo(loaded)
+    assert len(first) == 1
+    assert "Their 1 sealed note waits for you: " in first[0]
+    run_sweep(loaded, START + timedelta(days=2))  # missed, days later
+    both = _to_ngo(loaded)
+    assert len(both) == 2
+    assert [body for body in both if "sealed note" not in body] != []  # the second names none
+
+
+def test_a_note_left_after_the_ngo_alert_is_named_in_the_ngo_all_clear(loaded: Flask) -> None:
+    """A note written while the incident is open, after the NGO's alert went, belongs to that
+    incident too: the NGO's all-clear names it (and not the one its alert named); a trusted
+    contact's all-clear stays neutral."""
+    _private, public = vault.new_note_keypair()
+    add_partner(loaded, "kharkiv-oblast", "Kharkiv Aid", NGO_LINE, public)
+    clock = Clock(START)
+    register(loaded, PERSON, "en", "kharkiv")
+    person = Phone(loaded, PERSON, clock)
+    set_up(person, "en", contacts=(("+447700900702", "Sara"),))
+    person.ask("YES")
+    deliver(loaded, clock.now)  # Sara's request leaves, and she agrees
+    Phone(loaded, SARA, clock).ask("YES")
+    person.ask("NOTE before the alert")
+    run_sweep(loaded, START + timedelta(hours=13))  # missed: the NGO and Sara are alerted
+    clock.now = START + timedelta(hours=13, minutes=5)
+    person.ask("NOTE after the alert")
+    clock.now = START + timedelta(hours=14)
+    check_in(person, "en", PIN)
+    run_sweep(loaded, clock.now)
+    with db.get_database(loaded).session() as session:
+        ids = {note.id.hex[:8] for note in session.scalars(select(SealedNote))}
+    (alert,) = _to_ngo(loaded)
+    named_first = {i for i in ids if i in alert}
+    assert len(named_first) == 1
+    clears = {m.to: m.body for m in sent(loaded) if m.kind == "all_clear"}
+    assert set(clears) == {"Kharkiv Aid", "Sara"}
+    later = ids - named_first
+    assert clears["Kharkiv Aid"].startswith("About Amina: they are in touch again.")
+    assert f"Their 1 sealed note waits for you: {later.pop()}." in clears["Kharkiv Aid"]
+    assert named_first.pop() not in clears["Kharkiv Aid"]
+    assert "sealed" not in clears["Sara"]

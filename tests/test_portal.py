@@ -6,7 +6,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,10 @@ from tests.test_cli_vault import invoke
 
 KHARKIV_NOTE = "They moved the families from the school to the station."
 ODESA_NOTE = "The boat leaves on Thursday; my cousin has the papers."
-ROW = re.compile(r"<code dir=\"ltr\">([0-9a-f]{32})</code>")
+ROTATED_NOTE = "Written after the NGO changed its key."
+ROW = re.compile(r"<code dir=\"ltr\"[^>]*>([0-9a-f]{32})</code>")
+HANDLE = re.compile(r'<form method="post" action="(/portal/notes/[0-9a-f]{32}/handled[^"]*)">')
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -225,25 +228,160 @@ def test_each_ngo_sees_only_its_own_notes(world: tuple) -> None:
     assert seen["kharkiv"] != seen["odesa"]
 
 
-def test_a_rotated_note_key_hides_no_note_and_says_which_key_each_needs(world: tuple) -> None:
+def _rotate(app: Flask) -> Ngo:
+    """Kharkiv Aid replaces its note key, and its person leaves a note under the new one."""
+    private, public = vault.new_note_keypair()
+    add_partner(app, "kharkiv", "Kharkiv Aid", None, public)
+    clock = Clock(datetime.now(UTC))
+    assert "sealed" in Phone(app, "+44 7700 900811", clock).ask(f"NOTE {ROTATED_NOTE}")
+    return Ngo("kharkiv", "Kharkiv Aid", private, public)
+
+
+def _section(page: str, fingerprint: str) -> str:
+    """The part of the notes page about one key."""
+    start = page.index(f'<section aria-labelledby="key-{fingerprint}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_a_rotated_note_key_hides_no_note_and_marks_each_with_its_key(world: tuple) -> None:
     app, ngos, accounts = world
     old = vault.key_fingerprint(ngos["kharkiv"].public)
-    _private, public = vault.new_note_keypair()
-    add_partner(app, "kharkiv", "Kharkiv Aid", None, public)  # the NGO rotates its key
-    clock = Clock(datetime.now(UTC))
-    assert "sealed" in Phone(app, "+44 7700 900811", clock).ask("NOTE after the rotation")
+    new = vault.key_fingerprint(_rotate(app).public)
     client = app.test_client()
     _signed_in(client, accounts["kharkiv"])
     page = client.get("/portal/notes").get_data(as_text=True)
     assert "2 sealed notes" in page
-    assert len(ROW.findall(page)) == 2
-    assert page.count("Sealed to your previous key") == 1
-    assert f'Sealed to your previous key <bdi dir="ltr">{old}</bdi>' in page
-    assert vault.key_fingerprint(public) in page  # the current key, named once
-    assert page.count(old) == 1
+    current, earlier = _section(page, new), _section(page, old)
+    assert f'Current key <bdi dir="ltr">{new}</bdi>' in current
+    assert f'Earlier key <bdi dir="ltr">{old}</bdi>' in earlier
+    assert page.index(current) < page.index(earlier)  # the key in use first
+    assert len(ROW.findall(current)) == len(ROW.findall(earlier)) == 1
+    assert ROW.findall(current) != ROW.findall(earlier)
     odesa = app.test_client()
     _signed_in(odesa, accounts["odesa"])
     assert "1 sealed note" in odesa.get("/portal/notes").get_data(as_text=True)
+
+
+def test_each_key_downloads_its_own_notes_which_that_key_opens(
+    world: tuple, tmp_path: Path
+) -> None:
+    app, ngos, accounts = world
+    rotated = _rotate(app)
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert page.count("not yet") == 2
+    opened = {}
+    for ngo in (ngos["kharkiv"], rotated):
+        fingerprint = vault.key_fingerprint(ngo.public)
+        token = csrf_token(client, "/portal/notes")
+        download = client.post(
+            "/portal/notes/export", data={"csrf_token": token, "key": fingerprint}
+        )
+        assert download.status_code == 200
+        body = download.get_data(as_text=True)
+        assert body == invoke(app, "notes", "export", "--recipient", fingerprint).output
+        key_file = tmp_path / f"{fingerprint}.pem"
+        key_file.write_bytes(ngo.private_pem)
+        result = invoke(app, "notes", "open", "--key", str(key_file), stdin=body)
+        assert result.exit_code == 0, result.output  # every line opens with this key
+        opened[fingerprint] = result.output
+    assert KHARKIV_NOTE in opened[vault.key_fingerprint(ngos["kharkiv"].public)]
+    assert ROTATED_NOTE not in opened[vault.key_fingerprint(ngos["kharkiv"].public)]
+    assert ROTATED_NOTE in opened[vault.key_fingerprint(rotated.public)]
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert "not yet" not in page  # both marked downloaded, with the day
+    assert page.count(f'<td><bdi dir="ltr">{date.today().isoformat()}</bdi></td>') >= 2
+
+
+def test_notes_stay_listed_and_downloadable_when_the_key_is_removed(world: tuple) -> None:
+    """`refuge checkins partner` without --note-key leaves the NGO with no key: nobody can
+    leave it a new note, but the notes it had stay listed under their key and download."""
+    app, ngos, accounts = world
+    old = vault.key_fingerprint(ngos["kharkiv"].public)
+    add_partner(app, "kharkiv", "Kharkiv Aid", None, None)
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert "no note key yet" in page
+    assert f'Earlier key <bdi dir="ltr">{old}</bdi>' in _section(page, old)
+    token = csrf_token(client, "/portal/notes")
+    download = client.post("/portal/notes/export", data={"csrf_token": token, "key": old})
+    assert download.status_code == 200
+    assert len(download.get_data(as_text=True).splitlines()) == 1
+
+
+def test_another_organisations_key_downloads_nothing(world: tuple) -> None:
+    app, ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    token = csrf_token(client, "/portal/notes")
+    odesa_key = vault.key_fingerprint(ngos["odesa"].public)
+    refused = client.post("/portal/notes/export", data={"csrf_token": token, "key": odesa_key})
+    assert refused.status_code == 404
+    assert b"sealed" not in refused.data
+    odesa = app.test_client()
+    _signed_in(odesa, accounts["odesa"])
+    assert "not yet" in odesa.get("/portal/notes").get_data(as_text=True)
+
+
+def _handle_button(page: str) -> tuple[str, str]:
+    found = HANDLE.search(page)
+    assert found is not None, page
+    token = TOKEN.search(page[found.end() :])
+    assert token is not None
+    return found[1], token[1]
+
+
+def test_a_caseworker_marks_a_note_handled_once_and_the_audit_says_who(world: tuple) -> None:
+    app, _ngos, accounts = world
+    client = app.test_client()
+    _signed_in(client, accounts["kharkiv"])
+    page = client.get("/portal/notes").get_data(as_text=True)
+    assert "Mark handled" in page
+    action, token = _handle_button(page)
+    answer = client.post(action, data={"csrf_token": token})
+    assert answer.status_code == 302
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Mark handled" not in page
+    today = date.today()
+    kept = (today + timedelta(days=90)).isoformat()
+    assert f'<td><bdi dir="ltr">{today.isoformat()}</bdi></td>' in page
+    assert f'<td><bdi dir="ltr">{kept}</bdi></td>' in page
+    assert client.post(action, data={"csrf_token": token}).status_code == 302  # again: no-op
+    with db.get_database(app).session() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "note_handled")).all()
+        assert len(rows) == 1
+        assert rows[0].actor_id == _user(app, accounts["kharkiv"].username).id
+        assert rows[0].detail == {"note": action.split("/")[-2]}
+    assert invoke(app, "audit", "verify").exit_code == 0
+
+
+def test_only_the_organisation_may_mark_its_note_handled_and_only_with_the_form(
+    world: tuple,
+) -> None:
+    app, _ngos, accounts = world
+    olena = app.test_client()
+    _signed_in(olena, accounts["kharkiv"])
+    action, _token = _handle_button(olena.get("/portal/notes").get_data(as_text=True))
+    assert olena.post(action).status_code == 400  # no CSRF token: refused, nothing marked
+    mykola = app.test_client()
+    _signed_in(mykola, accounts["odesa"])
+    other = csrf_token(mykola, "/portal/notes")
+    assert mykola.post(action, data={"csrf_token": other}).status_code == 404
+    assert (
+        mykola.post("/portal/notes/nonsense/handled", data={"csrf_token": other}).status_code == 404
+    )
+    translator = app.test_client()
+    _signed_in(translator, accounts["translator"])
+    theirs = csrf_token(translator, "/portal/")
+    assert translator.post(action, data={"csrf_token": theirs}).status_code == 403
+    assert "Mark handled" in olena.get("/portal/notes").get_data(as_text=True)
+    with db.get_database(app).session() as session:
+        assert (
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "note_handled")).all()
+            == []
+        )
 
 
 def test_a_translator_and_a_stranger_see_no_notes(world: tuple) -> None:

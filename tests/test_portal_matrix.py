@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from server import db
+from server.models.checkins import CheckinPartner, PartnerNoteKey, SealedNote
 from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
+from tests.checkin_helpers import Clock, Phone, register
 from tests.portal_helpers import (
     TOKEN,
     Account,
@@ -41,9 +46,29 @@ class World:
     accounts: dict[Role, Account]
 
 
+def _note_ids(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    """A note sent to the Kharkiv NGO (the caseworker's) and one sent to Odesa's."""
+    clock = Clock(datetime.now(UTC))
+    for number, region in (("+44 7700 900851", HOME), ("+44 7700 900852", ELSEWHERE)):
+        register(world.app, number, "en", region)
+        assert "sealed" in Phone(world.app, number, clock).ask(f"NOTE Seen near {region}.")
+    with db.get_database(world.app).session() as session:
+        ids = {
+            partner.region_slug: note.id.hex
+            for note, partner in session.execute(
+                select(SealedNote, CheckinPartner)
+                .join(PartnerNoteKey, PartnerNoteKey.fingerprint == SealedNote.recipient)
+                .join(CheckinPartner, CheckinPartner.id == PartnerNoteKey.partner_id)
+            )
+        }
+    return {"note_id": ids[HOME]}, {"note_id": ids[ELSEWHERE]}
+
+
 #: For each route whose URL names a record: a function making, in the world, the URL values of
 #: a record inside the accounts' scope and of one outside it.
-SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]]] = {}
+SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]]] = {
+    "portal.handled": _note_ids,
+}
 
 
 def portal_rules(app: Flask) -> list[Rule]:

@@ -92,6 +92,9 @@ class PlanState:
     note: str | None = None  # older states: the id of the last sealed note (now in `notes`)
     # Ids of the sealed notes left since the last incident ended: the NGO's alert names them.
     notes: list[str] = field(default_factory=list)
+    # How many of `notes` the NGO's alert of the open incident named: its all-clear names the
+    # ones left after it.
+    named: int = 0
     # Contacts "removed" with the duress PIN: shown as gone, still alerted, back after a real
     # check-in (a forced removal must not silence the alert it raised).
     hidden: list[str] = field(default_factory=list)
@@ -113,6 +116,16 @@ class PlanState:
     def __post_init__(self) -> None:
         if self.note is not None:  # a state sealed before notes were listed
             self.notes, self.note = [*self.notes, self.note], None
+
+    def end_incident(self) -> None:
+        """Close the open incident: everyone alerted in it is owed an all-clear (the NGO's
+        names the notes left after its alert), and the next incident names its own notes."""
+        closed: dict[str, Any] = {"incident": self.incident, "to": self.alerted}
+        if self.notes[self.named :]:
+            closed["notes"] = self.notes[self.named :]
+        self.clear.append(closed)
+        self.incident, self.stage, self.alerted, self.alerted_at = None, 0, [], None
+        self.notes, self.named = [], 0
 
     @property
     def due_at(self) -> datetime | None:
@@ -290,9 +303,8 @@ def accept(
         # open after this check-in, it would swallow the next missed one (nobody alerted).
         state.answered = state.escalate is not None and state.incident is None
     if not duress and state.incident is not None:
-        state.clear.append({"incident": state.incident, "to": state.alerted})
-        state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
-        state.escalate, state.notes = None, []
+        state.end_incident()
+        state.escalate = None
     state.wrong = 0
     state.last_checkin = iso(now)
     if state.status == Status.ACTIVE.value:

@@ -120,8 +120,7 @@ def advance(session: Session, plan: CheckinPlan, now: datetime, report: SweepRep
     if state.escalate is not None and state.incident is None:
         _open(session, plan, settings, state, state.escalate, now, now, report)
         if state.answered:  # the real PIN followed: its all-clear goes at the next pass
-            state.clear.append({"incident": state.incident, "to": state.alerted})
-            state.incident, state.stage, state.alerted, state.alerted_at = None, 0, [], None
+            state.end_incident()
             ended = True
     # A duress PIN (or wrong PINs) while an incident is open belongs to that incident: its
     # recipients were told once and hear its end once, so nothing new is queued.
@@ -267,6 +266,8 @@ def _alert(
             ),
         )
         report.alerts += int(queued)
+        if queued and contact.id.hex == settings.ngo_contact:
+            state.named = len(state.notes)
         if contact.id.hex not in state.alerted:
             state.alerted.append(contact.id.hex)
     state.stage = stage
@@ -307,12 +308,18 @@ def _all_clears(
             contact = by_id.get(contact_id)
             if contact is None or contact.consent is not Consent.CONFIRMED:
                 continue  # gone, or asked to hear nothing more
+            if contact_id == settings.ngo_contact:
+                body = texts.partner_all_clear(
+                    person.locale, settings.name, closed.get("notes", [])
+                )
+            else:
+                body = texts.all_clear(person.locale, settings.name)
             queued = outbox.enqueue(
                 session,
                 outbox.Outgoing(
                     subscriber=person,
                     contact=contact,
-                    body=texts.all_clear(person.locale, settings.name),
+                    body=body,
                     kind=OutboxKind.ALL_CLEAR,
                     cause=outbox.cause(
                         person,

@@ -10,6 +10,7 @@ import enum
 import functools
 from collections.abc import Sequence
 from datetime import datetime
+from gettext import NullTranslations
 
 from babel.dates import format_datetime
 
@@ -17,8 +18,10 @@ from server import segments
 from server.checkins.schedule import zone_of
 from server.i18n import locales
 
-#: How much of a note's id an alert names (the portal shows the whole id, starting so).
+#: How much of a note's id an alert names (the portal shows the whole id, starting so), and
+#: how little when that lets it name every note of the incident.
 NOTE_ID = 8
+NOTE_ID_SHORTEST = 4
 #: A sweep renders many texts in a few languages: load each catalogue once per process.
 catalogue = functools.lru_cache(maxsize=32)(locales.catalogue)
 
@@ -84,35 +87,51 @@ def closing(locale: str) -> str:
 
 
 def partner_alert(locale: str, name: str, phone: str, notes: Sequence[str]) -> str:
-    """What the person's NGO receives: who, how to reach them, and every note left for it.
-
-    Notes are named as the portal lists them (by id, here the first 8 characters), never by
-    their text; when the ids would not fit one text, the count stays and the latest are named.
-    """
+    """What the person's NGO receives: who, how to reach them, and every note left for it."""
     t = catalogue(locale)
     # Translators: sent to the person's NGO (their caseworkers), who know Refuge.
     text = t.gettext(
         "Refuge check-in alert: %(name)s (%(phone)s) missed a check-in or asked for help."
     ) % {"name": name, "phone": phone}
+    return _naming(t, text, notes)
+
+
+def partner_all_clear(locale: str, name: str, notes: Sequence[str]) -> str:
+    """The NGO's all-clear: the neutral one, and the notes left after its alert went."""
+    t = catalogue(locale)
+    return _naming(t, all_clear(locale, name), notes)
+
+
+def _naming(t: NullTranslations, text: str, notes: Sequence[str]) -> str:
+    """A text for the NGO and the notes it names, within one text's budget.
+
+    Notes are named as the portal lists them (by the start of their id), never by their text:
+    8 hex digits each, or 6, or 4 when that is what lets every note fit. Only when even 4 would
+    not fit does the count stay and the latest are named.
+    """
     if not notes:
         return _prepared(text)
-    ids = [note[:NOTE_ID] for note in notes]
-    shown = len(ids)
-    while True:
-        listed = ", ".join(ids[len(ids) - shown :])
-        if shown < len(ids):
-            listed = "..., " + listed
-        # Translators: added to the NGO's alert; %(notes)s lists short note ids, as the
-        # partner portal shows them ("3fa2b9c1, 7d01e5aa"); %(num)d counts every note.
-        more = t.ngettext(
-            "Their %(num)d sealed note waits for you: %(notes)s.",
-            "Their %(num)d sealed notes wait for you: %(notes)s.",
-            len(ids),
-        ) % {"num": len(ids), "notes": listed}
-        whole = _prepared(f"{text} {more}")
-        if shown == 1 or fits_one_text(whole):
+    for width in range(NOTE_ID, NOTE_ID_SHORTEST - 1, -2):
+        whole = _with_notes(t, text, [note[:width] for note in notes], len(notes))
+        if fits_one_text(whole):
             return whole
-        shown -= 1
+    ids = [note[:NOTE_ID_SHORTEST] for note in notes]
+    for shown in range(len(ids) - 1, 0, -1):  # the latest, as many as fit (one at least)
+        whole = _with_notes(t, text, ["...", *ids[len(ids) - shown :]], len(ids))
+        if fits_one_text(whole):
+            break
+    return whole
+
+
+def _with_notes(t: NullTranslations, text: str, listed: Sequence[str], count: int) -> str:
+    # Translators: added to the NGO's alert; %(notes)s lists short note ids, as the
+    # partner portal shows them ("3fa2b9c1, 7d01e5aa"); %(num)d counts every note.
+    more = t.ngettext(
+        "Their %(num)d sealed note waits for you: %(notes)s.",
+        "Their %(num)d sealed notes wait for you: %(notes)s.",
+        count,
+    ) % {"num": count, "notes": ", ".join(listed)}
+    return _prepared(f"{text} {more}")
 
 
 def reminder(locale: str, due: datetime, zone: str) -> str:

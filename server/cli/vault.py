@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import os
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -14,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 
 import server.models  # noqa: F401  (every model registers its sealed columns for rotation)
 from server import people, vault
+from server.checkins import notes
 from server.config import app_settings
 from server.db import get_database
 from server.vault import index_rotation, rotation
@@ -224,9 +226,12 @@ def notes_open(key_file: Path, export: TextIO) -> None:
 @with_appcontext
 def purge_command() -> None:
     """Delete what is kept past its retention period (inactive people are crypto-shredded)."""
+    retention = app_settings().retention
     with get_database().session() as session:
-        report = people.purge(session, app_settings().retention)
-    for kind, count in report.as_dict().items():
+        report = people.purge(session, retention)
+        # What the worker's upkeep purges too (`server.upkeep.purge_notes`).
+        handled = notes.purge(session, retention.note_days, date.today())
+    for kind, count in [*report.as_dict().items(), ("sealed_notes", handled)]:
         click.echo(f"{kind}: {count} deleted")
 
 

@@ -133,6 +133,10 @@ class SealedNote(Base):
     recipient: Mapped[str] = mapped_column(String(FINGERPRINT_LENGTH), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_on: Mapped[date] = mapped_column(Date, server_default=func.current_date())
+    # Days only, as `created_on`: when the NGO first took a copy, and when a caseworker marked
+    # it handled (who did is in the audit log). The purge counts retention from these.
+    downloaded_on: Mapped[date | None] = mapped_column(Date)
+    handled_on: Mapped[date | None] = mapped_column(Date)
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="notes")
 

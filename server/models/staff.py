@@ -91,6 +91,7 @@ class AuditAction(enum.Enum):
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
     NOTES_EXPORTED = "notes_exported"
+    NOTE_HANDLED = "note_handled"
     USER_CREATED = "user_created"
 
 
