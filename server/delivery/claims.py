@@ -132,17 +132,12 @@ def expire(session: Session, now: datetime) -> list[OutboxKind]:
     ).all()
     # Partners' signals count expired messages per region: the region of whom each was for.
     people = {subscriber_id for _kind, subscriber_id in expired}
-    regions = (
-        dict(
-            session.execute(
-                select(Subscriber.id, Subscriber.region_slug).where(Subscriber.id.in_(people))
-            )
-            .tuples()
-            .all()
+    regions: dict[uuid.UUID, str | None] = {}
+    if people:
+        found = session.execute(
+            select(Subscriber.id, Subscriber.region_slug).where(Subscriber.id.in_(people))
         )
-        if people
-        else {}
-    )
+        regions = dict(row._tuple() for row in found)
     for kind, subscriber_id in expired:
         region = regions.get(subscriber_id) or ""
         tally(session, "outbound_expired", kind.value, now.date(), region=region)

@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes
+from server.portal import auth, home, notes, signals
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes"]
+__all__ = ["auth", "home", "init_app", "notes", "signals"]
 
 LANG_PARAMETER = "lang"
 
