@@ -20,10 +20,10 @@ from server.content.text import fold
 from server.conversation.checkin_port import Status
 from server.conversation.engine import (
     CONTEXT_CHECKED,
-    RUMOUR_WORDS,
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
+    RUMOUR_WORDS,
     SET_LOCALE,
     SET_REGION,
     Effect,
