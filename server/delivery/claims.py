@@ -137,7 +137,7 @@ def expire(session: Session, now: datetime) -> list[OutboxKind]:
         found = session.execute(
             select(Subscriber.id, Subscriber.region_slug).where(Subscriber.id.in_(people))
         )
-        regions = dict(row._tuple() for row in found)
+        regions = dict(found.all())
     for kind, subscriber_id in expired:
         region = regions.get(subscriber_id) or ""
         tally(session, "outbound_expired", kind.value, now.date(), region=region)

@@ -260,4 +260,4 @@ def _note_titles(session: Session, places: list[Place]) -> dict[str, str]:
     if not ids:
         return {}
     found = session.execute(select(Bulletin.id, Bulletin.title).where(Bulletin.id.in_(ids)))
-    return dict(row._tuple() for row in found)
+    return dict(found.all())
