@@ -1,6 +1,7 @@
 """The signals page in real Chromium, in Arabic (right to left) and Burmese: it renders the
 right way round, its charts are images with a name and run with the reading direction, it
-fits a phone's width (wide tables scroll in their own box), runs no script and passes axe."""
+fits a phone's width (wide tables scroll in their own box), runs no script and passes axe.
+Screenshots are written under test-artifacts/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser import CHROMIUM_FLAGS, live_server, require_chromium
 from tests.signals_helpers import World, make_world
-from tests.test_web_browser import PHONE, axe_violations
+from tests.test_web_browser import ARTIFACTS, PHONE, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -93,6 +94,8 @@ def test_the_signals_page_reads_in_arabic_and_burmese(
     assert first_count is not None
     assert (row_heading["x"] > first_count["x"]) == (direction == "rtl")
     assert axe_violations(page) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"portal-signals-{locale}.png"), full_page=False)
 
 
 def test_filters_work_from_the_form_without_script(portal: Portal) -> None:
