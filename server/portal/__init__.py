@@ -1,5 +1,6 @@
 """The partner portal under /portal: NGO caseworkers log in (password and TOTP) and download
-their organisation's sealed notes, still sealed, to open offline with `refuge notes open`.
+their organisation's sealed notes, still sealed, to open offline with `refuge notes open`;
+partners read the signals of their regions (`signals.py`).
 
 Every page is no-store and noindex, works without JavaScript and asks nothing of other sites.
 The language is the browser's (Accept-Language) unless `?lang=` names another, which links
