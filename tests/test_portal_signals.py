@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.models.staff import Role
-from server.signals import report
+from server.signals import counting, report
 from server.signals.suppression import THRESHOLD, Shown, Withheld, publish
-from tests.portal_helpers import ERROR, add_account
+from tests.checkin_helpers import Clock, Phone, register
+from tests.portal_helpers import ERROR, add_account, add_ngo, log_in
 from tests.signals_helpers import (
     CHILD,
     ELSEWHERE,
@@ -27,6 +29,7 @@ from tests.signals_helpers import (
     make_world,
     signed_in,
 )
+from tests.sms_helpers import MEDICAL, handset_number
 
 FEWER = f"fewer than {THRESHOLD}"
 WITHHELD = "withheld"
@@ -252,3 +255,35 @@ def test_no_withheld_count_under_ten_can_be_worked_out_of_a_group(parts: dict[st
         # A small count that is not zero is never pinned down by subtraction.
         if 0 < parts[key] < THRESHOLD:
             assert low < high, (parts, key)
+
+
+def test_what_people_texted_last_week_shows_as_counts_and_common_words_only(app: Flask) -> None:
+    """End to end through the real conversation, a week ago: twelve people forward the same
+    rumour and ask for medical care; three forward a private one. The page shows the counts
+    and the rumour's words, never the private words, a message or a number."""
+    add_ngo(app, HOME, "Kharkiv Aid")
+    caseworker = add_account(app, "kharkiv-caseworker", HOME, Role.CASEWORKER)
+    clock = Clock(datetime.now(UTC) - timedelta(weeks=1))
+    rumour = "CHECK the dam upstream will burst tonight, call 07700900777"
+    private = "CHECK secret meeting at Olena's flat on Sumska"
+    for n in range(12):
+        number = handset_number(100 + n)
+        register(app, number, "en", HOME)
+        phone = Phone(app, number, clock)
+        phone.send(rumour)
+        phone.send("FIND")
+        phone.send(str(MEDICAL))
+        if n < 3:
+            phone.send(private)
+    client = app.test_client()
+    log_in(client, caseworker.username, caseworker.password, caseworker.code())
+    week = counting.week_of(clock.now.date()).isoformat()
+    page = client.get("/portal/signals", query_string={"week": week}).get_data(as_text=True)
+    tables = cells_of(page).tables["Kharkiv"]
+    assert tables["Requests by category"]["Medical care"] == ["12"]
+    words = tables["Words in rumour checks no note answered (seen from 10 numbers or more)"]
+    assert words["burst"] == ["12"]
+    assert words["upstream"] == ["12"]
+    for kept_out in ("secret", "meeting", "olena", "sumska", "07700900777", "burst tonight"):
+        assert kept_out not in page.lower()
+    assert tables["Rumour checks, by the context note that answered them"]["Total"] == ["15"]
