@@ -1,6 +1,7 @@
 """What the delivery worker runs each pass for the rest of Refuge: the check-in sweep (which
-queues reminders, alerts and all-clears) and the retention purges (people, receipts and
-settled messages; sealed notes).
+queues reminders, alerts and all-clears), the retention purges (people, receipts and
+settled messages; sealed notes), and forgetting past weeks' rumour-word sightings
+(`server.signals.counting`).
 
 The worker itself knows neither check-ins nor people; `refuge worker` and `refuge demo` build
 their worker here.
@@ -22,6 +23,7 @@ from server.config import Settings
 from server.db import Database
 from server.delivery.channels import Channel
 from server.delivery.worker import Purge, Sweep, Worker
+from server.signals.counting import forget_past_sightings
 
 
 def drill_sweeps(plans: Collection[uuid.UUID]) -> list[Sweep]:
@@ -47,7 +49,7 @@ def purge_notes(session: Session, settings: Settings, today: date) -> int:
 
 def default_purges() -> list[Purge]:
     """The purges every worker runs, at most once an hour."""
-    return [purge_retained, purge_notes]
+    return [purge_retained, purge_notes, forget_past_sightings]
 
 
 def worker(database: Database, settings: Settings, channel: Channel) -> Worker:

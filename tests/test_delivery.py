@@ -708,3 +708,23 @@ def test_another_message_to_the_same_number_is_not_taken_for_a_lost_one(
     report = sender.run_once(NOW + timedelta(seconds=5))
     assert (report.reconciled, report.resent) == (0, 1)
     assert sorted(m.body for m in delivery.fake.sent()) == ["Something else", "The lost one"]
+
+
+def test_delivery_failures_are_counted_in_the_region_of_whom_they_were_for(
+    delivery: Delivery,
+) -> None:
+    """Partners' signals read delivery failures per region (issue 19)."""
+    alice = delivery.person(region_slug="kharkiv")
+    delivery.queue(alice, "reminder")
+    later = NOW + timedelta(hours=1)
+    delivery.queue(alice, "late", not_before=later, lasts=timedelta(minutes=30))
+    sender = delivery.worker()
+    sender.run_once(NOW)
+    [message] = delivery.fake.sent()
+    assert callback(delivery, message.sid, "undelivered", error_code=30003) == 204
+    sender.run_once(NOW + timedelta(hours=3))
+    with delivery.database.session() as session:
+        rows = session.execute(select(Tally.kind, Tally.region_slug, Tally.count)).all()
+    counted = {(kind, region): count for kind, region, count in rows}
+    assert counted[("outbound_undelivered", "kharkiv")] == 1
+    assert counted[("outbound_expired", "kharkiv")] == 1

@@ -24,6 +24,7 @@ from server.conversation.engine import (
     DELETE_ME,
     OPT_IN,
     OPT_OUT,
+    RUMOUR_WORDS,
     SET_LOCALE,
     SET_REGION,
     Effect,
@@ -500,7 +501,11 @@ def test_check_without_text_asks_for_it_then_checks_the_next_message() -> None:
 
 def test_check_with_an_unknown_rumour_says_it_could_not_be_confirmed() -> None:
     outcome = handle(State(), Inbound("CHECK the moon is cheese"), situation())
-    assert outcome.effects == [Effect(CONTEXT_CHECKED, None)]
+    # The words go on to be counted for partners (`signals.counting`), never the message.
+    assert outcome.effects == [
+        Effect(CONTEXT_CHECKED, None),
+        Effect(RUMOUR_WORDS, "the moon cheese"),
+    ]
     assert outcome.replies[0].startswith("We could not confirm this.")
 
 

@@ -83,8 +83,10 @@ def test_a_caseworker_logs_in_with_password_and_a_real_totp_code(world: tuple) -
     response = log_in(client, "  OLENA.k ", olena.password, olena.code())  # any case, trimmed
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/portal/")
-    notes = client.get("/portal/", follow_redirects=True)
-    assert notes.request.path == "/portal/notes"
+    # A caseworker's sections: the notes and the signals (issue 19), both linked from home.
+    home = client.get("/portal/").get_data(as_text=True)
+    assert 'href="/portal/notes"' in home
+    notes = client.get("/portal/notes")
     assert "Kharkiv Aid" in notes.get_data(as_text=True)
 
 
@@ -480,8 +482,10 @@ def test_the_portal_speaks_arabic_and_burmese(
     assert f'dir="{direction}"' in failed.get_data(as_text=True)
     signed = log_in(client, olena.username, olena.password, olena.code(), f"?lang={locale}")
     assert f"lang={locale}" in signed.headers["Location"]  # the choice follows the caseworker
-    notes = client.get(signed.headers["Location"], follow_redirects=True)
-    page = notes.get_data(as_text=True)
+    home = client.get(signed.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert f'<html lang="{locale}" dir="{direction}">' in home
+    assert f'href="/portal/notes?lang={locale}"' in home  # and every link keeps it
+    page = client.get(f"/portal/notes?lang={locale}").get_data(as_text=True)
     assert f'<html lang="{locale}" dir="{direction}">' in page
     assert "refuge notes open --key FILE" in page
 

@@ -53,6 +53,10 @@ DELETE_ME = "delete_me"
 #: A pretended erasure (the duress PIN): the person's language becomes a newcomer's.
 SEEM_ERASED = "seem_erased"
 CONTEXT_CHECKED = "context_checked"  # value: the matched note's id, or None
+#: An unmatched rumour check's countable words (`signals.words`), space-separated; never the text.
+RUMOUR_WORDS = "rumour_words"
+#: Resources were listed: value the category, "all" (every category) or "search" (own words).
+REQUESTED = "requested"
 
 
 @dataclass(frozen=True)

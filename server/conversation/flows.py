@@ -9,6 +9,8 @@ from server.content.text import fold
 from server.conversation import distress, items
 from server.conversation.engine import (
     CONTEXT_CHECKED,
+    REQUESTED,
+    RUMOUR_WORDS,
     SET_REGION,
     Effect,
     Outcome,
@@ -21,6 +23,7 @@ from server.conversation.engine import (
 from server.conversation.port import ResourceLine
 from server.conversation.state import Flow, Then
 from server.conversation.vocabulary import Command, number
+from server.signals.words import rumour_words
 
 #: Enough for a place with its area's and country's resources (Kharkiv: 13), paged with MORE.
 RESOURCES_PER_ANSWER = 20
@@ -184,6 +187,7 @@ def results(outcome: Outcome, situation: Situation) -> Outcome:
     found = situation.content.resources(
         region, outcome.state.category, situation.locale, 0, RESOURCES_PER_ANSWER
     )
+    outcome.effects.append(Effect(REQUESTED, outcome.state.category or "all"))
     if not found:
         return reply(
             outcome,
@@ -199,6 +203,7 @@ def search(outcome: Outcome, situation: Situation, words: str) -> Outcome:
     found = situation.content.search(
         words, _region(outcome, situation), situation.locale, RESOURCES_PER_ANSWER
     )
+    outcome.effects.append(Effect(REQUESTED, "search"))
     if not found:
         t = translate(situation)
         return reply(
@@ -349,6 +354,9 @@ def check_text(outcome: Outcome, situation: Situation, forwarded: str) -> Outcom
     outcome.state = replace(outcome.state, flow=None)
     if not notes:
         outcome.effects.append(Effect(CONTEXT_CHECKED, None))
+        counted = rumour_words(forwarded)
+        if counted:
+            outcome.effects.append(Effect(RUMOUR_WORDS, " ".join(counted)))
         return reply(
             outcome,
             situation,

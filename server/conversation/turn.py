@@ -45,6 +45,7 @@ from server.models.content import Region
 from server.models.messaging import InboundReceipt, OutboxKind
 from server.models.people import Subscriber
 from server.phones import InvalidPhoneNumber, PhoneNumber, normalize_phone
+from server.signals import counting
 
 log = logging.getLogger(__name__)
 RECEIPT_PURPOSE = "twilio-message-sid"
@@ -53,6 +54,8 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 WHATSAPP_MESSAGE_LIMIT = 4096
 #: Where a turn keeps its tallies until it writes (in the session's own info dictionary).
 TALLIES = "refuge.tallies"
+#: And the words of its unmatched rumour checks (`signals.counting`), written with them.
+WORDS = "refuge.rumour_words"
 #: Effects obeyed even past the reply limits: a STOP (in any language) must always take effect.
 ALWAYS = (engine.OPT_OUT, engine.OPT_IN)
 #: Built once: every message looks for its receipt first (a bare id: almost never found).
@@ -341,8 +344,9 @@ def _converse(
     erased = False
     if any(effect.kind == engine.SEEM_ERASED for effect in outcome.effects):
         subscriber.locale = _first_locale(session, settings, _country(sender_of(message.sender)))
+    sender = sender_of(message.sender).e164
     for effect in outcome.effects:
-        erased = _apply(session, subscriber, effect, now) or erased
+        erased = _apply(session, subscriber, effect, now, sender) or erased
     if erased:
         return Turn(outcome.replies, subscriber.locale, "erased")
     people.save_state(subscriber, outcome.state.stored())
@@ -351,10 +355,14 @@ def _converse(
     return Turn(outcome.replies, subscriber.locale)
 
 
-def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, now: datetime) -> bool:
+def _apply(
+    session: Session, subscriber: Subscriber, effect: engine.Effect, now: datetime, sender: str
+) -> bool:
     """Apply one effect; True when the person asked to be erased."""
     today = now.date()
     if effect.kind == engine.OPT_OUT:
+        if not subscriber.opted_out:
+            count(session, counting.OPT_OUT, today, "", subscriber.region_slug)
         subscriber.opted_out = True
         # Somebody's trusted contact who says STOP refuses every request and alert for good.
         contacts.refuse_everything(session, subscriber, now)
@@ -366,6 +374,12 @@ def _apply(session: Session, subscriber: Subscriber, effect: engine.Effect, now:
         subscriber.region_slug = effect.value
     elif effect.kind == engine.CONTEXT_CHECKED:
         count(session, "context_check", today, effect.value or "unverified", subscriber.region_slug)
+    elif effect.kind == engine.REQUESTED and effect.value:
+        count(session, counting.REQUEST, today, effect.value, subscriber.region_slug)
+    elif effect.kind == engine.RUMOUR_WORDS and effect.value:
+        pending: list[tuple[str, str | None, tuple[str, ...], date]]
+        pending = session.info.setdefault(WORDS, [])
+        pending.append((sender, subscriber.region_slug, tuple(effect.value.split()), today))
     elif effect.kind == engine.DELETE_ME:
         return True
     return False
@@ -466,6 +480,8 @@ def _write_tallies(session: Session) -> None:
     """The turn's tallies, each an upsert: turns counting the same thing never collide."""
     for (kind, subject, day, region), added in sorted(session.info.pop(TALLIES, {}).items()):
         outbox.tally(session, kind, subject, day, added, region=region)
+    for sender, region, words, day in session.info.pop(WORDS, []):
+        counting.note_words(session, sender, region, words, day)
 
 
 def _country(phone: PhoneNumber) -> str | None:

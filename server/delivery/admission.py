@@ -230,7 +230,7 @@ def admit_replies(
         if reason is None:
             caps.write()
     if reason is not None:
-        tally(session, TALLIED_AS[reason], TWIML_REPLY, now.date(), replies)
+        tally(session, TALLIED_AS[reason], TWIML_REPLY, now.date(), replies, region=region or "")
     return reason
 
 
@@ -242,7 +242,8 @@ def _drop(
     row.final_on = now.date()
     row.body_ct = None
     row.lease_until = None
-    tally(session, TALLIED_AS[reason], row.kind.value, now.date())
+    region = row.subscriber.region_slug or ""
+    tally(session, TALLIED_AS[reason], row.kind.value, now.date(), region=region)
     setbacks.dropped[(row.kind, reason)] += 1
     return None
 

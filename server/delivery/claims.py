@@ -24,6 +24,7 @@ from server.db import insert_for
 from server.delivery.channels import Outbound
 from server.delivery.outbox import tally
 from server.models.messaging import Outbox, OutboxKind, OutboxStatus, SenderPace
+from server.models.people import Subscriber
 
 #: While a message is being sent, its claim holds for the provider's timeout times this, at
 #: least LEASE_MINIMUM; a worker that dies leaves the row to be reconciled after that.
@@ -126,13 +127,21 @@ def expire(session: Session, now: datetime) -> list[OutboxKind]:
         update(Outbox)
         .where(Outbox.status == OutboxStatus.PENDING, Outbox.expires_at <= now)
         .values(status=OutboxStatus.EXPIRED, final_on=now.date(), body_ct=None)
-        .returning(Outbox.kind)
+        .returning(Outbox.kind, Outbox.subscriber_id)
         .execution_options(synchronize_session=False)
-    ).scalars()
-    kinds = list(expired)
-    for kind in kinds:
-        tally(session, "outbound_expired", kind.value, now.date())
-    return kinds
+    ).all()
+    # Partners' signals count expired messages per region: the region of whom each was for.
+    people = {subscriber_id for _kind, subscriber_id in expired}
+    regions: dict[uuid.UUID, str | None] = {}
+    if people:
+        found = session.execute(
+            select(Subscriber.id, Subscriber.region_slug).where(Subscriber.id.in_(people))
+        )
+        regions = dict(found.all())
+    for kind, subscriber_id in expired:
+        region = regions.get(subscriber_id) or ""
+        tally(session, "outbound_expired", kind.value, now.date(), region=region)
+    return [kind for kind, _subscriber_id in expired]
 
 
 def queued_for(session: Session, moment: datetime) -> set[uuid.UUID]:

@@ -80,7 +80,13 @@ def reconciled(
     row.attempt_started_at = None
     if row.expires_at <= now:
         finish(row, OutboxStatus.EXPIRED, now)
-        tally(session, "outbound_expired", row.kind.value, now.date())
+        tally(
+            session,
+            "outbound_expired",
+            row.kind.value,
+            now.date(),
+            region=row.subscriber.region_slug or "",
+        )
     else:
         row.status = OutboxStatus.PENDING
         row.next_attempt_at = now

@@ -145,7 +145,7 @@ def record_failure(
     else:
         reason = Reason.UNSUBSCRIBED if isinstance(error, Unsubscribed) else Reason.REFUSED
     finish(row, OutboxStatus.FAILED, now)
-    tally(session, "outbound_failed", str(error.code or "unknown"), now.date())
+    tally(session, "outbound_failed", str(error.code or "unknown"), now.date(), region=_region(row))
     if isinstance(error, Unsubscribed):
         _unsubscribed(row)
     return reason
@@ -196,9 +196,18 @@ def apply_provider_status(
         if error_code is not None:
             row.error_code = error_code
         finish(row, final, now)
+        if final is not OutboxStatus.DELIVERED:
+            code = str(error_code or "unknown")
+            tally(session, "outbound_undelivered", code, now.date(), region=_region(row))
         if unsubscribed:
             _unsubscribed(row)
     return True
+
+
+def _region(row: Outbox) -> str:
+    """The region of the person a message was for (or whose contact it was for): partners'
+    signals count delivery failures per region."""
+    return row.subscriber.region_slug or ""
 
 
 def status_reported(

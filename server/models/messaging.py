@@ -235,3 +235,24 @@ class ProviderDeletion(Enveloped, vault.OwnsDataKey, Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
 
     provider_sid = vault.EncryptedField("provider_sid_ct")
+
+
+class WordSighting(Base):
+    """One number's use of one word in unmatched rumour checks, for a week and region.
+
+    Both the word and the number are keyed digests (`server.signals.counting`): a word is
+    written out, into a `Tally`, only once ten different numbers sent it in the same week and
+    region, and then every sighting of it is deleted. The purge deletes past weeks' sightings,
+    so the digests of who sent what are forgotten within a week whatever happens.
+    """
+
+    __tablename__ = "word_sightings"
+    __table_args__ = (UniqueConstraint("week", "region_slug", "word_digest", "sender_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[date] = mapped_column(Date, index=True)  # the Monday the week begins on
+    region_slug: Mapped[str] = mapped_column(String(64), default="")
+    word_digest: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES))
+    sender_digest: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES))
+    # Unmatched checks this number sent with the word this week (added to the word's tally).
+    checks: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -1,5 +1,6 @@
 """The partner portal under /portal: NGO caseworkers log in (password and TOTP) and download
-their organisation's sealed notes, still sealed, to open offline with `refuge notes open`.
+their organisation's sealed notes, still sealed, to open offline with `refuge notes open`;
+partners read the signals of their regions (`signals.py`).
 
 Every page is no-store and noindex, works without JavaScript and asks nothing of other sites.
 The language is the browser's (Accept-Language) unless `?lang=` names another, which links
@@ -14,12 +15,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes
+from server.portal import auth, home, notes, signals
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes"]
+__all__ = ["auth", "home", "init_app", "notes", "signals"]
 
 LANG_PARAMETER = "lang"
 
