@@ -79,6 +79,8 @@ def test_the_notes_page_in_arabic_and_burmese(
     page.fill("input[name=password]", account.password)
     page.fill("input[name=code]", account.code())
     page.locator("form.stack button").click()
+    page.wait_for_url("**/portal/?lang=*")  # a caseworker's home: notes and signals
+    page.locator("main a[href*='/portal/notes']").click()
     page.wait_for_url("**/portal/notes?lang=*")
     html = page.locator("html")
     assert html.get_attribute("lang") == locale
