@@ -157,7 +157,8 @@ def test_content_is_measured_in_the_language_its_reader_gets(app: Flask) -> None
     # A bulletin goes out as plain text: its Markdown is not paid for.
     flood = french["bulletin:test-flood-alert:body"]
     assert flood.msgid.startswith("Move to higher ground. Call [the line](tel:")
-    assert flood.text == "Move to higher ground. Call the line for help."
+    # By SMS a link cannot be tapped: its number is spelled out beside its words.
+    assert flood.text == "Move to higher ground. Call the line (+447700900005) for help."
     # A step's SMS text must fit one segment, whatever the reply budget.
     assert french["checklist_step:test-phone/updates:sms"].budget == 1
     # Fields never texted (a resource's description, a place's address) are not measured.

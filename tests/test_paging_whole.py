@@ -167,3 +167,21 @@ def test_whatsapp_gets_the_whole_news_in_one_message_without_more(loaded: Flask)
     assert flat(message) == without_prompts(paged, "en")
     # Nothing is left for MORE: it says so and shows the menu, as after any whole answer.
     assert whatsapp.send("MORE")[0].startswith("There is nothing more.")
+
+
+def test_a_number_behind_a_link_still_reaches_an_sms_reader(loaded: Flask) -> None:
+    """By SMS a link cannot be tapped: "call [the protection desk](tel:...)" must give the number."""
+    with db.get_database(loaded).session() as session:
+        place = session.scalars(select(Region).where(Region.slug == "cox-s-bazar")).one()
+        bulletin = queries.current_bulletins(session, place, NOW)[0]
+        bulletin.body += (
+            "\n\nAt night call [the protection desk](tel:+447700900139) or write to "
+            "[the team](mailto:desk@example.org); results on [our page](https://example.org/r)."
+        )
+    register(loaded, PERSON, "en", "cox-s-bazar")
+    phone = Phone(loaded, PERSON, Clock(NOW))
+    said = without_prompts(read_to_the_end(phone, phone.ask("NEWS"), "en"), "en")
+    assert "call the protection desk (+447700900139)" in said
+    assert "the team (desk@example.org)" in said
+    assert "our page (https://example.org/r)" in said
+    assert plain_text("Line: [+1 202 555 0119](tel:+12025550119).") == "Line: +1 202 555 0119."

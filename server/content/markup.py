@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -46,6 +47,29 @@ def render(source: str) -> str:
     )
 
 
+#: A link as `render` writes it: its target and its words.
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+
+
+def _spelled_out(link: re.Match[str]) -> str:
+    """A link's words, then its target when the words do not already say it: by SMS,
+    "Call [the line](tel:+447700900123)" must still give the number to call."""
+    target, words = html.unescape(link[1]), link[2]
+    said = html.unescape(nh3.clean(words, tags=set()))
+    if target.startswith("tel:"):
+        shown = target.removeprefix("tel:")
+        digits = re.sub(r"\D", "", shown)  # "+1 202 555 0119" says tel:+12025550119
+        if digits and digits in re.sub(r"\D", "", said):
+            return words
+    else:
+        shown = target.removeprefix("mailto:")
+        if shown in said:
+            return words
+    return f"{words} ({html.escape(shown)})"
+
+
 def plain_text(source: str) -> str:
-    """The words of a Markdown text without markup, for SMS and search."""
-    return html.unescape(nh3.clean(render(source), tags=set())).strip()
+    """The words of a Markdown text without markup, for SMS and search; a link keeps its
+    target (the number, the address) beside its words."""
+    spelled = _LINK.sub(_spelled_out, render(source))
+    return html.unescape(nh3.clean(spelled, tags=set())).strip()
