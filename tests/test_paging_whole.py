@@ -170,7 +170,7 @@ def test_whatsapp_gets_the_whole_news_in_one_message_without_more(loaded: Flask)
 
 
 def test_a_number_behind_a_link_still_reaches_an_sms_reader(loaded: Flask) -> None:
-    """By SMS a link cannot be tapped: "call [the protection desk](tel:...)" must give the number."""
+    """By SMS a link cannot be tapped: "call [the desk](tel:...)" must give the number."""
     with db.get_database(loaded).session() as session:
         place = session.scalars(select(Region).where(Region.slug == "cox-s-bazar")).one()
         bulletin = queries.current_bulletins(session, place, NOW)[0]

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Uuid, false, func, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Uuid, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
@@ -113,12 +113,8 @@ class User(Enveloped, Base):
     )
     # The scope: region slugs (each covers its children; empty = every region, admins only)
     # and locale tags the account works in. Read through `server.portal.access.Scope`.
-    region_slugs: Mapped[list[str]] = mapped_column(
-        "regions", JSON, default=list, server_default=text("'[]'")
-    )
-    locale_tags: Mapped[list[str]] = mapped_column(
-        "locales", JSON, default=list, server_default=text("'[]'")
-    )
+    region_slugs: Mapped[list[str]] = mapped_column("regions", JSON, default=list)
+    locale_tags: Mapped[list[str]] = mapped_column("locales", JSON, default=list)
     # A disabled account cannot log in and its sessions end; nothing else about it changes.
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -21,8 +21,8 @@ USER_ROW = (
     "VALUES (:user, 'olena', '$argon2id$x', :blob, :partner, 'partner')"
 )
 NO_NGO_ROW = (
-    "INSERT INTO portal_users (id, username, password_hash, totp_secret, role, regions) "
-    "VALUES (:admin, 'root', '$argon2id$x', :blob, 'editor', '[\"kharkiv\"]')"
+    "INSERT INTO portal_users (id, username, password_hash, totp_secret, role, regions, locales) "
+    "VALUES (:admin, 'root', '$argon2id$x', :blob, 'editor', '[\"kharkiv\"]', '[]')"
 )
 
 

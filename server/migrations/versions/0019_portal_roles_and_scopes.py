@@ -42,6 +42,10 @@ def upgrade() -> None:
             existing_nullable=False,
         )
     op.execute("UPDATE portal_users SET role = 'caseworker' WHERE role = 'partner'")
+    # The '[]' defaults only fill the accounts that exist; new rows get theirs from the model.
+    with op.batch_alter_table('portal_users', schema=None) as batch_op:
+        batch_op.alter_column('regions', existing_type=sa.JSON(), server_default=None)
+        batch_op.alter_column('locales', existing_type=sa.JSON(), server_default=None)
 
 
 def downgrade() -> None:
