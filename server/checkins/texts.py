@@ -7,7 +7,6 @@ or their own words): never Refuge, the person's situation, or who else is told.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -19,8 +18,8 @@ from server.i18n import locales
 
 #: How much of a note's id an alert names (the portal shows the whole id, starting so).
 NOTE_ID = 8
-#: A sweep renders many texts in a few languages: load each catalogue once per process.
-catalogue = functools.lru_cache(maxsize=32)(locales.catalogue)
+#: The catalogue of a locale: compiled once per process, with the portal's saved translations.
+catalogue = locales.catalogue
 
 
 def fits_one_text(text: str) -> bool:

@@ -21,6 +21,7 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.support import NullTranslations, Translations
 
+from server.i18n.live import LIVE
 from server.resources import shipped
 
 DEFAULT_LOCALE = "en"
@@ -116,9 +117,17 @@ def url_tag(locale: str) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def catalogue(locale: str) -> NullTranslations:
-    """The compiled UI catalogue of a locale (empty for English), for use outside requests."""
+def compiled(locale: str) -> NullTranslations:
+    """The compiled UI catalogue of a locale as shipped (empty for English)."""
     return Translations.load(str(LOCALES_DIR), [locale], domain="messages")
+
+
+def catalogue(locale: str) -> NullTranslations:
+    """A locale's UI catalogue: the compiled one with the portal's saved translations over it.
+
+    Not cached by callers: the saved translations change while the server runs.
+    """
+    return LIVE.apply(locale, compiled(locale))
 
 
 def ascii_digits(text: str) -> str:

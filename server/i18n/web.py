@@ -8,14 +8,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel
+from babel.support import NullTranslations
+from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 
 from server.config import app_settings
+from server.db import get_database
+from server.i18n import overrides
 from server.i18n.locales import (
     DEFAULT_LOCALE,
     LOCALES_DIR,
     PSEUDO_LOCALE,
+    catalogue,
     choose_locale,
     html_lang,
     text_direction,
@@ -74,13 +78,33 @@ def _expose_locale() -> None:
     g.html_lang = html_lang(g.locale, scripts)
 
 
+class LiveDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's domain reading `catalogue`: compiled, with the portal's saved texts over it."""
+
+    def get_translations(self) -> NullTranslations:
+        """The request's catalogue (never cached per request: `catalogue` keeps it current)."""
+        locale = get_locale()
+        return NullTranslations() if locale is None else catalogue(str(locale))
+
+
+def refresh_overrides() -> None:
+    """Reload saved UI translations when they changed (looked at most every few seconds)."""
+    database = get_database()
+    every = app_settings().localization.ui_reload_seconds
+    source = database.engine.url.render_as_string(hide_password=True)
+    with database.sessionmaker() as session:
+        overrides.refresh(session, source, every)
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel with Refuge's catalogues, selector and template helpers."""
-    Babel(
+    babel = Babel(
         app,
         locale_selector=select_locale,
         default_locale=DEFAULT_LOCALE,
         default_translation_directories=str(LOCALES_DIR),
     )
+    babel.domain_instance = LiveDomain(domain="messages")
+    app.before_request(refresh_overrides)
     app.before_request(_expose_locale)
     app.jinja_env.filters["ltr"] = ltr
