@@ -85,6 +85,13 @@ class LiveOverrides:
             self._merged = {}
             self.source, self.token, self.checked_at = source, token, now
 
+    def forget(self) -> None:
+        """Drop every override and where they came from: the next refresh reloads them."""
+        with self._lock:
+            self._by_locale, self._merged = {}, {}
+            self._generation += 1
+            self.source, self.token, self.checked_at = None, None, float("-inf")
+
     def of(self, locale: str) -> tuple[Override, ...]:
         """The overrides held for a locale."""
         return self._by_locale.get(locale, ())

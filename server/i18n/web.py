@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Flask, current_app, g, request
 from babel.support import NullTranslations
+from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 

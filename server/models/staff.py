@@ -92,6 +92,9 @@ class AuditAction(enum.Enum):
     LOGOUT = "logout"
     NOTES_EXPORTED = "notes_exported"
     USER_CREATED = "user_created"
+    TRANSLATION_SAVED = "translation_saved"
+    TRANSLATION_REVIEWED = "translation_reviewed"
+    TRANSLATIONS_UPLOADED = "translations_uploaded"
 
 
 class User(Enveloped, Base):

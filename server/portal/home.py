@@ -28,6 +28,7 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
+    Section(Permission.TRANSLATE, "portal.translate_locales", _l("Translations")),
 )
 
 
