@@ -46,6 +46,27 @@ class World:
 SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]]] = {}
 
 
+def _translation_locales(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    # Translators and reviewers work in uk; an admin in every configured locale, so the locale
+    # outside every scope is one the instance does not serve (test_portal_translate.py shows
+    # that another translator's locale answers the same 404).
+    return {"language": "uk", "catalogue": "ui"}, {"language": "de", "catalogue": "ui"}
+
+
+SAMPLES.update(
+    {
+        endpoint: _translation_locales
+        for endpoint in (
+            "portal.translate",
+            "portal.translate_save",
+            "portal.translate_review",
+            "portal.translate_download",
+            "portal.translate_upload",
+        )
+    }
+)
+
+
 def portal_rules(app: Flask) -> list[Rule]:
     """Every portal route of the app."""
     return sorted(
