@@ -53,18 +53,15 @@ def _translation_locales(world: World) -> tuple[dict[str, object], dict[str, obj
     return {"language": "uk", "catalogue": "ui"}, {"language": "de", "catalogue": "ui"}
 
 
-SAMPLES.update(
-    {
-        endpoint: _translation_locales
-        for endpoint in (
-            "portal.translate",
-            "portal.translate_save",
-            "portal.translate_review",
-            "portal.translate_download",
-            "portal.translate_upload",
-        )
-    }
+#: The translator's workspace names a locale.
+TRANSLATE_ROUTES = (
+    "portal.translate",
+    "portal.translate_save",
+    "portal.translate_review",
+    "portal.translate_download",
+    "portal.translate_upload",
 )
+SAMPLES.update(dict.fromkeys(TRANSLATE_ROUTES, _translation_locales))
 
 
 def portal_rules(app: Flask) -> list[Rule]:

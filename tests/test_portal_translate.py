@@ -37,8 +37,8 @@ from tests.translate_helpers import (  # noqa: F401 (the autouse fixture)
 
 #: A Ukrainian answer to STOP, long enough for two UCS-2 segments.
 NEW_STOP = (
-    "Ви більше не отримуватимете повідомлень від Refuge. Щоб повернутися, надішліть СТАРТ "
-    "у будь-який час, коли захочете."
+    "Ви більше не отримуватимете повідомлень від Refuge. Щоб повернутися, надішліть СТАРТ "  # noqa: RUF001
+    "у будь-який час, коли захочете."  # noqa: RUF001
 )
 
 
@@ -167,7 +167,8 @@ def test_the_author_cannot_mark_their_translation_reviewed(app: Flask) -> None:
     )
     with get_database(app).session() as session:
         row = session.scalars(select(UiTranslation)).one()
-        assert row.status is TranslationStatus.REVIEWED and row.reviewer_id is not None
+        assert row.status is TranslationStatus.REVIEWED
+        assert row.reviewer_id is not None
 
 
 def test_a_translator_may_not_mark_reviewed(app: Flask) -> None:
@@ -186,7 +187,8 @@ def test_the_po_files_go_down_and_up_as_the_clis(app: Flask) -> None:
     assert _save(client, "uk", token_of(AGREED), "%(name)s тепер ваш контакт.").status_code == 302
     ui = read_catalog(client.get("/portal/translate/uk/ui.po").get_data())
     message = ui.get(AGREED)
-    assert message is not None and message.string == "%(name)s тепер ваш контакт."
+    assert message is not None
+    assert message.string == "%(name)s тепер ваш контакт."
     assert "draft" in message.flags
     content = client.get("/portal/translate/uk/content.po?catalogue=content").get_data()
     with get_database(app).session() as session:

@@ -92,7 +92,8 @@ def test_the_workspace_reads_the_locales_way_and_saves_with_its_cost(
     if direction == "rtl":  # the source sits on the right, the translation on its left
         source_box = entry.locator(".source").bounding_box()
         text_box = entry.locator("textarea").bounding_box()
-        assert source_box is not None and text_box is not None
+        assert source_box is not None
+        assert text_box is not None
         assert text_box["x"] < source_box["x"]
 
 

@@ -77,7 +77,8 @@ def test_export_ui_writes_the_shipped_catalogue_with_the_saved_translations(
     shipped = read_catalog(ui_catalogue.po_path("uk"))
     assert len([m for m in written if m.id]) == len([m for m in shipped if m.id])
     agreed, stop = written.get(AGREED), written.get(STOP_REPLY)
-    assert agreed is not None and stop is not None
+    assert agreed is not None
+    assert stop is not None
     assert (agreed.string, "draft" in agreed.flags) == ("%(name)s тепер ваш контакт.", True)
     assert (stop.string, "draft" in stop.flags) == ("Більше жодних повідомлень.", False)
     refused = app.test_cli_runner().invoke(args=["i18n", "export-ui", "xx"])

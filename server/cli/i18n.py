@@ -1,4 +1,6 @@
-"""Operator commands for translations: `refuge i18n status|export-content|import-content|export-ui`."""
+"""Operator commands for translations: `refuge i18n status`, `export-content`, `import-content`,
+`export-ui`.
+"""
 
 from __future__ import annotations
 

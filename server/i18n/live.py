@@ -12,6 +12,7 @@ import copy
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from babel.support import NullTranslations, Translations
 
@@ -30,7 +31,7 @@ class Override:
     forms: tuple[str, ...]
 
 
-def _germanic(count: int) -> int:
+def _germanic(count: float | Decimal) -> int:
     return int(count != 1)
 
 

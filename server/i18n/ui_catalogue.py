@@ -162,8 +162,16 @@ def shipped_forms(message: Message | None) -> tuple[str, ...]:
     """A shipped message's translation forms; none when untranslated or fuzzy."""
     if message is None or message.fuzzy:
         return ()
-    strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
-    return tuple(strings) if all(strings) else ()
+    strings = _strings(message)
+    return strings if all(strings) else ()
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    """A message's msgstr forms, an empty one as ""."""
+    raw = message.string
+    if isinstance(raw, tuple | list):
+        return tuple(form or "" for form in raw)
+    return (raw or "",)
 
 
 def plural_count(locale: str) -> int:
@@ -277,7 +285,7 @@ def import_catalog(
             continue
         line = found.lineno or 0
         key = (found.context or "", _first(found.id))
-        forms = list(found.string) if isinstance(found.string, tuple | list) else [found.string]
+        forms = list(_strings(found))
         if not all(form.strip() for form in forms):
             report.skipped_empty += 1
             continue

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from server import segments
 from server.config import Settings
-from server.content.translation_files import ContentField, content_fields
+from server.content.translation_files import DRAFT_FLAG, ContentField, content_fields
 from server.i18n import ui_catalogue
 from server.models.translations import Translation, TranslationStatus
 
@@ -120,10 +120,10 @@ def ui_entries(session: Session, settings: Settings, locale: str) -> list[Entry]
             forms, status, stale = tuple(row.forms), row.status, False
         else:
             forms = ui_catalogue.shipped_forms(po)
-            draft = po is not None and ui_catalogue.DRAFT_FLAG in po.flags
+            draft = po is not None and DRAFT_FLAG in po.flags
             status = TranslationStatus.DRAFT if draft else TranslationStatus.REVIEWED
             stale = po is not None and po.fuzzy and bool(po.string)
-            if stale:
+            if po is not None and stale:
                 forms = tuple(po.string) if isinstance(po.string, tuple) else (str(po.string),)
         entries.append(
             Entry(

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -23,6 +24,12 @@ from server.i18n.workspace import Catalogue, State
 from server.models.staff import Permission
 from server.models.translations import Translation, TranslationStatus
 from server.portal.access import account
+
+
+def _(text: str, **values: object) -> str:
+    """A message of the catalogue in the request's language, as a plain str."""
+    return str(gettext(text, **values))
+
 
 #: Entries on one page of the workspace.
 PAGE_SIZE = 25
@@ -66,9 +73,9 @@ class View:
         """A form's entry: UI messages are named by digest, content fields by msgctxt."""
         return Catalogue.UI if token.startswith("ui-") else Catalogue.CONTENT
 
-    def args(self, **changes: object) -> dict[str, object]:
+    def args(self, **changes: object) -> dict[str, Any]:
         """This view's query values, with some changed."""
-        values: dict[str, object] = {"catalogue": self.catalogue.value, "page": self.number}
+        values: dict[str, Any] = {"catalogue": self.catalogue.value, "page": self.number}
         if self.state is not None:
             values["state"] = self.state.value
         if self.query:
