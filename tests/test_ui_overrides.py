@@ -7,14 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
+from server.config import ConfigError, load_config
 from server.content.translation_files import read_catalog
 from server.db import get_database
 from server.i18n import overrides, ui_catalogue
 from server.i18n.live import LIVE
 from server.i18n.locales import catalogue, compiled
 from server.models.translations import TranslationStatus
+from tests.conftest import refuge_env
 from tests.translate_helpers import (  # noqa: F401 (the autouse fixture)
     AGREED,
     STOP_REPLY,
@@ -83,3 +86,17 @@ def test_export_ui_writes_the_shipped_catalogue_with_the_saved_translations(
     assert (stop.string, "draft" in stop.flags) == ("Більше жодних повідомлень.", False)
     refused = app.test_cli_runner().invoke(args=["i18n", "export-ui", "xx"])
     assert refused.exit_code == 1
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 30), ("1", 1), ("60", 60)])
+def test_the_reload_interval_is_a_setting_of_at_most_a_minute(
+    tmp_path: Path, raw: str | None, seconds: int
+) -> None:
+    extra = {} if raw is None else {"REFUGE_UI_RELOAD_SECONDS": raw}
+    assert load_config(refuge_env(tmp_path, **extra)).localization.ui_reload_seconds == seconds
+
+
+@pytest.mark.parametrize("raw", ["0", "61", "soon"])
+def test_a_reload_interval_beyond_a_minute_is_refused(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError, match="REFUGE_UI_RELOAD_SECONDS"):
+        load_config(refuge_env(tmp_path, REFUGE_UI_RELOAD_SECONDS=raw))
