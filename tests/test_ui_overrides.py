@@ -13,11 +13,14 @@ from flask import Flask
 from server.config import ConfigError, load_config
 from server.content.translation_files import read_catalog
 from server.db import get_database
+from server.delivery.channels import ConsoleChannel
+from server.delivery.worker import Worker
 from server.i18n import overrides, ui_catalogue
 from server.i18n.live import LIVE
 from server.i18n.locales import catalogue, compiled
 from server.models.translations import TranslationStatus
 from tests.conftest import refuge_env
+from tests.sms_helpers import settings_of
 from tests.translate_helpers import (  # noqa: F401 (the autouse fixture)
     AGREED,
     STOP_REPLY,
@@ -100,3 +103,11 @@ def test_the_reload_interval_is_a_setting_of_at_most_a_minute(
 def test_a_reload_interval_beyond_a_minute_is_refused(tmp_path: Path, raw: str) -> None:
     with pytest.raises(ConfigError, match="REFUGE_UI_RELOAD_SECONDS"):
         load_config(refuge_env(tmp_path, REFUGE_UI_RELOAD_SECONDS=raw))
+
+
+def test_a_worker_pass_takes_up_saved_translations(app: Flask) -> None:
+    _save(app, STOP_REPLY, "Більше жодних повідомлень.")
+    assert catalogue("uk").gettext(STOP_REPLY) == compiled("uk").gettext(STOP_REPLY)
+    Worker(get_database(app), settings_of(app), ConsoleChannel()).run_once(NOW)
+    # The check-in texts a sweep writes read the same catalogue.
+    assert catalogue("uk").gettext(STOP_REPLY) == "Більше жодних повідомлень."
