@@ -9,6 +9,7 @@ ones the `.po` imports apply (`server.placeholders` for the UI catalogue,
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,9 @@ def cost(text: str, policy: segments.AccentPolicy, budget: int | None) -> Cost:
     forcing: dict[str, None] = {}
     if measured.encoding == "UCS-2":
         for character in prepared:
+            # Combining marks (Burmese vowel signs) are named with the letters they sit on.
+            if unicodedata.category(character).startswith("M"):
+                continue
             if character not in segments.GSM7_BASIC and character not in segments.GSM7_EXTENSION:
                 forcing[character] = None
                 if len(forcing) >= MAX_FORCING:

@@ -19,11 +19,12 @@ from server.content.translation_checks import Problem, check_translation
 from server.content.translation_files import ImportReport, save_translation
 from server.db import request_session
 from server.i18n import ui_catalogue, workspace
-from server.i18n.locales import html_lang, text_direction
+from server.i18n.locales import html_lang, text_direction, url_tag
 from server.i18n.workspace import Catalogue, State
 from server.models.staff import Permission
 from server.models.translations import Translation, TranslationStatus
 from server.portal.access import account
+from server.web.pages import language_names
 
 
 def _(text: str, **values: object) -> str:
@@ -119,6 +120,7 @@ def page(
         "portal/translate.html",
         user=user,
         locale=locale,
+        language_name=dict(language_names()).get(url_tag(locale), locale),
         target_lang=html_lang(locale, scripts),
         target_dir=text_direction(locale, scripts),
         view=View(view.catalogue, view.state, number, view.query),
