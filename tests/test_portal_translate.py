@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from server import segments
 from server.config import Settings
-from server.content.translation_files import export_po, read_catalog
+from server.content.translation_files import export_po, po_bytes, read_catalog
 from server.db import get_database
 from server.models.staff import Role
 from server.models.translations import Translation, TranslationStatus
@@ -211,3 +211,27 @@ def test_the_po_files_go_down_and_up_as_the_clis(app: Flask) -> None:
         row = session.scalars(select(Translation)).one()
         # A translator's upload stays a draft, whatever the file's flags say.
         assert (row.text, row.status) == ("Харків", TranslationStatus.DRAFT)
+
+
+def test_an_uploaded_ui_catalogue_is_checked_line_by_line(app: Flask) -> None:
+    client = signed_in(app, translator(app, "olena", ("uk",)))
+    catalogue = read_catalog(client.get("/portal/translate/uk/ui.po").get_data())
+    good, bad = catalogue.get(STOP_REPLY), catalogue.get(AGREED)
+    assert good is not None
+    assert bad is not None
+    good.string, bad.string = NEW_STOP, "Хтось погодився."
+    good.flags.discard("draft")
+    csrf = form_token(client, "/portal/translate/uk")
+    response = client.post(
+        "/portal/translate/uk/ui.po",
+        data={"csrf_token": csrf, "file": (io.BytesIO(po_bytes(catalogue)), "uk.po")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "1 saved" in page
+    assert "placeholders or markup differ from the source" in page
+    with get_database(app).session() as session:
+        row = session.scalars(select(UiTranslation)).one()
+        # A translator may not review: the file's missing draft flag leaves it a draft.
+        assert (row.msgid, row.text, row.status) == (STOP_REPLY, NEW_STOP, TranslationStatus.DRAFT)

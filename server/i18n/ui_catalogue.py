@@ -8,10 +8,11 @@ not mean two commands in any two languages, which only a release's tests can pro
 
 from __future__ import annotations
 
+import enum
 import functools
 import hashlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from server.content.translation_files import (
     FUZZY_FLAG,
     ImportReport,
     Refusal,
+    framed,
     read_catalog,
 )
 from server.i18n.locales import LOCALES_DIR
@@ -198,9 +200,9 @@ def save(
     status: TranslationStatus = TranslationStatus.DRAFT,
     now: datetime,
 ) -> bool:
-    """Store a checked translation (the caller ran `problems`); False when nothing changed."""
+    """Store a translation that passed `check`; False when nothing changed."""
     row = saved(session, locale).get(message.key)
-    forms = [form.strip("\n") if not message.msgid.endswith("\n") else form for form in forms]
+    forms = [framed(form, message.msgid) for form in forms]  # newlines at the ends as msgfmt wants
     text = forms[0]
     plural = list(forms) if message.msgid_plural else []
     if row is not None and (row.text, list(row.plural_texts), row.status) == (text, plural, status):
@@ -210,7 +212,9 @@ def save(
         session.add(row)
     row.msgid_plural = message.msgid_plural
     row.text, row.plural_texts, row.status, row.updated_at = text, plural, status, now
-    row.author_id, row.reviewer_id = author, None
+    row.author_id = author
+    # An upload by a reviewer may be reviewed already; any other change waits for a review.
+    row.reviewer_id = author if status is TranslationStatus.REVIEWED else None
     session.flush()
     return True
 
@@ -272,7 +276,7 @@ def import_catalog(
 ) -> ImportReport:
     """Save every translated message of an uploaded UI catalogue that differs from today's.
 
-    Checked as `save` checks; fuzzy and empty messages are skipped; keywords are refused.
+    Checked by `check`, as the page checks; fuzzy and empty messages are skipped.
     A message without the `draft` flag is saved reviewed only when `may_review`.
     """
     catalog = read_catalog(data)
@@ -293,31 +297,52 @@ def import_catalog(
             report.skipped_fuzzy += 1
             continue
         message = messages.get(key)
-        reason = _refusal(message, forms)
-        if message is None or reason is not None:
-            report.refused.append(Refusal(line, found.context, reason or "unknown message"))
+        refused = check(message, forms, locale)
+        if message is None or refused is not None:
+            reason = refused.reason if refused else "unknown message"
+            report.refused.append(Refusal(line, found.context, reason))
             continue
-        row = stored.get(key)
-        today = tuple(row.forms) if row is not None else shipped_forms(current.get(key))
         reviewed = may_review and DRAFT_FLAG not in found.flags
         status = TranslationStatus.REVIEWED if reviewed else TranslationStatus.DRAFT
-        if tuple(forms) == today and (row is None or row.status is status or not reviewed):
+        as_shipped = tuple(forms) == shipped_forms(current.get(key))
+        if key not in stored and as_shipped and not reviewed:
+            report.unchanged += 1  # nothing to lay over the shipped text
+        elif save(session, locale, message, forms, author=author, status=status, now=now):
+            report.applied += 1
+        else:
             report.unchanged += 1
-            continue
-        save(session, locale, message, forms, author=author, status=status, now=now)
-        report.applied += 1
     return report
 
 
-def _refusal(message: UiMessage | None, forms: Iterable[str]) -> str | None:
+class Problem(enum.Enum):
+    """Why a UI translation is refused (the same for an uploaded file and the page)."""
+
+    UNKNOWN_MESSAGE = "unknown_message"
+    KEYWORD = "keyword"
+    PLURAL_FORMS = "plural_forms"
+    PLACEHOLDERS = "placeholders"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A refused UI translation: the kind of problem, and the reason in words."""
+
+    problem: Problem
+    reason: str
+
+
+def check(message: UiMessage | None, forms: Sequence[str], locale: str) -> Check | None:
+    """Why `forms` cannot be the locale's translation of `message`, or None when they can."""
     if message is None:
-        return "no such message in this version of Refuge"
+        return Check(Problem.UNKNOWN_MESSAGE, "no such message in this version of Refuge")
     if message.keyword:
-        return "SMS keywords change only with a release"
-    forms = list(forms)
-    if len(forms) != (len(forms) if message.msgid_plural else 1):
-        return "plural forms do not match the message"
+        return Check(Problem.KEYWORD, "SMS keywords change only with a release")
+    if len(forms) != (plural_count(locale) if message.msgid_plural else 1):
+        return Check(Problem.PLURAL_FORMS, "the number of plural forms does not match")
     found = problems(message, forms)
     if found:
-        return "placeholders or markup differ from the source: " + found[0].split(": ", 1)[-1]
+        detail = found[0].split(": ", 1)[-1]
+        return Check(
+            Problem.PLACEHOLDERS, f"placeholders or markup differ from the source: {detail}"
+        )
     return None

@@ -148,17 +148,11 @@ def save(locale: str, catalogue: Catalogue, token: str, texts: list[str]) -> str
     now = datetime.now(UTC)
     if catalogue is Catalogue.UI:
         message = ui_catalogue.by_token(token)
-        if message is None:
-            return _("This message is no longer in Refuge. Reload the page.")
-        if not message.keyword and len(texts) == (
-            ui_catalogue.plural_count(locale) if message.msgid_plural else 1
-        ):
-            problems = ui_catalogue.problems(message, texts)
-            if problems:
-                return placeholders_refusal(problems[0].split(": ", 1)[-1])
-            ui_catalogue.save(database, locale, message, texts, author=account().id, now=now)
-            return None
-        return _("SMS keywords change only with a release: ask the Refuge developers.")
+        refused = ui_catalogue.check(message, texts, locale)
+        if refused is not None or message is None:
+            return ui_refusal(refused)
+        ui_catalogue.save(database, locale, message, texts, author=account().id, now=now)
+        return None
     item = workspace.content_field(database, token)
     check = check_translation(item, texts[0], locale, context=token)
     if check is not None or item is None:
@@ -167,6 +161,15 @@ def save(locale: str, catalogue: Catalogue, token: str, texts: list[str]) -> str
         )
     save_translation(database, item, locale, texts[0], now=now, author=account().id)
     return None
+
+
+def ui_refusal(refused: ui_catalogue.Check | None) -> str:
+    """A UI check's refusal, in the reader's language."""
+    if refused is not None and refused.problem is ui_catalogue.Problem.PLACEHOLDERS:
+        return placeholders_refusal(refused.reason.split(": ", 1)[-1])
+    if refused is not None and refused.problem is ui_catalogue.Problem.KEYWORD:
+        return _("SMS keywords change only with a release: ask the Refuge developers.")
+    return _("This message is no longer in Refuge. Reload the page.")
 
 
 def placeholders_refusal(detail: str) -> str:
