@@ -321,6 +321,12 @@ class Problem(enum.Enum):
     KEYWORD = "keyword"
     PLURAL_FORMS = "plural_forms"
     PLACEHOLDERS = "placeholders"
+    MARKUP = "markup"
+
+
+#: Characters that start or end markup. Templates mark translations safe, and a saved one goes
+#: live with no developer reading it: it may hold only the angle brackets its source holds.
+_BRACKETS = "<>"
 
 
 @dataclass(frozen=True)
@@ -339,6 +345,11 @@ def check(message: UiMessage | None, forms: Sequence[str], locale: str) -> Check
         return Check(Problem.KEYWORD, "SMS keywords change only with a release")
     if len(forms) != (plural_count(locale) if message.msgid_plural else 1):
         return Check(Problem.PLURAL_FORMS, "the number of plural forms does not match")
+    sources = (message.msgid, message.msgid_plural or message.msgid)
+    for form in forms:
+        for bracket in _BRACKETS:
+            if form.count(bracket) > max(source.count(bracket) for source in sources):
+                return Check(Problem.MARKUP, f"a {bracket} the source does not have")
     found = problems(message, forms)
     if found:
         detail = found[0].split(": ", 1)[-1]

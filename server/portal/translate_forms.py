@@ -167,6 +167,8 @@ def ui_refusal(refused: ui_catalogue.Check | None) -> str:
     """A UI check's refusal, in the reader's language."""
     if refused is not None and refused.problem is ui_catalogue.Problem.PLACEHOLDERS:
         return placeholders_refusal(refused.reason.split(": ", 1)[-1])
+    if refused is not None and refused.problem is ui_catalogue.Problem.MARKUP:
+        return _("Not saved: links and markup are limited (%(detail)s).", detail=refused.reason)
     if refused is not None and refused.problem is ui_catalogue.Problem.KEYWORD:
         return _("SMS keywords change only with a release: ask the Refuge developers.")
     return _("This message is no longer in Refuge. Reload the page.")
