@@ -2,7 +2,9 @@
 translation of each, the one saved in the portal over it, and which messages go out by SMS.
 
 Saving checks placeholders and markup with the rule `make check` applies to the shipped
-catalogues (`server.placeholders`). SMS keywords are shown but not saved here: a keyword must
+catalogues (`server.placeholders`), and, because a saved text goes live with no developer
+reading it while templates mark translations safe, refuses an angle bracket the source lacks
+(half a tag escapes the placeholder rule). SMS keywords are shown but not saved here: a keyword must
 not mean two commands in any two languages, which only a release's tests can promise.
 """
 
