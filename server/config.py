@@ -58,6 +58,7 @@ KNOWN = frozenset(
         "REFUGE_LOCALE_SCRIPTS",
         "REFUGE_FIRST_CONTACT_LANGUAGES",
         "REFUGE_STALE_TRANSLATIONS",
+        "REFUGE_UI_RELOAD_SECONDS",
         "REFUGE_SMS_REPLIES_PER_HOUR",
         "REFUGE_SMS_REPLIES_PER_DAY",
         "REFUGE_SMS_SEGMENT_BUDGETS",
@@ -134,6 +135,8 @@ class Localization:
     #: its first message is answered with a greeting in the first two and a menu of them all.
     #: Cox's Bazar's camps: most people read Rohingya (in Latin letters), not Bengali.
     first_contact: tuple[tuple[str, tuple[str, ...]], ...] = (("BD", ("rhg", "bn", "en")),)
+    #: How often (seconds) a process looks for UI translations saved in the portal.
+    ui_reload_seconds: int = 30
 
     def chain(self, locale: str) -> tuple[str, ...]:
         """The locale, then its fallbacks, ending with the default language."""
@@ -624,6 +627,9 @@ def _localization(get: Callable[[str], str | None]) -> Localization:
         scripts=tuple(sorted(scripts.items())),
         stale_policy=tuple(stale),
         first_contact=_first_contact(get("REFUGE_FIRST_CONTACT_LANGUAGES"), locales),
+        ui_reload_seconds=_count(
+            "REFUGE_UI_RELOAD_SECONDS", get("REFUGE_UI_RELOAD_SECONDS"), 30, MAX_UI_RELOAD_SECONDS
+        ),
     )
     check_fallback_scripts(localization)
     return localization
@@ -655,6 +661,8 @@ def _first_contact(
 
 
 MAX_SEGMENT_BUDGET = 10
+#: Saved UI translations must reach every process within a minute.
+MAX_UI_RELOAD_SECONDS = 60
 MAX_PORTAL_SESSION_MINUTES = 240
 
 

@@ -71,6 +71,24 @@ SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]
 }
 
 
+def _translation_locales(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    # Translators and reviewers work in uk; an admin in every configured locale, so the locale
+    # outside every scope is one the instance does not serve (test_portal_translate.py shows
+    # that another translator's locale answers the same 404).
+    return {"language": "uk", "catalogue": "ui"}, {"language": "de", "catalogue": "ui"}
+
+
+#: The translator's workspace names a locale.
+TRANSLATE_ROUTES = (
+    "portal.translate",
+    "portal.translate_save",
+    "portal.translate_review",
+    "portal.translate_download",
+    "portal.translate_upload",
+)
+SAMPLES.update(dict.fromkeys(TRANSLATE_ROUTES, _translation_locales))
+
+
 def portal_rules(app: Flask) -> list[Rule]:
     """Every portal route of the app."""
     return sorted(

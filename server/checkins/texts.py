@@ -7,7 +7,6 @@ or their own words): never Refuge, the person's situation, or who else is told.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from gettext import NullTranslations
@@ -22,8 +21,8 @@ from server.i18n import locales
 #: how little when that lets it name every note of the incident.
 NOTE_ID = 8
 NOTE_ID_SHORTEST = 4
-#: A sweep renders many texts in a few languages: load each catalogue once per process.
-catalogue = functools.lru_cache(maxsize=32)(locales.catalogue)
+#: The catalogue of a locale: compiled once per process, with the portal's saved translations.
+catalogue = locales.catalogue
 
 
 def fits_one_text(text: str) -> bool:

@@ -1,4 +1,6 @@
-"""Operator commands for translations: `refuge i18n status|export-content|import-content`."""
+"""Operator commands for translations: `refuge i18n status`, `export-content`, `import-content`,
+`export-ui`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from server.content.translation_files import (
 )
 from server.db import get_database
 from server.i18n import status as i18n_status
+from server.i18n import ui_catalogue
 
 
 def _configured(locale: str) -> str:
@@ -122,6 +125,42 @@ def import_content(file: Path, locale: str | None, strict: bool) -> None:
         click.echo(f"{report.locale}: {report.summary()}")
     if report.refused:
         raise SystemExit(1)
+
+
+@i18n_group.command("export-ui")
+@click.argument("locale")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="The .po file to write ('-' for standard output); default <locale>.po here.",
+)
+def export_ui(locale: str, out: Path | None) -> None:
+    """Write LOCALE's UI catalogue with the translations saved in the portal merged in.
+
+    Copied over server/locales/LOCALE/LC_MESSAGES/messages.po, it ships them in the next
+    release: the shipped .po files stay the source of truth.
+    """
+    locale = _configured(locale)
+    if locale == "en":
+        raise click.ClickException("en is the source language: there is no UI catalogue to write")
+    with get_database().session() as session:
+        try:
+            catalog = ui_catalogue.merged_catalog(session, locale)
+        except TranslationFileError as exc:
+            raise click.ClickException(f"the shipped {locale} catalogue: {exc}") from None
+        saved = len(ui_catalogue.saved(session, locale))
+    data = po_bytes(catalog)
+    summary = f"{saved} saved translations merged"
+    if out is not None and str(out) == "-":
+        click.echo(data, nl=False)
+        click.echo(summary, err=True)
+        return
+    target = out or Path.cwd() / f"{locale}.po"
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"{summary} into {target}")
 
 
 COMMANDS: tuple[click.Command, ...] = (i18n_group,)

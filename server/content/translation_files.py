@@ -8,9 +8,9 @@ content and applies the good ones; the others are reported with their line numbe
 
 from __future__ import annotations
 
-import html
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,16 +24,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from server.content import search, store
 from server.content.kinds import KINDS
-from server.content.markup import ALLOWED_SCHEMES
+from server.content.translation_checks import SMS_NOTE, check_translation
 from server.models.content import Resource
 from server.models.translations import Translation, TranslationStatus, source_digest
-from server.placeholders import placeholder_problems
-from server.segments import measure
 
 #: The flag a translator sets on a message whose translation still needs a native review.
 DRAFT_FLAG = "draft"
 FUZZY_FLAG = "fuzzy"
-SMS_NOTE = "SMS: must fit one message: at most 160 GSM-7 characters or 70 in other scripts"
 STALE_NOTE = "The source changed since this translation: check it, then remove the fuzzy flag."
 MARKDOWN_NOTE = "Markdown: no HTML; links only to https:, tel: or mailto: addresses"
 #: Fields written in Markdown (rendered through server.content.markup).
@@ -271,69 +268,11 @@ def read_catalog(source: Path | str | bytes) -> Catalog:
         raise TranslationFileError(None, f"cannot read the header: {exc}") from None
 
 
-# --- Checks -----------------------------------------------------------------------------------
-
-_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>?")
-_AUTOLINK = re.compile(r"<(?:(?:https|tel|mailto):[^<>\s]*|[^\s<>@:/]+@[^\s<>@]+)>")
-_DESTINATION = re.compile(
-    r"\]\(\s*(<[^>\n]*>|[^\s)]*)|^[ ]{0,3}\[[^\]\n]+\]:[ \t]*(<[^>\n]*>|\S+)", re.MULTILINE
-)
-_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
-_SCRIPT_SCHEME = re.compile(r"(?:java|vb)script:")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f]+")
-
-
-def _normal(text: str) -> str:
-    return _INVISIBLE.sub("", html.unescape(text)).lower()
-
-
-def _tags(text: str) -> set[str]:
-    return {m.group(0) for m in _TAG.finditer(text) if not _AUTOLINK.match(text, m.start())}
-
-
-def _destinations(text: str) -> set[str]:
-    return {
-        _normal((m.group(1) or m.group(2) or "").strip("<>")) for m in _DESTINATION.finditer(text)
-    }
-
-
-def unsafe_markup(source: str, translation: str) -> str | None:
-    """Why a translation's markup is refused: HTML, a script, or a link the source lacks."""
-    tags = sorted(_tags(translation) - _tags(source))
-    if tags:
-        return f"HTML is not allowed in content: {tags[0][:40]}"
-    if _SCRIPT_SCHEME.search(_normal(translation)) and not _SCRIPT_SCHEME.search(_normal(source)):
-        return "a script address (javascript:) is not allowed in content"
-    known = _destinations(source)
-    for target in sorted(_destinations(translation) - known):
-        scheme = _SCHEME.match(target)
-        if scheme is None or scheme.group(1) not in ALLOWED_SCHEMES:
-            return f"a link may go only to https:, tel: or mailto: addresses, not {target[:40]}"
-        if scheme.group(1) != "https":
-            return f"a {scheme.group(1)}: link must be the one the source has, not {target[:40]}"
-    return None
-
-
 def _refusal(message: Message, text: str, item: ContentField | None, locale: str) -> str | None:
     """Why one translated message cannot be applied to its field, or None."""
-    if item is None:
-        return f"unknown message context {message.context!r}: no such field"
-    if item.source_locale == locale:
-        return f"this record is written in {locale}; there is nothing to translate"
-    if message.id != item.source:
-        return "source changed, translation not applied (export the file again)"
-    unsafe = unsafe_markup(item.source, text)
-    if unsafe:
-        return unsafe
-    problems = placeholder_problems(Message(item.source, text))
-    if problems:
-        found = problems[0].split(": ", 1)[-1]
-        return f"placeholders or markup differ from the source: {found}"
-    if item.sms:
-        cost = measure(text)
-        if cost.segments > 1:
-            return f"{SMS_NOTE} (this one is {cost.units} {cost.encoding} units)"
-    return None
+    source = message.id if isinstance(message.id, str) else None
+    found = check_translation(item, text, locale, source=source, context=message.context)
+    return found.reason if found else None
 
 
 # --- Importing --------------------------------------------------------------------------------
@@ -371,9 +310,19 @@ class ImportReport:
 
 
 def import_po(
-    session: Session, source: Path | str | bytes, *, locale: str | None = None, now: datetime
+    session: Session,
+    source: Path | str | bytes,
+    *,
+    locale: str | None = None,
+    now: datetime,
+    author: uuid.UUID | None = None,
+    may_review: bool = True,
 ) -> ImportReport:
-    """Apply a translated .po file: good messages are written, the others reported by line."""
+    """Apply a translated .po file: good messages are written, the others reported by line.
+
+    A message without the `draft` flag is stored reviewed, unless `may_review` is False (a
+    portal account that may not review): then everything it uploads stays a draft.
+    """
     catalog = read_catalog(source)
     target = (locale or catalog.locale_identifier or "").replace("-", "_")
     if not target:
@@ -401,21 +350,43 @@ def import_po(
         if item is None or reason is not None:
             report.refused.append(Refusal(line, message.context, reason or "unknown field"))
             continue
-        draft = DRAFT_FLAG in message.flags
+        draft = DRAFT_FLAG in message.flags or not may_review
         status = TranslationStatus.DRAFT if draft else TranslationStatus.REVIEWED
-        if _upsert(session, existing, item, target, text, status, now):
+        if _upsert(session, existing, item, target, text, status, now, author):
             report.applied += 1
             if "resource" in (item.entity, PART_OF.get(item.entity)):
                 resources.add(item.entity_id.split("/", 1)[0])
         else:
             report.unchanged += 1
-    if resources:  # search documents hold each locale's resource texts
-        session.flush()
+    reindex(session, resources)
+    return report
+
+
+def reindex(session: Session, resources: set[str]) -> None:
+    """Search documents hold each locale's resource texts: rewrite those of these resources."""
+    session.flush()
+    if resources:
         search.reindex_all(
             session, session.scalars(select(Resource).where(Resource.id.in_(resources)))
         )
-    session.flush()
-    return report
+        session.flush()
+
+
+def save_translation(
+    session: Session,
+    item: ContentField,
+    locale: str,
+    text: str,
+    *,
+    now: datetime,
+    author: uuid.UUID | None,
+) -> bool:
+    """Store one checked translation as a draft by `author`; False when nothing changed."""
+    existing = _translations(session, locale)
+    changed = _upsert(session, existing, item, locale, text, TranslationStatus.DRAFT, now, author)
+    if changed and item.entity == "resource":
+        reindex(session, {item.entity_id})
+    return changed
 
 
 def _upsert(
@@ -426,6 +397,7 @@ def _upsert(
     text: str,
     status: TranslationStatus,
     now: datetime,
+    author: uuid.UUID | None = None,
 ) -> bool:
     """Write one translation (without surrounding newlines); False when it is already there."""
     digest = source_digest(item.source)
@@ -442,4 +414,6 @@ def _upsert(
         session.add(row)
         existing[item.key] = row
     row.text, row.source_digest, row.status, row.updated_at = text, digest, status, now
+    row.author_id = author
+    row.reviewer_id = None  # a changed text waits for its own review
     return True

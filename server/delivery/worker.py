@@ -57,6 +57,7 @@ from server.delivery.channels import (
     UncertainOutcome,
 )
 from server.delivery.outbox import Reason, Setbacks
+from server.i18n import overrides
 from server.models.messaging import OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,13 @@ class Worker:
         """
         report = PassReport()
         clock = self.clock if now is None else _fixed(now)
+        # The texts a sweep writes use UI translations saved in the portal, as replies do.
+        with self.database.session() as session:
+            overrides.refresh(
+                session,
+                self.database.engine.url.render_as_string(hide_password=True),
+                self.settings.localization.ui_reload_seconds,
+            )
         self.reconcile(clock(), report)
         # Sweeps first, so that what falls due now (an alert, a reminder) leaves in this pass.
         self.sweep(clock(), report, drill=drill)

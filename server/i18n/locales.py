@@ -22,6 +22,7 @@ from babel.core import get_global
 from babel.support import NullTranslations, Translations
 
 from server.i18n import formats
+from server.i18n.live import LIVE
 from server.resources import shipped
 
 DEFAULT_LOCALE = "en"
@@ -117,13 +118,21 @@ def url_tag(locale: str) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def catalogue(locale: str) -> NullTranslations:
-    """The compiled UI catalogue of a locale (empty for English), for use outside requests.
-
-    A translation that would not format as its source does is left out (`formats`).
-    """
+@functools.lru_cache(maxsize=64)
+def compiled(locale: str) -> NullTranslations:
+    """The compiled UI catalogue of a locale as shipped (empty for English), read once per
+    process, without the translations that would not format as their source does
+    (`formats`: that message is shown in the source text, never an error)."""
     loaded = Translations.load(str(LOCALES_DIR), [locale], domain="messages")
     return formats.drop_unformattable(loaded, locale)
+
+
+def catalogue(locale: str) -> NullTranslations:
+    """A locale's UI catalogue: the compiled one with the portal's saved translations over it.
+
+    Not cached by callers: the saved translations change while the server runs.
+    """
+    return LIVE.apply(locale, compiled(locale))
 
 
 def ascii_digits(text: str) -> str:

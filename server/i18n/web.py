@@ -5,18 +5,21 @@ down), Flask-Babel's catalogues and selector, and the template filters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from babel.support import NullTranslations
 from flask import Flask, current_app, g, request
 from flask_babel import Babel, Domain, get_locale
 from markupsafe import Markup, escape
 
 from server.config import app_settings
-from server.i18n import formats
+from server.db import get_database
+from server.i18n import overrides
 from server.i18n.locales import (
     DEFAULT_LOCALE,
     LOCALES_DIR,
     PSEUDO_LOCALE,
+    catalogue,
     choose_locale,
     html_lang,
     text_direction,
@@ -75,19 +78,22 @@ def _expose_locale() -> None:
     g.html_lang = html_lang(g.locale, scripts)
 
 
-class CheckedDomain(Domain):  # type: ignore[misc]
-    """Flask-Babel's catalogues, each without the translations that would not format as their
-    source does (`formats`): a page shows that message in the source text, never an error."""
+class LiveDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's domain reading `catalogue`: compiled, with the portal's saved texts over it."""
 
-    def get_translations(self) -> Any:
-        translations = super().get_translations()
-        if not getattr(translations, _CHECKED, False):  # Flask-Babel caches each locale's
-            formats.drop_unformattable(translations, str(get_locale()))
-            setattr(translations, _CHECKED, True)
-        return translations
+    def get_translations(self) -> NullTranslations:
+        """The request's catalogue (never cached per request: `catalogue` keeps it current)."""
+        locale = get_locale()
+        return NullTranslations() if locale is None else catalogue(str(locale))
 
 
-_CHECKED = "_refuge_formats_checked"
+def refresh_overrides() -> None:
+    """Reload saved UI translations when they changed (looked at most every few seconds)."""
+    database = get_database()
+    every = app_settings().localization.ui_reload_seconds
+    source = database.engine.url.render_as_string(hide_password=True)
+    with database.sessionmaker() as session:
+        overrides.refresh(session, source, every)
 
 
 def init_app(app: Flask) -> None:
@@ -98,6 +104,7 @@ def init_app(app: Flask) -> None:
         default_locale=DEFAULT_LOCALE,
         default_translation_directories=str(LOCALES_DIR),
     )
-    babel.domain_instance = CheckedDomain()
+    babel.domain_instance = LiveDomain(domain="messages")
+    app.before_request(refresh_overrides)
     app.before_request(_expose_locale)
     app.jinja_env.filters["ltr"] = ltr

@@ -10,6 +10,7 @@ from server.models import (
     search,
     staff,
     translations,
+    ui_translations,
     versions,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "search",
     "staff",
     "translations",
+    "ui_translations",
     "versions",
 ]

@@ -93,6 +93,9 @@ class AuditAction(enum.Enum):
     NOTES_EXPORTED = "notes_exported"
     NOTE_HANDLED = "note_handled"
     USER_CREATED = "user_created"
+    TRANSLATION_SAVED = "translation_saved"
+    TRANSLATION_REVIEWED = "translation_reviewed"
+    TRANSLATIONS_UPLOADED = "translations_uploaded"
 
 
 class User(Enveloped, Base):

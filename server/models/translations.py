@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, enum_column
@@ -45,6 +46,10 @@ class Translation(ContentModel, Base):
         enum_column(TranslationStatus, 16), server_default=TranslationStatus.DRAFT.value
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Who wrote and who reviewed it in the portal (None from files and imports); no foreign
+    # keys, so a translation outlives the account. The author may not mark it reviewed.
+    author_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    reviewer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
     def is_stale(self, source_text: str) -> bool:
         """True when the source changed since this translation was made."""

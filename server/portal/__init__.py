@@ -15,12 +15,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes, signals
+from server.portal import auth, home, notes, signals, translate
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes", "signals"]
+__all__ = ["auth", "home", "init_app", "notes", "signals", "translate"]
 
 LANG_PARAMETER = "lang"
 
@@ -44,8 +44,10 @@ def _languages() -> dict[str, object]:
     def portal_languages() -> list[tuple[str, str, str]]:
         # A page reached by POST (a failed login) links back to the login form instead.
         endpoint = request.endpoint if request.method == "GET" else None
+        # A page naming a record (a workspace's locale) keeps naming it in every language.
+        values = dict(request.view_args or {}) if endpoint else {}
         return [
-            (tag, name, url_for(endpoint or "portal.login", lang=tag))
+            (tag, name, url_for(endpoint or "portal.login", **{**values, "lang": tag}))
             for tag, name in language_names()
         ]
 

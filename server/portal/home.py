@@ -29,6 +29,7 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
     Section(Permission.READ_SIGNALS, "portal.signals", _l("Signals")),
+    Section(Permission.TRANSLATE, "portal.translate_locales", _l("Translations")),
 )
 
 
