@@ -19,7 +19,6 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 from server.app import create_app
-from server.checkins import texts
 from server.config import Settings
 from server.db import Base, get_database
 from server.i18n import locales, tools, web
@@ -87,11 +86,9 @@ def forced_bad_sms_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     copy = mistyped_copy(tmp_path, SETUP_ADDED)
     compile_anyway(copy)
     monkeypatch.setattr(locales, "LOCALES_DIR", copy)
-    locales.catalogue.cache_clear()
-    texts.catalogue.cache_clear()
+    locales.compiled.cache_clear()
     yield
-    locales.catalogue.cache_clear()
-    texts.catalogue.cache_clear()
+    locales.compiled.cache_clear()
 
 
 def test_a_mistyped_sms_translation_answers_the_set_up_in_the_source_text(
@@ -121,6 +118,8 @@ def test_a_mistyped_page_translation_shows_that_message_in_the_source_text(
 ) -> None:
     copy = mistyped_copy(tmp_path, ABOUT_RUN_AT)
     compile_anyway(copy)
+    monkeypatch.setattr(locales, "LOCALES_DIR", copy)  # pages read the same catalogues
+    locales.compiled.cache_clear()
     monkeypatch.setattr(web, "LOCALES_DIR", copy)
     settings = make_settings(REFUGE_PUBLIC_URL="https://help.example.org")
     app = create_app(settings)
@@ -131,3 +130,4 @@ def test_a_mistyped_page_translation_shows_that_message_in_the_source_text(
     assert "This Refuge service is run at" in page
     assert "help.example.org" in page
     assert 'lang="uk"' in page  # the rest of the page stays Ukrainian
+    locales.compiled.cache_clear()

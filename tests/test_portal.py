@@ -376,7 +376,7 @@ def test_only_the_organisation_may_mark_its_note_handled_and_only_with_the_form(
     )
     translator = app.test_client()
     _signed_in(translator, accounts["translator"])
-    theirs = csrf_token(translator, "/portal/")
+    theirs = csrf_token(translator, "/portal/translate/uk")
     assert translator.post(action, data={"csrf_token": theirs}).status_code == 403
     assert "Mark handled" in olena.get("/portal/notes").get_data(as_text=True)
     with db.get_database(app).session() as session:

@@ -117,7 +117,6 @@ def url_tag(locale: str) -> str:
     return locale.replace("_", "-")
 
 
-@functools.lru_cache(maxsize=32)
 @functools.lru_cache(maxsize=64)
 def compiled(locale: str) -> NullTranslations:
     """The compiled UI catalogue of a locale as shipped (empty for English), read once per
