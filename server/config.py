@@ -278,6 +278,8 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     #: Minutes a portal session lives without activity.
     portal_session_minutes: int = 30
+    #: Hours an invitation link to the portal stays usable.
+    invite_hours: int = 72
     #: Who runs this instance, as the about page names them ("" : the public address's host).
     operator_name: str = ""
 
@@ -379,6 +381,9 @@ def load_config(env: Mapping[str, str]) -> Settings:
             get("REFUGE_PORTAL_SESSION_MINUTES"),
             30,
             MAX_PORTAL_SESSION_MINUTES,
+        ),
+        invite_hours=_count(
+            "REFUGE_INVITE_HOURS", get("REFUGE_INVITE_HOURS"), 72, MAX_INVITE_HOURS
         ),
         operator_name=" ".join((get("REFUGE_OPERATOR_NAME") or "").split())[:MAX_OPERATOR_NAME],
     )
@@ -651,6 +656,8 @@ def _first_contact(
 
 MAX_SEGMENT_BUDGET = 10
 MAX_PORTAL_SESSION_MINUTES = 240
+#: An invitation link lives at most two weeks: an unused one should not wait in a mailbox.
+MAX_INVITE_HOURS = 24 * 14
 
 
 def _count(name: str, raw: str | None, default: int, most: int) -> int:

@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
+from tests.account_helpers import fresh_account, invite_token
 from tests.portal_helpers import (
     TOKEN,
     Account,
@@ -44,6 +45,31 @@ class World:
 #: For each route whose URL names a record: a function making, in the world, the URL values of
 #: a record inside the accounts' scope and of one outside it.
 SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]]] = {}
+
+
+def _accounts(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    """An account under Kharkiv (in scope) and one in Odesa (outside it)."""
+    inside, _account = fresh_account(world.app, "saltivka")
+    outside, _account = fresh_account(world.app, ELSEWHERE)
+    return {"account_id": inside}, {"account_id": outside}
+
+
+def _invitation(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    """A live invitation's token, and one nobody made (public: the same page either way)."""
+    _id, invited = fresh_account(world.app, HOME)
+    return {"token": invite_token(world.app, invited.username)}, {"token": "not-a-token"}
+
+
+for _endpoint in (
+    "portal.account_view",
+    "portal.account_disable",
+    "portal.account_enable",
+    "portal.account_unlock",
+    "portal.account_reset_totp",
+    "portal.account_invite",
+):
+    SAMPLES[_endpoint] = _accounts
+SAMPLES["portal.invite"] = _invitation
 
 
 def portal_rules(app: Flask) -> list[Rule]:

@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes
+from server.portal import accounts, audit_log, auth, errors, home, invites, notes
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes"]
+__all__ = ["accounts", "audit_log", "auth", "errors", "home", "init_app", "invites", "notes"]
 
 LANG_PARAMETER = "lang"
 
@@ -43,8 +43,10 @@ def _languages() -> dict[str, object]:
     def portal_languages() -> list[tuple[str, str, str]]:
         # A page reached by POST (a failed login) links back to the login form instead.
         endpoint = request.endpoint if request.method == "GET" else None
+        # A page naming a record (an account, an invitation) keeps naming it.
+        values = dict(request.view_args or {}) if endpoint else {}
         return [
-            (tag, name, url_for(endpoint or "portal.login", lang=tag))
+            (tag, name, url_for(endpoint or "portal.login", **values, lang=tag))
             for tag, name in language_names()
         ]
 
@@ -60,7 +62,8 @@ def _private(response: Response) -> Response:
 
 @blueprint.errorhandler(CSRFError)
 def _form_expired(_error: CSRFError) -> tuple[str, int]:
-    return auth.login_page(_("The form expired. Please try again."), 400)
+    # Signed in: a portal page leading back (the login form would look like a lost session).
+    return errors.form_expired()
 
 
 @blueprint.errorhandler(OperationalError)

@@ -28,6 +28,8 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
+    Section(Permission.MANAGE_ACCOUNTS, "portal.account_list", _l("Accounts")),
+    Section(Permission.MANAGE_ACCOUNTS, "portal.audit_page", _l("Audit log")),
 )
 
 
