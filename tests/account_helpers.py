@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server import accounts, audit, db
 from server.models.staff import AuditEvent, Role, User
@@ -52,3 +52,9 @@ def user(app: Flask, username: str) -> User:
         found = session.scalars(select(User).where(User.username == username)).one()
         session.expunge(found)
         return found
+
+
+def forget_code_use(app: Flask, username: str) -> None:
+    """Let the current TOTP code work again (a test logging in twice within 30 seconds)."""
+    with db.get_database(app).session() as session:
+        session.execute(update(User).where(User.username == username).values(last_totp_step=None))
