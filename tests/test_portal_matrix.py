@@ -17,6 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
+from server import db
+from server.db import Base
 from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
 from tests.account_helpers import fresh_account, invite_token
@@ -166,3 +168,33 @@ def test_each_role_reaches_what_its_permissions_allow_and_only_in_its_scope(
         assert status in {200, 302, 303}, (role, method, url, status)
         if outside is not None:
             assert _visit(client, method, outside, token) == 404, (role, method, outside)
+
+
+def _every_row(app: Flask) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to compare before and after a request."""
+    with db.get_database(app).session() as session:
+        return {
+            table.name: sorted(
+                (tuple(map(repr, row)) for row in session.execute(table.select())), key=repr
+            )
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_every_mutating_route_refuses_a_request_without_its_csrf_token(world: World) -> None:
+    client = world.app.test_client()
+    admin = world.accounts[Role.ADMIN]  # may do everything: only the missing token stops it
+    assert log_in(client, admin.username, admin.password, admin.code()).status_code == 302
+    adapter = world.app.url_map.bind("localhost")
+    posted = []
+    for rule in portal_rules(world.app):
+        if "POST" not in methods(rule):
+            continue
+        inside, _outside = SAMPLES[rule.endpoint](world) if rule.endpoint in SAMPLES else ({}, {})
+        url = adapter.build(rule.endpoint, inside, method="POST")
+        before = _every_row(world.app)
+        response = client.post(url, data={})
+        assert response.status_code == 400, url
+        assert _every_row(world.app) == before, url
+        posted.append(rule.endpoint)
+    assert {"portal.logout", "portal.account_disable", "portal.invite"} <= set(posted)

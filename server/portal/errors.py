@@ -14,10 +14,15 @@ from server.portal import auth
 from server.portal.session import blueprint, signed_in
 
 
-def back_link() -> str:
-    """A page to go back to: this address when it can be shown, else the one above it."""
+def back_link(*, here: bool) -> str:
+    """A page to go back to: this address (when `here` and it can be shown), else one above it.
+
+    A missing record's page leads above it, so that it reads the same as a hidden one's.
+    """
     adapter = current_app.url_map.bind_to_environ(request.environ)
     path = request.path.rstrip("/")
+    if not here:
+        path = path.rsplit("/", 1)[0]
     while path.startswith("/portal/"):
         try:
             endpoint, values = adapter.match(path, method="GET")
@@ -30,11 +35,12 @@ def back_link() -> str:
     return url_for("portal.home")
 
 
-def error_page(title: str, message: str, status: int) -> tuple[str, int]:
+def error_page(title: str, message: str, status: int, *, here: bool = False) -> tuple[str, int]:
     """A portal page saying what went wrong, with the account's name and Log out when signed in."""
+    back = back_link(here=here)
     return (
         render_template(
-            "portal/error.html", user=signed_in(), title=title, message=message, back=back_link()
+            "portal/error.html", user=signed_in(), title=title, message=message, back=back
         ),
         status,
     )
@@ -48,6 +54,7 @@ def form_expired() -> tuple[str, int]:
         _("The form expired"),
         _("The form expired before it was sent, so nothing was changed. Go back and try again."),
         400,
+        here=True,
     )
 
 
