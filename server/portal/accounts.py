@@ -38,8 +38,11 @@ def states(user: User, now: datetime) -> list[object]:
     return [
         label
         for label, holds in (
+            # Translators: the state of a portal account: it cannot log in.
             (_l("Disabled"), user.disabled),
+            # Translators: the state of a portal account: too many failed logins stop it a while.
             (_l("Locked"), accounts.is_locked(user, now)),
+            # Translators: the state of a portal account: its invitation link is not used yet.
             (_l("Invited"), not accounts.is_set_up(user)),
         )
         if holds
