@@ -118,6 +118,7 @@ def invite(
     The account's TOTP seed is made anew too, so a seed shown by an earlier link is useless.
     """
     session.execute(delete(Invite).where(Invite.user_id == user.id))
+    purge_invites(session, now)  # the dead links of other accounts: nothing keeps them
     _new_seed(user)
     # Hex: digits and letters, which the log filter masks in any access-log line (`server.logs`).
     token = secrets.token_hex(INVITE_TOKEN_BYTES)

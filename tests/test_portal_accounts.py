@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from server import db, logs, staff
+from server.app import create_app
+from server.config import ConfigError, Settings
 from server.models.staff import Invite, Role, User
 from tests.account_helpers import (
     account_id,
@@ -348,3 +351,23 @@ def test_an_invitation_link_is_masked_in_every_log_line(app: Flask) -> None:
     for _ in range(50):
         token = invite_token(app, invited.username)
         assert token not in logs.redact(f'"GET /portal/invite/{token} HTTP/1.1" 200')
+
+
+def test_how_long_an_invitation_lasts_is_a_setting(make_settings: Callable[..., Settings]) -> None:
+    with pytest.raises(ConfigError, match="REFUGE_INVITE_HOURS"):
+        make_settings(REFUGE_INVITE_HOURS="0")
+    with pytest.raises(ConfigError, match="REFUGE_INVITE_HOURS"):
+        make_settings(REFUGE_INVITE_HOURS="a week")
+    assert make_settings().invite_hours == 72
+    app = create_app(make_settings(REFUGE_INVITE_HOURS="2"))
+    db.Base.metadata.create_all(db.get_database(app).engine)
+    add_ngo(app, "kharkiv", "Kharkiv Aid")
+    admin = add_account(app, "anna", "kharkiv", Role.ADMIN)
+    target, _editor = fresh_account(app, "kharkiv")
+    client, token = _signed_in(app, admin)
+    page = client.post(f"/portal/accounts/{target}/invite", data={"csrf_token": token})
+    assert LINK.search(page.get_data(as_text=True)) is not None
+    with db.get_database(app).session() as session:
+        expires_at = session.scalars(select(Invite)).one().expires_at
+    assert timedelta(hours=1) < expires_at - datetime.now(UTC) <= timedelta(hours=2)
+    db.get_database(app).dispose()
