@@ -164,10 +164,17 @@ def accept(session: Session, token: str, password: str, code: str, now: datetime
     step = vault.verify_totp(staff.totp_secret(session, user), code, now.timestamp(), None)
     if step is None:
         return None
+    # One conditional DELETE: of two uses of one link racing, only the first finds the row.
+    used = session.execute(
+        delete(Invite).where(Invite.id == found.id),
+        execution_options={"synchronize_session": False},
+    )
+    if getattr(used, "rowcount", 0) != 1:
+        return None
+    session.expunge(found)
     user.password_hash = vault_of(session).hash_password(password)
     user.last_totp_step = step
     user.session_epoch += 1
-    session.delete(found)
     _note(session, AuditAction.INVITE_ACCEPTED, user, user.id, now)
     return user
 

@@ -127,6 +127,9 @@ def invite(token: str) -> BaseResponse | tuple[str, int]:
         return _invite_form(found, token, _password_rule())
     code = ascii_digits(request.form.get("code", "")[:MAX_CODE_INPUT]).replace(" ", "")
     if accounts.accept(database, token, password, code, now) is None:
+        database.rollback()
+        if accounts.invitation(database, token, now) is None:  # used meanwhile by another tab
+            return _dead_link()
         wrong = _("That code does not match. Check the app and try again.")
         return _invite_form(found, token, wrong)
     database.commit()
