@@ -328,6 +328,7 @@ def test_the_forbidden_page_keeps_log_out_and_the_username_in_the_requests_langu
     assert editor.username in page
     assert 'action="/portal/logout' in page
     assert "Log out" not in page  # said in Arabic
+    assert 'href="/portal/?lang=ar"' in page  # back to the start, in Arabic still
 
 
 def test_an_expired_form_of_a_signed_in_account_leads_back_not_to_the_login(

@@ -35,9 +35,14 @@ def back_link(*, here: bool) -> str:
     return url_for("portal.home")
 
 
-def error_page(title: str, message: str, status: int, *, here: bool = False) -> tuple[str, int]:
-    """A portal page saying what went wrong, with the account's name and Log out when signed in."""
-    back = back_link(here=here)
+def error_page(
+    title: str, message: str, status: int, *, here: bool = False, home: bool = False
+) -> tuple[str, int]:
+    """A portal page saying what went wrong, with the account's name and Log out when signed in.
+
+    Its link leads back (see `back_link`), or to the portal's start when `home`.
+    """
+    back = url_for("portal.home") if home else back_link(here=here)
     return (
         render_template(
             "portal/error.html", user=signed_in(), title=title, message=message, back=back
@@ -65,6 +70,7 @@ def forbidden(_error: HTTPException) -> tuple[str, int]:
         _("Not open to your account"),
         _("Your role does not open this page. Ask an admin if you need it."),
         403,
+        home=True,  # the pages around it are likely closed to this role too
     )
 
 
