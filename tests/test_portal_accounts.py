@@ -372,3 +372,29 @@ def test_how_long_an_invitation_lasts_is_a_setting(make_settings: Callable[..., 
         expires_at = session.scalars(select(Invite)).one().expires_at
     assert timedelta(hours=1) < expires_at - datetime.now(UTC) <= timedelta(hours=2)
     db.get_database(app).dispose()
+
+
+def test_every_account_page_is_private_hardened_and_script_free(
+    app: Flask, admins: dict[str, Account]
+) -> None:
+    target, editor = fresh_account(app, "saltivka")
+    token = invite_token(app, editor.username)
+    client, _csrf = _signed_in(app, admins["kharkiv"])
+    pages = [
+        client.get(path)
+        for path in (
+            "/portal/accounts",
+            f"/portal/accounts/{target}",
+            "/portal/accounts/new",
+            "/portal/audit",
+        )
+    ]
+    pages.append(app.test_client().get(f"/portal/invite/{token}"))
+    for response in pages:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        page = response.get_data(as_text=True)
+        assert '<meta name="robots" content="noindex, nofollow">' in page
+        assert "<script" not in page
+        assert not re.search(r'(src|href)="(https?:)?//', page)
