@@ -303,7 +303,9 @@ def test_the_audit_page_names_accounts_by_username(app: Flask, admins: dict[str,
     client, token = _signed_in(app, admins["kharkiv"])
     client.post(f"/portal/accounts/{target}/disable", data={"csrf_token": token})
     page = client.get("/portal/audit").get_data(as_text=True)
-    assert "user_disabled" in page
+    assert "Disabled an account" in page
+    assert "user_disabled" in page  # the code the export writes, beside it
+    assert "تعطيل حساب" in client.get("/portal/audit?lang=ar").get_data(as_text=True)
     assert editor.username in page
     assert "anna" in page
     assert target.hex not in page

@@ -11,15 +11,32 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import audit
 from server.db import request_session
-from server.models.staff import AuditEvent, Permission, User
+from server.models.staff import AuditAction, AuditEvent, Permission, User
 from server.portal.access import Scope, account, rule, scope
 from server.portal.account_scope import covers_account
 from server.portal.session import blueprint
+
+#: What each action reads as; one without a label shows its code (the export's `action`).
+ACTION_NAMES: dict[str, object] = {
+    AuditAction.LOGIN.value: _l("Logged in"),
+    AuditAction.LOGIN_FAILED.value: _l("Failed login"),
+    AuditAction.LOGOUT.value: _l("Logged out"),
+    AuditAction.NOTES_EXPORTED.value: _l("Downloaded sealed notes"),
+    AuditAction.USER_CREATED.value: _l("Made an account"),
+    AuditAction.USER_DISABLED.value: _l("Disabled an account"),
+    AuditAction.USER_ENABLED.value: _l("Enabled an account"),
+    AuditAction.PASSWORD_RESET.value: _l("Set a new password"),
+    AuditAction.TOTP_RESET.value: _l("Made a new authenticator key"),
+    AuditAction.USER_UNLOCKED.value: _l("Unlocked an account"),
+    AuditAction.INVITE_SENT.value: _l("Sent an invitation"),
+    AuditAction.INVITE_ACCEPTED.value: _l("Set up an account from an invitation"),
+}
 
 #: Events shown on one page; older ones are a link away.
 PAGE = 50
@@ -89,4 +106,6 @@ def audit_page() -> str:
     before = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
     lines = _lines(request_session(), before)
     older = lines[-1].seq if len(lines) == PAGE and lines[-1].seq > 1 else None
-    return render_template("portal/audit.html", user=account(), lines=lines, older=older)
+    return render_template(
+        "portal/audit.html", user=account(), lines=lines, older=older, names=ACTION_NAMES
+    )
