@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from server.models.staff import AuditAction, AuditEvent
+from server.models.staff import AuditAction, AuditEvent, User
 from server.vault.chain import CHAIN_GENESIS, chain_hash
 
 #: The PostgreSQL advisory lock that makes appending one writer at a time.
@@ -83,7 +83,29 @@ def count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
 
 
+def usernames(session: Session) -> dict[str, str]:
+    """Every account's username by its id's hex: how events are named when shown."""
+    return {user_id.hex: name for user_id, name in session.execute(select(User.id, User.username))}
+
+
+def target(event: AuditEvent) -> str | None:
+    """The hex id of the account an event is about (`detail["user"]`), if any."""
+    named = event.detail.get("user") if isinstance(event.detail, dict) else None
+    return named if isinstance(named, str) else None
+
+
 def export(session: Session) -> Iterator[dict[str, Any]]:
-    """Every event in order, JSON-ready, digest included (for `refuge audit export`)."""
+    """Every event in order, JSON-ready, digest included (for `refuge audit export`).
+
+    `actor_name` and `user_name` are the usernames of the acting and the named account, looked
+    up now: they lie outside what the digest covers, so the chain stays as it was written.
+    """
+    names = usernames(session)
     for event in session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
-        yield {**json.loads(canonical(event)), "digest": event.digest}
+        about = target(event)
+        yield {
+            **json.loads(canonical(event)),
+            "digest": event.digest,
+            "actor_name": names.get(event.actor_id.hex) if event.actor_id else None,
+            "user_name": names.get(about) if about else None,
+        }

@@ -76,6 +76,7 @@ KNOWN = frozenset(
         "REFUGE_TWILIO_WHATSAPP_FROM",
         "REFUGE_TWILIO_WHATSAPP_TEMPLATE_SID",
         "REFUGE_PORTAL_SESSION_MINUTES",
+        "REFUGE_INVITE_HOURS",
         "REFUGE_OPERATOR_NAME",
     }
 )
@@ -285,6 +286,8 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     #: Minutes a portal session lives without activity.
     portal_session_minutes: int = 30
+    #: Hours an invitation link to the portal stays usable.
+    invite_hours: int = 72
     #: Who runs this instance, as the about page names them ("" : the public address's host).
     operator_name: str = ""
 
@@ -387,6 +390,9 @@ def load_config(env: Mapping[str, str]) -> Settings:
             get("REFUGE_PORTAL_SESSION_MINUTES"),
             30,
             MAX_PORTAL_SESSION_MINUTES,
+        ),
+        invite_hours=_count(
+            "REFUGE_INVITE_HOURS", get("REFUGE_INVITE_HOURS"), 72, MAX_INVITE_HOURS
         ),
         operator_name=" ".join((get("REFUGE_OPERATOR_NAME") or "").split())[:MAX_OPERATOR_NAME],
     )
@@ -664,6 +670,8 @@ MAX_SEGMENT_BUDGET = 10
 #: Saved UI translations must reach every process within a minute.
 MAX_UI_RELOAD_SECONDS = 60
 MAX_PORTAL_SESSION_MINUTES = 240
+#: An invitation link lives at most two weeks: an unused one should not wait in a mailbox.
+MAX_INVITE_HOURS = 24 * 14
 
 
 def _count(name: str, raw: str | None, default: int, most: int) -> int:

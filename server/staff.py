@@ -1,12 +1,19 @@
 """Portal accounts: create one, and log in with password and TOTP code, fairly and slowly.
 
 A failed login never says what was wrong. An unknown username costs the same password hashing
-as a known one; five failures lock the account for fifteen minutes; a TOTP code is accepted
-once. Every outcome lands in the audit chain without the username typed (it may be a password).
+as a known one; a TOTP code is accepted once. Every outcome lands in the audit chain without
+the username typed (it may be a password).
+
+Five failures lock the account for fifteen minutes, but a username is no secret, so the lock
+has two halves (docs/threat-model.md): one for clients the account never logged in from, which
+any guesser fills, and one for browsers holding the account's device cookie (`device_token`,
+set at each login), which only those browsers fill. A stranger's tries stop strangers, never
+the owner at a browser it used before.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import uuid
 from collections.abc import Iterable
@@ -27,7 +34,12 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
+#: The password hash of an account invited and not yet set up: matches no password.
+NO_PASSWORD = ""
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+DEVICE_PURPOSE = "portal-device"
+#: Characters of the device cookie's keyed digest kept (128 bits).
+DEVICE_MAC_LENGTH = 32
 
 
 class AccountError(ValueError):
@@ -50,26 +62,27 @@ def normalise_username(raw: str) -> str:
 def create_user(
     session: Session,
     username: str,
-    password: str,
+    password: str | None,
     role: Role,
     *,
     regions: Iterable[str] = (),
     locales: Iterable[str] = (),
     partner: str | None = None,
     known_locales: Iterable[str] | None = None,
+    actor: uuid.UUID | None = None,
 ) -> NewAccount:
     """A portal account with a fresh TOTP seed, scoped to `regions` and `locales`.
 
     `partner` is the region slug of the NGO whose notes a caseworker reads (an admin may have
     one too). `known_locales` are the locales the deployment serves, when the caller knows them.
+    Without a password the account cannot log in until an invitation sets one. `actor` is the
+    admin creating it (None: the operator at the command line).
     """
     name = normalise_username(username)
     if not USERNAME.fullmatch(name):
         raise AccountError("a username is 2 to 64 letters, digits, '.', '_' or '-'")
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise AccountError(
-            f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
-        )
+    if password is not None:
+        check_password(password)
     organisation = None
     if partner is not None:
         organisation = session.scalar(
@@ -87,7 +100,7 @@ def create_user(
     user = User(
         id=uuid.uuid4(),
         username=name,
-        password_hash=keys.hash_password(password),
+        password_hash=keys.hash_password(password) if password is not None else NO_PASSWORD,
         role=role,
         organisation=organisation,
         region_slugs=region_slugs,
@@ -104,10 +117,18 @@ def create_user(
         session,
         AuditAction.USER_CREATED,
         datetime.now(UTC),
-        actor=None,
+        actor=actor,
         detail={"user": user.id.hex, "role": role.value},
     )
     return NewAccount(user, secret)
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to resist guessing, or too long to hash cheaply."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            f"a password is {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters long"
+        )
 
 
 def _unique(values: Iterable[str]) -> list[str]:
@@ -150,8 +171,19 @@ def totp_secret(session: Session, user: User) -> bytes:
     return secret
 
 
-def log_in(session: Session, username: str, password: str, code: str, now: datetime) -> User | None:
-    """The account when all three are right and it is not locked; else None, for any reason."""
+def log_in(
+    session: Session,
+    username: str,
+    password: str,
+    code: str,
+    now: datetime,
+    device_tokens: Iterable[str] = (),
+) -> User | None:
+    """The account when all three are right and it is not locked; else None, for any reason.
+
+    `device_tokens` are what the browser's device cookie holds: one of this account's makes
+    the attempt count in, and be stopped by, the known browsers' half of the lock only.
+    """
     keys = vault_of(session)
     user = session.scalar(
         select(User).where(User.username == normalise_username(username)).with_for_update()
@@ -161,8 +193,11 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
     if user is None:
         audit.record(session, AuditAction.LOGIN_FAILED, now)
         return None
+    known = is_known_device(session, user, device_tokens)
+    lock = _KNOWN_LOCK if known else _STRANGER_LOCK
     step = vault.verify_totp(totp_secret(session, user), code, now.timestamp(), user.last_totp_step)
-    locked = user.locked_until is not None and user.locked_until > now
+    until = getattr(user, lock.until)
+    locked = until is not None and until > now
     if password_ok and step is not None and user.disabled:
         audit.record(
             session, AuditAction.LOGIN_FAILED, now, actor=user.id, detail={"disabled": True}
@@ -171,24 +206,62 @@ def log_in(session: Session, username: str, password: str, code: str, now: datet
     if password_ok and step is not None and not locked and _claim_step(session, user, step):
         if keys.made_under_older_key(user.password_hash):  # a rotated index key: hash anew
             user.password_hash = keys.hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
+        setattr(user, lock.failures, 0)
+        setattr(user, lock.until, None)
         user.session_epoch += 1
         audit.record(session, AuditAction.LOGIN, now, actor=user.id)
         return user
     if not locked:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCKOUT
+        failures = getattr(user, lock.failures) + 1
+        setattr(user, lock.failures, failures)
+        if failures >= MAX_FAILED_LOGINS:
+            setattr(user, lock.failures, 0)
+            setattr(user, lock.until, now + LOCKOUT)
+    until = getattr(user, lock.until)
     audit.record(
         session,
         AuditAction.LOGIN_FAILED,
         now,
         actor=user.id,
-        detail={"locked": user.locked_until is not None and user.locked_until > now},
+        detail={"locked": until is not None and until > now, "known_device": known},
     )
     return None
+
+
+@dataclass(frozen=True)
+class _Lock:
+    """The two columns of one half of the lock-out: failures counted, and locked until."""
+
+    failures: str
+    until: str
+
+
+_STRANGER_LOCK = _Lock("failed_logins", "locked_until")
+_KNOWN_LOCK = _Lock("known_failed_logins", "known_locked_until")
+
+
+def device_token(session: Session, user: User) -> str:
+    """What a browser that logged in to `user` keeps in its device cookie.
+
+    A keyed digest of the account and its device epoch: it opens nothing by itself, and a
+    password or TOTP reset (which bumps the epoch) ends every one issued before.
+    """
+    mac = vault_of(session).keyed_digest(DEVICE_PURPOSE, f"{user.id.hex}.{user.device_epoch}")
+    return f"{user.id.hex}-{user.device_epoch}-{mac.hex()[:DEVICE_MAC_LENGTH]}"
+
+
+def is_known_device(session: Session, user: User, tokens: Iterable[str]) -> bool:
+    """Whether one of `tokens` is this account's device token (under any index key version)."""
+    prefix = f"{user.id.hex}-{user.device_epoch}-"
+    given = [t[len(prefix) :] for t in tokens if t.isascii() and t.startswith(prefix)]
+    if not given:
+        return False
+    message = f"{user.id.hex}.{user.device_epoch}"
+    expected = [
+        digest.hex()[:DEVICE_MAC_LENGTH]
+        for digest in vault_of(session).keyed_digests(DEVICE_PURPOSE, message)
+    ]
+    return any(hmac.compare_digest(mac, want) for mac in given for want in expected)
 
 
 def _claim_step(session: Session, user: User, step: int) -> bool:

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from server import db
+from server.db import Base
 from server.models.checkins import CheckinPartner, PartnerNoteKey, SealedNote
 from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
+from tests.account_helpers import fresh_account, invite_token
 from tests.checkin_helpers import Clock, Phone, register
 from tests.portal_helpers import (
     TOKEN,
@@ -87,6 +89,31 @@ TRANSLATE_ROUTES = (
     "portal.translate_upload",
 )
 SAMPLES.update(dict.fromkeys(TRANSLATE_ROUTES, _translation_locales))
+
+
+def _accounts(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    """An account under Kharkiv (in scope) and one in Odesa (outside it)."""
+    inside, _account = fresh_account(world.app, "saltivka")
+    outside, _account = fresh_account(world.app, ELSEWHERE)
+    return {"account_id": inside}, {"account_id": outside}
+
+
+def _invitation(world: World) -> tuple[dict[str, object], dict[str, object]]:
+    """A live invitation's token, and one nobody made (public: the same page either way)."""
+    _id, invited = fresh_account(world.app, HOME)
+    return {"token": invite_token(world.app, invited.username)}, {"token": "not-a-token"}
+
+
+for _endpoint in (
+    "portal.account_view",
+    "portal.account_disable",
+    "portal.account_enable",
+    "portal.account_unlock",
+    "portal.account_reset_totp",
+    "portal.account_invite",
+):
+    SAMPLES[_endpoint] = _accounts
+SAMPLES["portal.invite"] = _invitation
 
 
 def portal_rules(app: Flask) -> list[Rule]:
@@ -183,3 +210,33 @@ def test_each_role_reaches_what_its_permissions_allow_and_only_in_its_scope(
         assert status in {200, 302, 303}, (role, method, url, status)
         if outside is not None:
             assert _visit(client, method, outside, token) == 404, (role, method, outside)
+
+
+def _every_row(app: Flask) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, to compare before and after a request."""
+    with db.get_database(app).session() as session:
+        return {
+            table.name: sorted(
+                (tuple(map(repr, row)) for row in session.execute(table.select())), key=repr
+            )
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_every_mutating_route_refuses_a_request_without_its_csrf_token(world: World) -> None:
+    client = world.app.test_client()
+    admin = world.accounts[Role.ADMIN]  # may do everything: only the missing token stops it
+    assert log_in(client, admin.username, admin.password, admin.code()).status_code == 302
+    adapter = world.app.url_map.bind("localhost")
+    posted = []
+    for rule in portal_rules(world.app):
+        if "POST" not in methods(rule):
+            continue
+        inside, _outside = SAMPLES[rule.endpoint](world) if rule.endpoint in SAMPLES else ({}, {})
+        url = adapter.build(rule.endpoint, inside, method="POST")
+        before = _every_row(world.app)
+        response = client.post(url, data={})
+        assert response.status_code == 400, url
+        assert _every_row(world.app) == before, url
+        posted.append(rule.endpoint)
+    assert {"portal.logout", "portal.account_disable", "portal.invite"} <= set(posted)

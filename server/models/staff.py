@@ -13,7 +13,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Uuid, false, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Uuid,
+    false,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server import vault
@@ -29,6 +40,7 @@ USERNAME_LENGTH = 64
 HASH_LENGTH = 255
 ACTION_LENGTH = 32
 DIGEST_LENGTH = 64
+DIGEST_BYTES = 32
 
 
 class Permission(enum.Enum):
@@ -96,6 +108,14 @@ class AuditAction(enum.Enum):
     TRANSLATION_SAVED = "translation_saved"
     TRANSLATION_REVIEWED = "translation_reviewed"
     TRANSLATIONS_UPLOADED = "translations_uploaded"
+    # Account management (by an admin in the portal, or by the operator: no actor).
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an action's name, not a password
+    TOTP_RESET = "totp_reset"
+    USER_UNLOCKED = "user_unlocked"
+    INVITE_SENT = "invite_sent"
+    INVITE_ACCEPTED = "invite_accepted"
 
 
 class User(Enveloped, Base):
@@ -120,8 +140,15 @@ class User(Enveloped, Base):
     locale_tags: Mapped[list[str]] = mapped_column("locales", JSON, default=list)
     # A disabled account cannot log in and its sessions end; nothing else about it changes.
     disabled: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Failures and the lock of clients this account never logged in from (anyone who knows
+    # the username): they stop a guesser, never the owner's own browsers (`staff.log_in`).
     failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The same for browsers holding this account's device cookie: only they can count here.
+    known_failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    known_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped when the password or TOTP seed is reset: every device cookie issued before dies.
+    device_epoch: Mapped[int] = mapped_column(Integer, server_default="0")
     # The TOTP time step of the last accepted code: a code is never accepted twice.
     last_totp_step: Mapped[int | None] = mapped_column(Integer)
     # Bumped at every login and logout: a copied session cookie of an older one stops working.
@@ -131,6 +158,25 @@ class User(Enveloped, Base):
     organisation: Mapped[PartnerOrg | None] = relationship()
 
     totp_secret = vault.EncryptedField("totp_secret_ct", under=vault.Under.MASTER, binary=True)
+
+
+class Invite(Base):
+    """A single-use link an admin sends: its holder sets the account's password and TOTP.
+
+    Only a keyed digest of the token is kept (a copied database opens no account), and the
+    row goes when it is used, replaced or past `expires_at`.
+    """
+
+    __tablename__ = "portal_invites"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("portal_users.id", ondelete="CASCADE"), index=True
+    )
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(DIGEST_BYTES), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
 
 
 class AuditEvent(Base):

@@ -15,12 +15,33 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes, signals, translate
+from server.portal import (
+    accounts,
+    audit_log,
+    auth,
+    errors,
+    home,
+    invites,
+    notes,
+    signals,
+    translate,
+)
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes", "signals", "translate"]
+__all__ = [
+    "accounts",
+    "audit_log",
+    "auth",
+    "errors",
+    "home",
+    "init_app",
+    "invites",
+    "notes",
+    "signals",
+    "translate",
+]
 
 LANG_PARAMETER = "lang"
 
@@ -63,7 +84,8 @@ def _private(response: Response) -> Response:
 
 @blueprint.errorhandler(CSRFError)
 def _form_expired(_error: CSRFError) -> tuple[str, int]:
-    return auth.login_page(_("The form expired. Please try again."), 400)
+    # Signed in: a portal page leading back (the login form would look like a lost session).
+    return errors.form_expired()
 
 
 @blueprint.errorhandler(OperationalError)

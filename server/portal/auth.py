@@ -2,11 +2,13 @@
 
 Every failure reads the same and costs the same; the client is rate-limited by a keyed digest
 of its address that is forgotten each minute (`server.web.ratelimit`), never the address.
+A login sets the device cookie (`staff.device_token`): at that browser, later, the account's
+owner is not stopped by a lock strangers' failures set (docs/threat-model.md).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -28,6 +30,12 @@ LIMITER_EXTENSION = "refuge.portal.limiter"
 #: Login attempts one client may make per minute, per process (the account lock is separate).
 LOGINS_PER_WINDOW = 10
 MAX_CODE_INPUT = 16
+DEVICE_COOKIE = "refuge_portal_device"
+#: A browser stays known this long after its last login there.
+DEVICE_LIFETIME = timedelta(days=180)
+#: Accounts one browser is remembered for (a shared office computer).
+DEVICE_TOKENS_KEPT = 4
+MAX_DEVICE_COOKIE = 400
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -60,14 +68,20 @@ def login() -> BaseResponse | tuple[str, int]:
     if limiter().hit(request.remote_addr or "") is not None:
         return login_page(_("Too many tries. Try again later."), 429)
     form = LoginForm()
-    user = None
+    user, token = None, None
     if form.validate_on_submit():
         code = ascii_digits(form.code.data or "").replace(" ", "")
         database = request_session()
         try:
             user = staff.log_in(
-                database, form.username.data, form.password.data, code, datetime.now(UTC)
+                database,
+                form.username.data,
+                form.password.data,
+                code,
+                datetime.now(UTC),
+                device_tokens(),
             )
+            token = staff.device_token(database, user) if user is not None else None
             database.commit()
         except OperationalError:  # a busy database: nothing was written, the caseworker retries
             current_app.logger.warning("portal login: database busy")
@@ -75,7 +89,31 @@ def login() -> BaseResponse | tuple[str, int]:
     if user is None:
         return login_page(_("Those details do not match. Check them and try again."), 401)
     begin(user)
-    return redirect(url_for("portal.home"))
+    response = redirect(url_for("portal.home"))
+    if token is not None:
+        remember_device(response, token)
+    return response
+
+
+def device_tokens() -> list[str]:
+    """The device tokens this browser holds (none when its cookie is missing or odd)."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    return raw.split(".")[:DEVICE_TOKENS_KEPT] if len(raw) <= MAX_DEVICE_COOKIE else []
+
+
+def remember_device(response: BaseResponse, token: str) -> None:
+    """Keep `token` first in the device cookie, with the few other accounts' it held."""
+    account = token.split("-", 1)[0]
+    others = [held for held in device_tokens() if held and not held.startswith(account)]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        ".".join([token, *others][:DEVICE_TOKENS_KEPT]),
+        max_age=int(DEVICE_LIFETIME.total_seconds()),
+        path=blueprint.url_prefix or "/",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 @blueprint.post("/logout")

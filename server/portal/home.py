@@ -30,6 +30,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
     Section(Permission.READ_SIGNALS, "portal.signals", _l("Signals")),
     Section(Permission.TRANSLATE, "portal.translate_locales", _l("Translations")),
+    Section(Permission.MANAGE_ACCOUNTS, "portal.account_list", _l("Accounts")),
+    Section(Permission.MANAGE_ACCOUNTS, "portal.audit_page", _l("Audit log")),
 )
 
 

@@ -206,4 +206,4 @@ def retirement_blockers(database: Sessions, key_id: str) -> dict[str, int]:
 
 
 def _made_under(hashed: str | None, key_id: str) -> bool:
-    return hashed is not None and hash_index_key_id(hashed)[0] == key_id
+    return bool(hashed) and hash_index_key_id(hashed or "")[0] == key_id
