@@ -65,8 +65,11 @@ def _languages() -> dict[str, object]:
     def portal_languages() -> list[tuple[str, str, str]]:
         # A page reached by POST (a failed login) links back to the login form instead.
         endpoint = request.endpoint if request.method == "GET" else None
-        # A page naming a record (a workspace's locale) keeps naming it in every language.
+        # A page naming a record (a workspace's locale) keeps naming it in every language; an
+        # error page links to the start, so a hidden record's page reads as a missing one's.
         values = dict(request.view_args or {}) if endpoint else {}
+        if g.get("portal_error"):
+            endpoint, values = "portal.home", {}
         return [
             (tag, name, url_for(endpoint or "portal.login", **{**values, "lang": tag}))
             for tag, name in language_names()

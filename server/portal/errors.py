@@ -6,7 +6,7 @@ where it was; a visitor whose login form expired gets the login form again.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -43,6 +43,7 @@ def error_page(
     Its link leads back (see `back_link`), or to the portal's start when `home`.
     """
     back = url_for("portal.home") if home else back_link(here=here)
+    g.portal_error = True  # its language links lead to the start (`portal._languages`)
     return (
         render_template(
             "portal/error.html", user=signed_in(), title=title, message=message, back=back

@@ -1,16 +1,14 @@
 """GET /portal/: where a signed-in account starts, with a link to each section its role opens.
 
-A section is listed here once (`SECTIONS`), with the permission it needs; an account with one
-section is taken straight to it.
+A section is listed here once (`SECTIONS`), with the permission it needs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from werkzeug.wrappers import Response as BaseResponse
 
 from server.models.staff import Permission
 from server.portal.access import account, rule
@@ -47,9 +45,7 @@ def opens(section: Section) -> bool:
 
 @blueprint.get("/")
 @rule(None)
-def home() -> BaseResponse | str:
-    """The sections this account may open; straight to it when there is only one."""
+def home() -> str:
+    """The sections this account may open, whatever their number: one start page for all."""
     open_to = [section for section in SECTIONS if opens(section)]
-    if len(open_to) == 1:
-        return redirect(url_for(open_to[0].endpoint))
     return render_template("portal/home.html", user=account(), sections=open_to)

@@ -11,7 +11,8 @@ REVISION = "0023"
 USER, INVITE = uuid.uuid4(), uuid.uuid4()
 USER_ROW = (
     "INSERT INTO portal_users (id, username, password_hash, totp_secret, role, regions, "
-    "failed_logins) VALUES (:user, 'olena', '$argon2id$x', :blob, 'editor', '[\"kharkiv\"]', 3)"
+    "locales, failed_logins) "
+    "VALUES (:user, 'olena', '$argon2id$x', :blob, 'editor', '[\"kharkiv\"]', '[]', 3)"
 )
 INVITE_ROW = (
     "INSERT INTO portal_invites (id, user_id, token_digest, expires_at) "
