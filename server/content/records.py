@@ -74,6 +74,7 @@ def parse_region(check: Checker, record: LineDict) -> Parsed:
         "default_locale": check.get(record, "default_locale", s.locale),
         "position": check.get(record, "position", s.integer, required=False, default=0),
         "hide_stale": check.get(record, "hide_stale", s.boolean, required=False, default=False),
+        "review_resources": check.get(record, "review_resources", s.boolean, required=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
         "translations": _translations(check, record, {"name"}),
     }
@@ -346,6 +347,7 @@ REGION_FIELDS = (
     "default_locale",
     "position",
     "hide_stale",
+    "review_resources",
     "locale",
     "translations",
 )
