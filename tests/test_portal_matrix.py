@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
+from tests.content_samples import portal_samples
 from tests.portal_helpers import (
     TOKEN,
     Account,
@@ -44,6 +45,7 @@ class World:
 #: For each route whose URL names a record: a function making, in the world, the URL values of
 #: a record inside the accounts' scope and of one outside it.
 SAMPLES: dict[str, Callable[[World], tuple[dict[str, object], dict[str, object]]]] = {}
+SAMPLES.update(portal_samples())  # content pages and the review queue
 
 
 def portal_rules(app: Flask) -> list[Rule]:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from server.content import search, store
 from server.content.kinds import BULLETIN, CHECKLIST, KINDS, ORGANIZATION, RESOURCE, ContentKind
 from server.content.records import Canonical
-from server.models.content import Region, Resource
+from server.models.content import Location, Phone, Region, Resource
 from server.models.drafts import RecordVersion, VersionState
 from server.models.translations import Translation, TranslationStatus
 
@@ -167,6 +167,19 @@ def missing_references(session: Session, kind: ContentKind, form: Canonical) -> 
         if row is None or other.is_retired(row):
             missing.append(key)
     return missing
+
+
+def taken_ids(session: Session, kind: ContentKind, form: Canonical) -> list[str]:
+    """Phone and location ids of a resource form that another resource already uses."""
+    if kind is not RESOURCE:
+        return []
+    found: list[str] = []
+    for model, field in ((Phone, "phones"), (Location, "locations")):
+        wanted = [item["id"] for item in form[field]]
+        if wanted:
+            query = select(model.id).where(model.id.in_(wanted), model.resource_id != form["id"])
+            found += session.scalars(query)
+    return sorted(found)
 
 
 # --- Versions ---------------------------------------------------------------------------------

@@ -345,7 +345,7 @@ class Library:
         return BulletinLine(
             kind=item.kind.value,
             title=title.text,
-            text=_sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT),
+            text=sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT),
             source=item.source_name,
             issued_on=item.issued_at.date(),
             expires_on=item.expires_at.date() if item.expires_at else None,
@@ -446,7 +446,7 @@ def _language_names(localization: Localization) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _sms_text(markdown: str, *, verdict_first: bool) -> str:
+def sms_text(markdown: str, *, verdict_first: bool) -> str:
     """A bulletin body as plain text, whole, one paragraph a line (public content: kept).
 
     Nothing is cut: SMS paging (`server.segments.paginate`) ends pages at paragraphs or

@@ -92,6 +92,12 @@ class AuditAction(enum.Enum):
     LOGOUT = "logout"
     NOTES_EXPORTED = "notes_exported"
     USER_CREATED = "user_created"
+    CONTENT_DRAFTED = "content_drafted"  # a change saved as a draft, waiting for a reviewer
+    CONTENT_CHANGED = "content_changed"  # a change live at once (no review required there)
+    CONTENT_APPROVED = "content_approved"
+    CONTENT_REJECTED = "content_rejected"
+    CONTENT_ROLLED_BACK = "content_rolled_back"  # an older version saved again
+    RESOURCE_VERIFIED = "resource_verified"
 
 
 class User(Enveloped, Base):

@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from server.i18n.locales import url_tag
-from server.portal import auth, home, notes
+from server.portal import auth, editing, home, notes, review, words
 from server.portal.session import blueprint
 from server.web.pages import language_names
 from server.web.ratelimit import RateLimiter
 
-__all__ = ["auth", "home", "init_app", "notes"]
+__all__ = ["auth", "editing", "home", "init_app", "notes", "review"]
 
 LANG_PARAMETER = "lang"
 
@@ -43,12 +43,17 @@ def _languages() -> dict[str, object]:
     def portal_languages() -> list[tuple[str, str, str]]:
         # A page reached by POST (a failed login) links back to the login form instead.
         endpoint = request.endpoint if request.method == "GET" else None
+        # The same page (with the record it names) in another language.
+        values = dict(request.view_args or {}) if endpoint else {}
         return [
-            (tag, name, url_for(endpoint or "portal.login", lang=tag))
+            (tag, name, url_for(endpoint or "portal.login", **values, lang=tag))
             for tag, name in language_names()
         ]
 
-    return {"portal_languages": portal_languages}
+    return {"portal_languages": portal_languages, "word": words.word}
+
+
+blueprint.add_app_template_filter(words.word, "portal_word")
 
 
 @blueprint.after_request

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from server.models.staff import Permission
 from server.portal.access import account, rule
+from server.portal.forms import EDITABLES
 from server.portal.session import blueprint
 
 
@@ -28,6 +29,8 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section(Permission.READ_NOTES, "portal.notes", _l("Sealed notes")),
+    Section(Permission.REVIEW_CONTENT, "portal.review", _l("Drafts to review")),
+    *(Section(Permission.EDIT_CONTENT, f"portal.{each.slug}", each.title) for each in EDITABLES),
 )
 
 

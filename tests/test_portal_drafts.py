@@ -1,0 +1,367 @@
+"""Editing content in the portal: drafts, two-person review, history and roll back.
+
+An editor's bulletin is a draft nobody sees on the web, by SMS or in the API until a reviewer
+who is not its author approves it; meanwhile the live version stays. Rejections carry a
+reason; history says who changed what; rolling back is a new change, reviewed like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from server import db
+from server.content import drafts
+from server.content.kinds import RESOURCE
+from server.conversation.library import Library
+from server.models.bulletins import Bulletin, BulletinKind
+from server.models.content import Organization, Region
+from server.models.drafts import RecordVersion, VersionState
+from server.models.staff import AuditEvent, Role
+from server.web import caching
+from tests.portal_helpers import TOKEN, Account, add_account, add_region, log_in
+from tests.sms_helpers import settings_of
+
+TITLE = "Curfew from 22:00 in Kharkiv"
+NEW_TITLE = "Curfew from 23:00 in Kharkiv"
+
+
+@dataclass
+class Desk:
+    """The portal as its people use it: an editor and two reviewers of Kharkiv."""
+
+    app: Flask
+    editor: FlaskClient
+    reviewer: FlaskClient
+    second: FlaskClient
+
+    def token(self, client: FlaskClient, path: str = "/portal/") -> str:
+        page = client.get(path, follow_redirects=True).get_data(as_text=True)
+        found = TOKEN.search(page)
+        assert found is not None, page
+        return found[1]
+
+
+def _signed_in(app: Flask, account: Account) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(client, account.username, account.password, account.code()).status_code == 302
+    return client
+
+
+@pytest.fixture
+def desk(app: Flask) -> Desk:
+    add_region(app, "kharkiv")
+    add_region(app, "saltivka", parent="kharkiv")
+    add_region(app, "odesa")
+    editor = add_account(app, "olena", "kharkiv", Role.EDITOR)
+    reviewer = add_account(app, "petro", "kharkiv", Role.REVIEWER)
+    second = add_account(app, "iryna", "kharkiv", Role.REVIEWER)
+    return Desk(app, _signed_in(app, editor), _signed_in(app, reviewer), _signed_in(app, second))
+
+
+def bulletin_form(desk: Desk, client: FlaskClient, **changes: object) -> dict[str, object]:
+    now = datetime.now(UTC)
+    form: dict[str, object] = {
+        "csrf_token": desk.token(client, "/portal/bulletins/new"),
+        "id": "kharkiv-curfew",
+        "kind": "advisory",
+        "title": TITLE,
+        "body": "Stay inside from **22:00** to 05:00.",
+        "status": "published",
+        "severity": "moderate",
+        "regions": ["kharkiv"],
+        "source_name": "Kharkiv City Council",
+        "issued_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expires_at": (now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "action": "save",
+    }
+    form.update(changes)
+    return form
+
+
+def pending_id(app: Flask) -> int:
+    with db.get_database(app).session() as session:
+        found = session.scalars(
+            select(RecordVersion.id).where(RecordVersion.state == VersionState.DRAFT)
+        ).all()
+        assert len(found) == 1, found
+        return found[0]
+
+
+def approve(desk: Desk, client: FlaskClient, version_id: int) -> str:
+    token = desk.token(client, "/portal/review")
+    response = client.post(
+        f"/portal/review/{version_id}/approve", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def public_titles(app: Flask) -> dict[str, list[str]]:
+    """What the public sees of Kharkiv's bulletins on the web, in the API and by SMS."""
+    # A fresh page cache: its key is the content's last change to the second, and these
+    # tests change content within one second of reading it.
+    caching.init_app(app)
+    client = app.test_client()
+    web = client.get("/en/info?region=kharkiv").get_data(as_text=True)
+    api = client.get("/api/v1/bulletins?region=kharkiv").get_json()
+    now = datetime.now(UTC)
+    with db.get_database(app).session() as session:
+        shelf = Library(session, settings_of(app).localization, now.date())
+        sms = [line.title for line in shelf.bulletins("kharkiv", "en", now)]
+    return {
+        "web": [title for title in (TITLE, NEW_TITLE) if title in web],
+        "api": [item["title"] for item in api["items"]],
+        "sms": sms,
+    }
+
+
+def test_a_new_bulletin_is_invisible_until_another_person_approves_it(desk: Desk) -> None:
+    response = desk.editor.post("/portal/bulletins/new", data=bulletin_form(desk, desk.editor))
+    assert response.status_code == 302
+    assert public_titles(desk.app) == {"web": [], "api": [], "sms": []}
+    queue = desk.reviewer.get("/portal/review").get_data(as_text=True)
+    assert TITLE in queue
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    assert public_titles(desk.app) == {"web": [TITLE], "api": [TITLE], "sms": [TITLE]}
+
+
+def test_a_change_waits_while_the_live_version_stays_visible(desk: Desk) -> None:
+    desk.editor.post("/portal/bulletins/new", data=bulletin_form(desk, desk.editor))
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    page = "/portal/bulletins/kharkiv-curfew"
+    changed = bulletin_form(desk, desk.editor, title=NEW_TITLE)
+    changed["csrf_token"] = desk.token(desk.editor, page)
+    changed["base"] = re.search(
+        r'name="base" value="([0-9a-f]+)"', desk.editor.get(page).get_data(as_text=True)
+    )[1]  # type: ignore[index]
+    assert desk.editor.post(page, data=changed).status_code == 302
+    assert public_titles(desk.app) == {"web": [TITLE], "api": [TITLE], "sms": [TITLE]}
+    queue = desk.reviewer.get("/portal/review").get_data(as_text=True)
+    assert "<del>Curfew from 22:00 in Kharkiv</del>" in queue
+    assert "<ins>Curfew from 23:00 in Kharkiv</ins>" in queue
+    approve(desk, desk.second, pending_id(desk.app))
+    assert public_titles(desk.app) == {"web": [NEW_TITLE], "api": [NEW_TITLE], "sms": [NEW_TITLE]}
+
+
+def test_an_author_cannot_approve_their_own_draft(desk: Desk) -> None:
+    form = bulletin_form(desk, desk.reviewer)
+    assert desk.reviewer.post("/portal/bulletins/new", data=form).status_code == 302
+    version_id = pending_id(desk.app)
+    page = approve(desk, desk.reviewer, version_id)
+    assert "another reviewer must approve it" in page
+    assert public_titles(desk.app)["api"] == []
+    approve(desk, desk.second, version_id)
+    assert public_titles(desk.app)["api"] == [TITLE]
+
+
+def test_a_rejected_draft_never_shows_and_its_author_reads_why(desk: Desk) -> None:
+    desk.editor.post("/portal/bulletins/new", data=bulletin_form(desk, desk.editor))
+    version_id = pending_id(desk.app)
+    token = desk.token(desk.reviewer, "/portal/review")
+    empty = desk.reviewer.post(
+        f"/portal/review/{version_id}/reject",
+        data={"csrf_token": token, "reason": " "},
+        follow_redirects=True,
+    )
+    assert "Say why" in empty.get_data(as_text=True)
+    desk.reviewer.post(
+        f"/portal/review/{version_id}/reject",
+        data={"csrf_token": token, "reason": "The council said 23:00, not 22:00."},
+    )
+    assert public_titles(desk.app)["api"] == []
+    page = desk.editor.get("/portal/bulletins/kharkiv-curfew").get_data(as_text=True)
+    assert "The council said 23:00, not 22:00." in page
+    assert "rejected" in page
+    assert "petro" in page
+
+
+def test_history_names_who_changed_what_and_a_roll_back_is_reviewed(desk: Desk) -> None:
+    desk.editor.post("/portal/bulletins/new", data=bulletin_form(desk, desk.editor))
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    page = "/portal/bulletins/kharkiv-curfew"
+    changed = bulletin_form(desk, desk.editor, title=NEW_TITLE)
+    changed["csrf_token"] = desk.token(desk.editor, page)
+    changed["base"] = re.search(
+        r'name="base" value="([0-9a-f]+)"', desk.editor.get(page).get_data(as_text=True)
+    )[1]  # type: ignore[index]
+    desk.editor.post(page, data=changed)
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    history = desk.editor.get(page).get_data(as_text=True)
+    assert history.count("olena") >= 2
+    assert "reviewed by petro" in history
+    assert "<ins>Curfew from 23:00 in Kharkiv</ins>" in history
+    with db.get_database(desk.app).session() as session:
+        first = session.scalars(select(RecordVersion).order_by(RecordVersion.id)).first()
+        assert first is not None
+        first_id = first.id
+    token = desk.token(desk.editor, page)
+    response = desk.editor.post(f"{page}/rollback/{first_id}", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert public_titles(desk.app)["api"] == [NEW_TITLE]
+    approve(desk, desk.second, pending_id(desk.app))
+    assert public_titles(desk.app)["api"] == [TITLE]
+    with db.get_database(desk.app).session() as session:
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions.count("content_drafted") == 2
+    assert actions.count("content_approved") == 3
+    assert actions.count("content_rolled_back") == 1
+
+
+def test_an_edit_made_from_an_older_live_version_is_refused(desk: Desk) -> None:
+    desk.editor.post("/portal/bulletins/new", data=bulletin_form(desk, desk.editor))
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    page = "/portal/bulletins/kharkiv-curfew"
+    stale = bulletin_form(desk, desk.editor, title=NEW_TITLE, base="0" * 64)
+    stale["csrf_token"] = desk.token(desk.editor, page)
+    response = desk.editor.post(page, data=stale)
+    assert response.status_code == 200
+    assert "changed while you were editing it" in response.get_data(as_text=True)
+
+
+def test_a_form_with_problems_saves_nothing_and_says_what(desk: Desk) -> None:
+    form = bulletin_form(desk, desk.editor, body="", expires_at="tomorrow", regions=["odesa"])
+    response = desk.editor.post("/portal/bulletins/new", data=form)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved" in page
+    assert "expires_at" in page
+    with db.get_database(desk.app).session() as session:
+        assert session.scalars(select(RecordVersion)).all() == []
+
+
+def test_a_bulletin_may_name_only_regions_of_the_editors_scope(desk: Desk) -> None:
+    form = bulletin_form(desk, desk.editor, regions=["kharkiv", "odesa"])
+    response = desk.editor.post("/portal/bulletins/new", data=form)
+    assert response.status_code == 200
+    assert "Outside the regions you work in: odesa" in response.get_data(as_text=True)
+
+
+def test_preview_shows_the_sanitised_web_text_and_the_sms_with_its_segments(desk: Desk) -> None:
+    form = bulletin_form(desk, desk.editor, action="preview")
+    response = desk.editor.post("/portal/bulletins/new", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<strong>22:00</strong>" in page
+    assert "By SMS: 1 segment (GSM-7)" in page
+    assert "ADVICE: Curfew from 22:00 in Kharkiv" in page
+    with db.get_database(desk.app).session() as session:
+        assert session.scalars(select(RecordVersion)).all() == []
+
+
+def _resource(app: Flask, review: bool | None) -> None:
+    with db.get_database(app).session() as session:
+        region = session.scalar(select(Region).where(Region.slug == "kharkiv"))
+        assert region is not None
+        region.review_resources = review
+        session.add(Organization(id="kharkiv-aid", name="Kharkiv Aid", description=""))
+        session.flush()
+        form = {
+            "id": "kharkiv-clinic",
+            "organization": "kharkiv-aid",
+            "region": "saltivka",
+            "name": "Saltivka clinic",
+            "alternate_name": None,
+            "description": "Open to everyone.",
+            "categories": ["medical"],
+            "languages": ["uk"],
+            "status": "active",
+            "status_note": None,
+            "verified_on": datetime(2026, 1, 5).date(),
+            "verified_by": "Kharkiv Aid",
+            "review_interval_days": 30,
+            "url": None,
+            "email": None,
+            "sample": False,
+            "locale": "en",
+            "phones": [
+                {"id": "main", "number": "+44 7700 900123", "kind": "voice", "description": None}
+            ],
+            "locations": [],
+            "schedules": [],
+        }
+        drafts.propose(session, RESOURCE, form, author=None, now=datetime.now(UTC), review=False)
+
+
+def test_mark_verified_today_goes_live_at_once_where_resources_need_no_review(desk: Desk) -> None:
+    _resource(desk.app, None)
+    listing = desk.editor.get("/portal/resources/").get_data(as_text=True)
+    assert "needs re-verification" in listing
+    page = "/portal/resources/kharkiv-clinic"
+    token = desk.token(desk.editor, page)
+    assert desk.editor.post(f"{page}/verify", data={"csrf_token": token}).status_code == 302
+    with db.get_database(desk.app).session() as session:
+        form = drafts.live_form(session, RESOURCE, "kharkiv-clinic")
+        assert form is not None
+        assert form["verified_on"] == datetime.now(UTC).date()
+        assert form["verified_by"] == "olena"
+
+
+def test_a_region_that_reviews_resources_holds_an_editors_change(desk: Desk) -> None:
+    _resource(desk.app, True)  # set on Kharkiv, inherited by Saltivka
+    page = "/portal/resources/kharkiv-clinic"
+    token = desk.token(desk.editor, page)
+    desk.editor.post(f"{page}/verify", data={"csrf_token": token})
+    with db.get_database(desk.app).session() as session:
+        form = drafts.live_form(session, RESOURCE, "kharkiv-clinic")
+        assert form is not None
+        assert form["verified_by"] == "Kharkiv Aid"
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    with db.get_database(desk.app).session() as session:
+        form = drafts.live_form(session, RESOURCE, "kharkiv-clinic")
+        assert form is not None
+        assert form["verified_by"] == "olena"
+
+
+def test_a_bulletin_outside_the_scope_answers_404(desk: Desk, app: Flask) -> None:
+    with db.get_database(app).session() as session:
+        odesa = session.scalar(select(Region).where(Region.slug == "odesa"))
+        session.add(
+            Bulletin(
+                id="odesa-port",
+                kind=BulletinKind.ADVISORY,
+                title="Port closed",
+                body="Closed.",
+                source_name="Port",
+                issued_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+                regions=[odesa],
+            )
+        )
+    assert desk.editor.get("/portal/bulletins/odesa-port").status_code == 404
+    assert desk.editor.get("/portal/bulletins/no-such-thing").status_code == 404
+    assert "odesa-port" not in desk.editor.get("/portal/bulletins/").get_data(as_text=True)
+
+
+def test_a_phone_id_another_resource_uses_is_refused_clearly(desk: Desk) -> None:
+    _resource(desk.app, None)
+    yaml_phones = "- id: main\n  number: +44 7700 900124\n  kind: voice\n"
+    form = {
+        "csrf_token": desk.token(desk.editor, "/portal/resources/new"),
+        "id": "second-clinic",
+        "name": "Second clinic",
+        "region": "kharkiv",
+        "organization": "kharkiv-aid",
+        "categories": ["medical"],
+        "status": "active",
+        "verified_on": "2026-12-01",
+        "verified_by": "Kharkiv Aid",
+        "review_interval_days": "30",
+        "phones": yaml_phones,
+        "action": "save",
+    }
+    response = desk.editor.post("/portal/resources/new", data=form)
+    assert response.status_code == 200
+    assert "Already used by another record: main" in response.get_data(as_text=True)
+    form["phones"] = yaml_phones.replace("id: main", "id: second-main")
+    assert desk.editor.post("/portal/resources/new", data=form).status_code == 302
+    with db.get_database(desk.app).session() as session:
+        created = drafts.live_form(session, RESOURCE, "second-clinic")
+    assert created is not None
+    assert created["phones"][0]["number"] == "+44 7700 900124"
