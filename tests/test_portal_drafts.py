@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from server.models.content import Organization, Region
 from server.models.drafts import RecordVersion, VersionState
 from server.models.staff import AuditEvent, Role
 from server.web import caching
+from tests.content_samples import portal_samples
 from tests.portal_helpers import TOKEN, Account, add_account, add_region, log_in
 from tests.sms_helpers import settings_of
 
@@ -365,3 +367,43 @@ def test_a_phone_id_another_resource_uses_is_refused_clearly(desk: Desk) -> None
         created = drafts.live_form(session, RESOURCE, "second-clinic")
     assert created is not None
     assert created["phones"][0]["number"] == "+44 7700 900124"
+
+
+def test_every_content_post_without_its_csrf_token_is_refused_and_changes_nothing(
+    desk: Desk,
+) -> None:
+    samples = portal_samples()
+    world = SimpleNamespace(app=desk.app)
+    adapter = desk.app.url_map.bind("localhost")
+    posts = [
+        rule
+        for rule in desk.app.url_map.iter_rules()
+        if rule.endpoint.startswith("portal.")
+        and "POST" in (rule.methods or ())
+        and (rule.endpoint in samples or rule.endpoint.endswith("_new"))
+    ]
+    assert len(posts) == 2 + 1 + 5 * 3  # approve, reject, verify; each kind: new, record, rollback
+    for rule in posts:
+        values = samples[rule.endpoint](world)[0] if rule.endpoint in samples else {}
+        with db.get_database(desk.app).session() as session:
+            before = session.scalars(select(RecordVersion.id)).all()
+        url = adapter.build(rule.endpoint, values, method="POST")
+        data = bulletin_form(desk, desk.reviewer) | {"reason": "No."}
+        del data["csrf_token"]
+        response = desk.reviewer.post(url, data=data)
+        assert response.status_code == 400, url
+        with db.get_database(desk.app).session() as session:
+            assert session.scalars(select(RecordVersion.id)).all() == before, url
+
+
+@pytest.mark.parametrize(
+    ("tag", "direction", "word"), [("ar", "rtl", "حفظ"), ("my", "ltr", "သိမ်းရန်")]
+)
+def test_the_edit_pages_speak_arabic_right_to_left_and_burmese(
+    desk: Desk, tag: str, direction: str, word: str
+) -> None:
+    page = desk.editor.get(f"/portal/bulletins/new?lang={tag}").get_data(as_text=True)
+    assert f'<html lang="{tag}" dir="{direction}">' in page
+    assert word in page
+    # The format's field names stay as the files write them, left to right.
+    assert '<code dir="ltr">issued_at</code>' in page
