@@ -1090,3 +1090,17 @@ def test_a_feed_exports_current_alerts_and_cancels_only(
     cancel = assert_valid_cap(documents["flood-retracted"])
     assert cap(cancel, "msgType") == "Cancel"
     assert cap(cancel, "identifier") == "DMO-42-cancel"
+
+
+def test_the_same_update_read_again_while_waiting_queues_no_second_draft(
+    database: db.Database, regions: None
+) -> None:
+    run_import(database, fixture("cyclone-alert"), publish=True)
+    later = NOW + timedelta(hours=20)
+    first = run_import(database, fixture("cyclone-update"), now=later)
+    again = run_import(database, fixture("cyclone-update"), now=later + timedelta(hours=1))
+    assert (first.queued, again.queued) == (1, 0)
+    with database.session() as session:
+        (bulletin,) = all_bulletins(session)
+        assert bulletin.title == "Cyclone signal 7 for Cox's Bazar and Teknaf (sample)"
+        assert len(drafts.pending(session, BULLETIN, bulletin.id)) == 1

@@ -38,6 +38,8 @@ class CapImportReport:
     updated: int = 0
     cancelled: int = 0
     unchanged: int = 0
+    #: Changes waiting in the portal's review queue (an import without --publish).
+    queued: int = 0
     skipped: list[SkippedAlert] = field(default_factory=list)
 
 
@@ -85,7 +87,7 @@ def import_cap(
             run.report.skipped.append(SkippedAlert(alert.identifier, str(skipped)))
     session.flush()
     for bulletin_id, bulletin in run.queued.items():
-        cap_review.settle(session, bulletin, run.held.get(bulletin_id), now)
+        run.report.queued += cap_review.settle(session, bulletin, run.held.get(bulletin_id), now)
     session.flush()
     return run.report
 

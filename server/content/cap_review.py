@@ -67,8 +67,9 @@ def settle(session: Session, bulletin: Bulletin, held: Held | None, now: datetim
     if held is not None:
         form["translations"] = restore(session, bulletin, held, now)
     if _same_as_waiting(session, bulletin.id, form):
-        return
+        return False
     drafts.propose(session, BULLETIN, form, author=None, now=now, origin=ORIGIN, review=True)
+    return True
 
 
 def restore(
