@@ -19,13 +19,14 @@ from sqlalchemy import select
 
 from server import db
 from server.content import drafts
-from server.content.kinds import RESOURCE
+from server.content.kinds import BULLETIN, RESOURCE
 from server.conversation.library import Library
 from server.models.bulletins import Bulletin, BulletinKind
 from server.models.content import Organization, Region
 from server.models.drafts import RecordVersion, VersionState
 from server.models.staff import AuditEvent, Role
 from server.web import caching
+from tests import content_samples
 from tests.content_samples import portal_samples
 from tests.portal_helpers import TOKEN, Account, add_account, add_region, log_in
 from tests.sms_helpers import settings_of
@@ -87,6 +88,13 @@ def bulletin_form(desk: Desk, client: FlaskClient, **changes: object) -> dict[st
     return form
 
 
+def base_of(page: str) -> str:
+    """The digest of the live version an edit form was made from."""
+    found = re.search(r'name="base" value="([0-9a-f]*)"', page)
+    assert found is not None
+    return found[1]
+
+
 def pending_id(app: Flask) -> int:
     with db.get_database(app).session() as session:
         found = session.scalars(
@@ -140,9 +148,7 @@ def test_a_change_waits_while_the_live_version_stays_visible(desk: Desk) -> None
     page = "/portal/bulletins/kharkiv-curfew"
     changed = bulletin_form(desk, desk.editor, title=NEW_TITLE)
     changed["csrf_token"] = desk.token(desk.editor, page)
-    changed["base"] = re.search(
-        r'name="base" value="([0-9a-f]+)"', desk.editor.get(page).get_data(as_text=True)
-    )[1]  # type: ignore[index]
+    changed["base"] = base_of(desk.editor.get(page).get_data(as_text=True))
     assert desk.editor.post(page, data=changed).status_code == 302
     assert public_titles(desk.app) == {"web": [TITLE], "api": [TITLE], "sms": [TITLE]}
     queue = desk.reviewer.get("/portal/review").get_data(as_text=True)
@@ -190,9 +196,7 @@ def test_history_names_who_changed_what_and_a_roll_back_is_reviewed(desk: Desk) 
     page = "/portal/bulletins/kharkiv-curfew"
     changed = bulletin_form(desk, desk.editor, title=NEW_TITLE)
     changed["csrf_token"] = desk.token(desk.editor, page)
-    changed["base"] = re.search(
-        r'name="base" value="([0-9a-f]+)"', desk.editor.get(page).get_data(as_text=True)
-    )[1]  # type: ignore[index]
+    changed["base"] = base_of(desk.editor.get(page).get_data(as_text=True))
     desk.editor.post(page, data=changed)
     approve(desk, desk.reviewer, pending_id(desk.app))
     history = desk.editor.get(page).get_data(as_text=True)
@@ -407,3 +411,42 @@ def test_the_edit_pages_speak_arabic_right_to_left_and_burmese(
     assert word in page
     # The format's field names stay as the files write them, left to right.
     assert '<code dir="ltr">issued_at</code>' in page
+
+
+def test_a_bulletin_for_several_regions_needs_a_reviewer_of_each(desk: Desk) -> None:
+    form = content_samples.bulletin("kharkiv", regions=["kharkiv", "odesa"])
+    version_id = content_samples.draft(desk.app, BULLETIN, form)
+    assert form["title"] in desk.reviewer.get("/portal/review").get_data(as_text=True)
+    page = approve(desk, desk.reviewer, version_id)
+    assert "Only a reviewer of every region it names may approve it." in page
+    with db.get_database(desk.app).session() as session:
+        assert drafts.live_row(session, BULLETIN, form["id"]) is None
+
+
+def test_the_first_portal_change_to_a_loaded_record_keeps_what_was_live(desk: Desk) -> None:
+    form = content_samples.bulletin("kharkiv", title=TITLE)
+    with db.get_database(desk.app).session() as session:
+        # As `refuge content load` writes a file's record: no version of it exists.
+        with session.no_autoflush:
+            BULLETIN.apply(session, form, None, content_samples.NOW).origin = "files"
+    page = f"/portal/bulletins/{form['id']}"
+    changed = bulletin_form(desk, desk.editor, id=form["id"], title=NEW_TITLE)
+    changed["csrf_token"] = desk.token(desk.editor, page)
+    changed["base"] = base_of(desk.editor.get(page).get_data(as_text=True))
+    assert desk.editor.post(page, data=changed).status_code == 302
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    history = desk.editor.get(page).get_data(as_text=True)
+    assert f"<del>{TITLE}</del>" in history
+    assert f"<ins>{NEW_TITLE}</ins>" in history
+    with db.get_database(desk.app).session() as session:
+        baseline = session.scalars(select(RecordVersion).order_by(RecordVersion.id)).first()
+        assert baseline is not None
+        assert (baseline.origin, baseline.state) == ("files", VersionState.APPROVED)
+        baseline_id = baseline.id
+    token = desk.token(desk.editor, page)
+    desk.editor.post(f"{page}/rollback/{baseline_id}", data={"csrf_token": token})
+    approve(desk, desk.second, pending_id(desk.app))
+    with db.get_database(desk.app).session() as session:
+        live = drafts.live_form(session, BULLETIN, form["id"])
+    assert live is not None
+    assert live["title"] == TITLE

@@ -61,8 +61,11 @@ def _same_as_waiting(session: Session, bulletin_id: str, form: Canonical) -> boo
     return bool(waiting) and waiting[-1].form == drafts.stored(form)
 
 
-def settle(session: Session, bulletin: Bulletin, held: Held | None, now: datetime) -> None:
-    """Queue what the import made of `bulletin` for review; a held one goes back to its form."""
+def settle(session: Session, bulletin: Bulletin, held: Held | None, now: datetime) -> bool:
+    """Queue what the import made of `bulletin` for review; a held one goes back to its form.
+
+    False when the same change already waits (the same feed read again).
+    """
     form = _published(BULLETIN.canonical(bulletin))
     if held is not None:
         form["translations"] = restore(session, bulletin, held, now)

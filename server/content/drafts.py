@@ -225,6 +225,7 @@ def propose(
     the newer one says what its author wants now.
     """
     record_id = str(form[_key(kind)])
+    _keep_baseline(session, kind, record_id, now)
     for older in pending(session, kind, record_id):
         if older.author_id == author and older.origin == origin:
             older.state = VersionState.SUPERSEDED
@@ -244,6 +245,29 @@ def propose(
     if not (needs_review(session, kind, form) if review is None else review):
         _apply(session, version, now)
     return version
+
+
+def _keep_baseline(session: Session, kind: ContentKind, record_id: str, now: datetime) -> None:
+    """Before the first change to a record loaded or imported elsewhere, keep its live form.
+
+    History then starts from what the public saw, and rolling back can return to it.
+    """
+    row = live_row(session, kind, record_id)
+    if row is None or history(session, kind, record_id):
+        return
+    since = getattr(row, "updated_at", None) or now
+    session.add(
+        RecordVersion(
+            kind=kind.name,
+            record_id=record_id,
+            form=stored(kind.canonical(row)),
+            state=VersionState.APPROVED,
+            origin=getattr(row, "origin", None) or "files",
+            created_at=since,
+            decided_at=since,
+        )
+    )
+    session.flush()
 
 
 def _key(kind: ContentKind) -> str:

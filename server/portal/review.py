@@ -60,6 +60,11 @@ def approve(version_id: int) -> BaseResponse:
     """Make a draft live: refused for its author and when the live record moved on."""
     version = _draft(version_id)
     session, user, now = request_session(), account(), _now()
+    kind = drafts.kind_named(version.kind)
+    if scoping.outside(session, scope(), kind, version.form):
+        # A bulletin for several regions goes live in all of them: each must be the reviewer's.
+        flash(_("Only a reviewer of every region it names may approve it."), "error")
+        return redirect(url_for("portal.review"))
     try:
         drafts.approve(session, version, user.id, now)
     except drafts.OwnDraft:
