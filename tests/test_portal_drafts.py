@@ -425,10 +425,9 @@ def test_a_bulletin_for_several_regions_needs_a_reviewer_of_each(desk: Desk) -> 
 
 def test_the_first_portal_change_to_a_loaded_record_keeps_what_was_live(desk: Desk) -> None:
     form = content_samples.bulletin("kharkiv", title=TITLE)
-    with db.get_database(desk.app).session() as session:
-        # As `refuge content load` writes a file's record: no version of it exists.
-        with session.no_autoflush:
-            BULLETIN.apply(session, form, None, content_samples.NOW).origin = "files"
+    # As `refuge content load` writes a file's record: no version of it exists.
+    with db.get_database(desk.app).session() as session, session.no_autoflush:
+        BULLETIN.apply(session, form, None, content_samples.NOW).origin = "files"
     page = f"/portal/bulletins/{form['id']}"
     changed = bulletin_form(desk, desk.editor, id=form["id"], title=NEW_TITLE)
     changed["csrf_token"] = desk.token(desk.editor, page)
