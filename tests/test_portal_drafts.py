@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from server import db
 from server.content import drafts
-from server.content.kinds import BULLETIN, RESOURCE
+from server.content.kinds import BULLETIN, ORGANIZATION, RESOURCE
 from server.conversation.library import Library
 from server.models.bulletins import Bulletin, BulletinKind
 from server.models.content import Organization, Region
@@ -449,3 +449,55 @@ def test_the_first_portal_change_to_a_loaded_record_keeps_what_was_live(desk: De
         live = drafts.live_form(session, BULLETIN, form["id"])
     assert live is not None
     assert live["title"] == TITLE
+
+
+def checklist_form(desk: Desk, steps: str) -> dict[str, object]:
+    return {
+        "csrf_token": desk.token(desk.editor, "/portal/checklists/new"),
+        "id": "lock-phone",
+        "title": "Lock your phone",
+        "summary": "Two minutes, once.",
+        "platform": "Android",
+        "platform_version": "14",
+        "reviewed_on": "2026-12-01",
+        "position": "3",
+        "steps": steps,
+        "action": "save",
+    }
+
+
+def test_a_checklist_is_written_with_its_steps_as_the_file_writes_them(desk: Desk) -> None:
+    too_long = "- id: pin\n  title: Set a PIN\n  web: Open **Settings**.\n  sms: " + "x" * 200
+    response = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, too_long))
+    problems = response.get_data(as_text=True)
+    assert "&#39;sms&#39; must fit one GSM-7 segment" in problems
+    assert "unknown field" not in problems
+    broken = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, "- id: [pin"))
+    assert "not valid YAML" in broken.get_data(as_text=True)
+    steps = "- id: pin\n  title: Set a PIN\n  web: Open **Settings**.\n  sms: Set a PIN."
+    saved = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, steps))
+    assert saved.status_code == 302
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    secure = desk.app.test_client().get("/en/secure/lock-phone")
+    assert secure.status_code == 200
+    assert "<strong>Settings</strong>" in secure.get_data(as_text=True)
+    form = desk.editor.get("/portal/checklists/lock-phone").get_data(as_text=True)
+    assert "sms: Set a PIN." in form
+
+
+def test_an_organisation_without_review_goes_live_at_once_and_is_audited(desk: Desk) -> None:
+    form = {
+        "csrf_token": desk.token(desk.editor, "/portal/organizations/new"),
+        "id": "kharkiv-legal",
+        "name": "Kharkiv Legal Aid",
+        "description": "Free advice on *documents*.",
+        "website": "https://legal.example.org",
+        "action": "save",
+    }
+    assert desk.editor.post("/portal/organizations/new", data=form).status_code == 302
+    with db.get_database(desk.app).session() as session:
+        live = drafts.live_form(session, ORGANIZATION, "kharkiv-legal")
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert live is not None
+    assert live["name"] == "Kharkiv Legal Aid"
+    assert "content_changed" in actions

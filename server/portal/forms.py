@@ -258,6 +258,15 @@ PARSERS: dict[str, Callable[[Checker, LineDict], records.Parsed]] = {
 }
 
 
+#: The fields a file of each kind may hold.
+FILE_FIELDS: dict[str, tuple[str, ...]] = {
+    BULLETIN.name: records.BULLETIN_FIELDS,
+    RESOURCE.name: records.RESOURCE_FIELDS,
+    ORGANIZATION.name: records.ORGANIZATION_FIELDS,
+    CHECKLIST.name: records.CHECKLIST_FIELDS,
+}
+
+
 def _line_dict(values: Mapping[str, Any]) -> LineDict:
     mapping = LineDict(values)
     mapping.line, mapping.key_lines = 1, {}
@@ -298,10 +307,11 @@ def checked(
     a context note's kind), as the record holds them.
     """
     check = Checker(Path(editable.slug))
+    allowed = FILE_FIELDS[editable.kind.name]
     record: dict[str, Any] = {
         name: value
         for name, value in kept.items()
-        if name in {"locale", "sample", "kind"} and value is not None
+        if name in {"locale", "sample", "kind"} and name in allowed and value is not None
     }
     body = ""
     for field in editable.fields:
