@@ -237,7 +237,10 @@ def test_a_form_with_problems_saves_nothing_and_says_what(desk: Desk) -> None:
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Nothing was saved" in page
-    assert "expires_at" in page
+    assert "expires_at: must be a time like 2026-11-20T08:00:00Z" in page
+    assert "The text is empty." in page
+    french = desk.editor.post("/portal/bulletins/new?lang=fr", data=form).get_data(as_text=True)
+    assert "Le texte est vide." in french
     with db.get_database(desk.app).session() as session:
         assert session.scalars(select(RecordVersion)).all() == []
 
@@ -470,10 +473,10 @@ def test_a_checklist_is_written_with_its_steps_as_the_file_writes_them(desk: Des
     too_long = "- id: pin\n  title: Set a PIN\n  web: Open **Settings**.\n  sms: " + "x" * 200
     response = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, too_long))
     problems = response.get_data(as_text=True)
-    assert "&#39;sms&#39; must fit one GSM-7 segment" in problems
+    assert "must fit one SMS of plain (GSM-7) characters" in problems
     assert "unknown field" not in problems
     broken = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, "- id: [pin"))
-    assert "not valid YAML" in broken.get_data(as_text=True)
+    assert "This YAML cannot be read." in broken.get_data(as_text=True)
     steps = "- id: pin\n  title: Set a PIN\n  web: Open **Settings**.\n  sms: Set a PIN."
     saved = desk.editor.post("/portal/checklists/new", data=checklist_form(desk, steps))
     assert saved.status_code == 302

@@ -20,7 +20,6 @@ from server import audit
 from server.content import drafts
 from server.content.kinds import RESOURCE
 from server.content.records import Canonical
-from server.content.schema import Problem
 from server.db import request_session
 from server.models.drafts import RecordVersion, VersionState
 from server.models.staff import AuditAction, Permission
@@ -28,6 +27,7 @@ from server.portal import history, scoping
 from server.portal.access import account, rule, scope
 from server.portal.forms import EDITABLES, Editable, checked, shown, submitted
 from server.portal.previews import parts
+from server.portal.problems import said
 from server.portal.session import blueprint
 
 Page = BaseResponse | str | tuple[str, int]
@@ -128,14 +128,9 @@ def _submitted(
 ) -> tuple[dict[str, Any], Canonical | None, list[str]]:
     values = submitted(editable.fields, request.form)
     form, problems = checked(editable, values, kept)
-    reasons = [_reason(problem) for problem in problems]
+    reasons = [said(problem) for problem in problems]
     reasons += _problems_of(editable, form, request.form.get("base"))
     return values, (form if not reasons else None), reasons
-
-
-def _reason(problem: Problem) -> str:
-    # The content parser's reasons are written for operators, in English, naming the field.
-    return problem.reason
 
 
 def _list_view(editable: Editable) -> Callable[[], Page]:
