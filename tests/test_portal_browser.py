@@ -231,3 +231,17 @@ def test_script_in_every_editable_field_never_runs(desk: Desk, app: Flask) -> No
                 reviewer.input_value("textarea") if reviewer.locator("textarea").count() else ""
             ), path
     assert reviewer.evaluate("window.__xss") is None
+
+
+@pytest.mark.parametrize(("tag", "direction"), [("ar", "rtl"), ("my", "ltr")])
+def test_the_edit_and_review_pages_fit_320_pixels_in_arabic_and_burmese(
+    desk: Desk, app: Flask, tag: str, direction: str
+) -> None:
+    samples.draft(app, samples.BULLETIN, samples.bulletin("kharkiv", body="x" * 300 + "\n"))
+    page = desk.log_in(desk.reviewer)
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/portal/bulletins/new", "/portal/review", "/portal/resources/"):
+        page.goto(f"{desk.base}{path}?lang={tag}")
+        assert page.get_attribute("html", "dir") == direction, path
+        assert page.get_attribute("html", "lang") == tag, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, (tag, path)
