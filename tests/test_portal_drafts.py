@@ -504,3 +504,32 @@ def test_an_organisation_without_review_goes_live_at_once_and_is_audited(desk: D
     assert live is not None
     assert live["name"] == "Kharkiv Legal Aid"
     assert "content_changed" in actions
+
+
+def test_a_context_note_answers_rumours_by_sms_only_once_approved(desk: Desk) -> None:
+    rumour = "the aid water is poisoned"
+    form = {
+        "csrf_token": desk.token(desk.editor, "/portal/context/new"),
+        "id": "water-rumour",
+        "title": "The aid water is safe",
+        "body": "People say the aid water is poisoned.\n\nIt was tested on Monday: it is safe.",
+        "status": "published",
+        "severity": "unknown",
+        "regions": ["kharkiv"],
+        "source_name": "Kharkiv Water Board",
+        "issued_at": (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "match_phrases": f"- locale: en\n  phrase: {rumour}\n",
+        "action": "save",
+    }
+    assert desk.editor.post("/portal/context/new", data=form).status_code == 302
+
+    def answers() -> list[str]:
+        now = datetime.now(UTC)
+        with db.get_database(desk.app).session() as session:
+            shelf = Library(session, settings_of(desk.app).localization, now.date())
+            return [note.title for note in shelf.context_notes(rumour, "kharkiv", "en", now)]
+
+    assert answers() == []
+    assert desk.editor.get("/portal/bulletins/water-rumour").status_code == 404
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    assert answers() == ["The aid water is safe"]
