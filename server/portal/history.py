@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.content import drafts
-from server.content.drafts import Change
+from server.content.changes import Change, changes, previous_form
 from server.models.content import Organization
 from server.models.drafts import RecordVersion, VersionState
 from server.models.staff import User
@@ -65,7 +65,7 @@ def entries(
     live_digest = drafts.digest(live)
     found = []
     for version in versions:
-        before = drafts.previous_form(session, version, versions)
+        before = previous_form(session, version, versions)
         if version.state is VersionState.DRAFT:
             before = drafts.stored(live) if live is not None else None
         found.append(
@@ -73,7 +73,7 @@ def entries(
                 version,
                 who.get(version.author_id, version.origin) if version.author_id else version.origin,
                 who.get(version.reviewer_id, "") if version.reviewer_id else "",
-                drafts.changes(before, version.form),
+                changes(before, version.form),
                 version.state is VersionState.APPROVED
                 and drafts.digest(drafts.loaded(version.form)) != live_digest,
             )
