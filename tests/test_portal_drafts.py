@@ -24,10 +24,10 @@ from server.conversation.library import Library
 from server.models.bulletins import Bulletin, BulletinKind
 from server.models.content import Organization, Region
 from server.models.drafts import RecordVersion, VersionState
-from server.models.staff import AuditEvent, Role
+from server.models.staff import AuditEvent, Role, User
 from server.web import caching
 from tests import content_samples
-from tests.content_samples import portal_samples
+from tests.content_samples import NOW, portal_samples
 from tests.portal_helpers import TOKEN, Account, add_account, add_region, log_in
 from tests.sms_helpers import settings_of
 
@@ -533,3 +533,42 @@ def test_a_context_note_answers_rumours_by_sms_only_once_approved(desk: Desk) ->
     assert desk.editor.get("/portal/bulletins/water-rumour").status_code == 404
     approve(desk, desk.reviewer, pending_id(desk.app))
     assert answers() == ["The aid water is safe"]
+
+
+def test_a_draft_made_from_a_version_no_longer_live_must_be_redone(desk: Desk) -> None:
+    form = content_samples.bulletin("kharkiv", title=TITLE)
+    content_samples.live(desk.app, BULLETIN, form)
+    with db.get_database(desk.app).session() as session:
+        authors = {row.username: row.id for row in session.execute(select(User.username, User.id))}
+        first, second = (
+            drafts.propose(
+                session, BULLETIN, form | {"title": title}, author=authors[name], now=NOW
+            ).id
+            for name, title in (("olena", NEW_TITLE), ("iryna", "Curfew lifted"))
+        )
+    approve(desk, desk.reviewer, first)
+    page = approve(desk, desk.reviewer, second)
+    assert "ask for it to be redone" in page
+    with db.get_database(desk.app).session() as session:
+        live = drafts.live_form(session, BULLETIN, form["id"])
+        waiting = session.get(RecordVersion, second)
+        assert waiting is not None
+        assert waiting.state is VersionState.DRAFT
+    assert live is not None
+    assert live["title"] == NEW_TITLE
+
+
+def test_resources_due_for_re_verification_are_listed_first(desk: Desk) -> None:
+    fresh = content_samples.resource(
+        desk.app, "kharkiv", id="a-fresh-clinic", verified_on=datetime.now(UTC).date()
+    )
+    stale = content_samples.resource(
+        desk.app, "kharkiv", id="z-stale-clinic", verified_on=datetime(2025, 1, 1).date()
+    )
+    for form in (fresh, stale):
+        content_samples.live(desk.app, RESOURCE, form)
+    listing = desk.editor.get("/portal/resources/").get_data(as_text=True)
+    assert listing.index("z-stale-clinic") < listing.index("a-fresh-clinic")
+    only_stale = desk.editor.get("/portal/resources/?status=stale").get_data(as_text=True)
+    assert "z-stale-clinic" in only_stale
+    assert "a-fresh-clinic" not in only_stale
