@@ -572,3 +572,25 @@ def test_resources_due_for_re_verification_are_listed_first(desk: Desk) -> None:
     only_stale = desk.editor.get("/portal/resources/?status=stale").get_data(as_text=True)
     assert "z-stale-clinic" in only_stale
     assert "a-fresh-clinic" not in only_stale
+
+
+def test_a_field_longer_than_the_database_holds_is_refused_clearly(desk: Desk) -> None:
+    form = bulletin_form(desk, desk.editor, title="Curfew " * 40, source_name="Council " * 30)
+    response = desk.editor.post("/portal/bulletins/new", data=form)
+    assert response.status_code == 200
+    assert "Too long: source_name, title" in response.get_data(as_text=True)
+    with db.get_database(desk.app).session() as session:
+        assert session.scalars(select(RecordVersion)).all() == []
+
+
+def test_a_draft_naming_a_region_retired_since_cannot_be_approved(desk: Desk) -> None:
+    form = content_samples.bulletin("saltivka")
+    version_id = content_samples.draft(desk.app, BULLETIN, form)
+    with db.get_database(desk.app).session() as session:
+        region = session.scalar(select(Region).where(Region.slug == "saltivka"))
+        assert region is not None
+        region.retired = True
+    page = approve(desk, desk.reviewer, version_id)
+    assert "is gone: ask for it to be redone" in page
+    with db.get_database(desk.app).session() as session:
+        assert drafts.live_row(session, BULLETIN, form["id"]) is None

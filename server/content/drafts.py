@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from server.content import search, store
 from server.content.kinds import BULLETIN, CHECKLIST, KINDS, ORGANIZATION, RESOURCE, ContentKind
 from server.content.records import Canonical
-from server.models.content import Location, Phone, Region, Resource
+from server.models.bulletins import ContextPhrase
+from server.models.checklists import ChecklistStep
+from server.models.content import Location, Phone, Region, Resource, Schedule
 from server.models.drafts import RecordVersion, VersionState
 from server.models.translations import Translation, TranslationStatus
 
@@ -51,6 +53,10 @@ class NotPending(ReviewRefused):
 
 class LiveChanged(ReviewRefused):
     """The live record changed after the draft was made: approving would undo that change."""
+
+
+class ReferenceGone(ReviewRefused):
+    """A region or organisation the draft names was retired since it was written."""
 
 
 class ReasonMissing(ReviewRefused):
@@ -180,6 +186,41 @@ def taken_ids(session: Session, kind: ContentKind, form: Canonical) -> list[str]
     return sorted(found)
 
 
+#: Where each list of a form is stored, and the columns its items' fields go to.
+_PARTS: dict[str, tuple[type[Any], dict[str, str]]] = {
+    "phones": (Phone, {}),
+    "locations": (Location, {}),
+    "schedules": (Schedule, {}),
+    "match_phrases": (ContextPhrase, {}),
+    "steps": (ChecklistStep, {"web": "web_text", "sms": "sms_text"}),
+}
+#: Form fields stored under another column name.
+_COLUMNS = {"organization": "organization_id", "locale": "source_locale"}
+
+
+def _limit(model: type[Any], name: str) -> int | None:
+    column = model.__table__.columns.get(name)
+    length = getattr(column.type, "length", None) if column is not None else None
+    return length if isinstance(length, int) else None
+
+
+def too_long(kind: ContentKind, form: Canonical) -> list[str]:
+    """The fields of a form longer than their columns hold (the database would refuse them)."""
+    found = []
+    for name, value in form.items():
+        limit = _limit(kind.model, _COLUMNS.get(name, name))
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            found.append(name)
+        if name in _PARTS and isinstance(value, list):
+            model, columns = _PARTS[name]
+            for item in value:
+                for part, text in item.items():
+                    limit = _limit(model, columns.get(part, part))
+                    if isinstance(text, str) and limit is not None and len(text) > limit:
+                        found.append(f"{name}.{part}")
+    return sorted(set(found))
+
+
 # --- Versions ---------------------------------------------------------------------------------
 
 
@@ -281,6 +322,8 @@ def approve(session: Session, version: RecordVersion, reviewer: uuid.UUID, now: 
     kind = kind_named(version.kind)
     if digest(live_form(session, kind, version.record_id)) != version.base_digest:
         raise LiveChanged(version.id)
+    if missing_references(session, kind, loaded(version.form)):
+        raise ReferenceGone(version.id)
     version.reviewer_id = reviewer
     _apply(session, version, now)
 

@@ -60,6 +60,9 @@ def _problems_of(editable: Editable, form: Canonical | None, base: str | None) -
         missing = drafts.missing_references(session, editable.kind, form)
         if missing:
             found.append(_("Not found: %(names)s", names=", ".join(missing)))
+        long = drafts.too_long(editable.kind, form)
+        if long:
+            found.append(_("Too long: %(names)s", names=", ".join(long)))
         taken = drafts.taken_ids(session, editable.kind, form)
         if taken:
             found.append(_("Already used by another record: %(names)s", names=", ".join(taken)))

@@ -74,6 +74,11 @@ def approve(version_id: int) -> BaseResponse:
             _("The live record changed after this draft was made: ask for it to be redone."),
             "error",
         )
+    except drafts.ReferenceGone:
+        flash(
+            _("A region or organisation this draft names is gone: ask for it to be redone."),
+            "error",
+        )
     except drafts.NotPending:
         flash(_("This draft was already decided."), "error")
     else:
