@@ -25,6 +25,7 @@ from server.models.bulletins import Bulletin, BulletinKind
 from server.models.content import Organization, Region
 from server.models.drafts import RecordVersion, VersionState
 from server.models.staff import AuditEvent, Role, User
+from server.portal import forms
 from server.web import caching
 from tests import content_samples
 from tests.content_samples import NOW, portal_samples
@@ -594,3 +595,37 @@ def test_a_draft_naming_a_region_retired_since_cannot_be_approved(desk: Desk) ->
     assert "is gone: ask for it to be redone" in page
     with db.get_database(desk.app).session() as session:
         assert drafts.live_row(session, BULLETIN, form["id"]) is None
+
+
+NASTY = (
+    "",
+    " ",
+    "\x00",
+    "x\x00y",
+    "9" * 5000,
+    "[",
+    "- a",
+    "{a: [",
+    "- id: [x\n",
+    "&a [*a, *a]",
+    "2026-13-45",
+    "-1",
+    "true",
+    "<script>alert(1)</script>",
+    "\u202eevil",
+    "١٢٣",
+)
+
+
+@pytest.mark.parametrize(
+    "slug", ["bulletins", "context", "resources", "organizations", "checklists"]
+)
+def test_any_text_in_every_field_gets_an_answer_never_an_error(desk: Desk, slug: str) -> None:
+    editable = forms.editable(slug)
+    for value in NASTY:
+        data: dict[str, object] = {"csrf_token": desk.token(desk.editor, f"/portal/{slug}/new")}
+        for field in editable.fields:
+            data[field.name] = [value] if field.widget is forms.Widget.CHOICES else value
+        for action in ("preview", "save"):
+            response = desk.editor.post(f"/portal/{slug}/new", data=data | {"action": action})
+            assert response.status_code in {200, 302}, (slug, value, action)

@@ -277,9 +277,18 @@ def parse_bulletin(check: Checker, record: LineDict, body: str) -> Parsed:
     return Parsed("bulletin", data["id"] or "", check.path, data, refs)
 
 
+def _listed(check: Checker, record: LineDict, key: str) -> list[Any]:
+    """A field that must be a list, or none after saying so (a number there is no list)."""
+    raw = record.get(key) or []
+    if not isinstance(raw, list):
+        check.fail(record, key, f"'{key}' must be a list")
+        return []
+    return raw
+
+
 def _phrases(check: Checker, record: LineDict) -> list[Canonical]:
     phrases = []
-    for item in record.get("match_phrases") or []:
+    for item in _listed(check, record, "match_phrases"):
         if not isinstance(item, LineDict):
             check.fail(record, "match_phrases", "each match phrase needs 'locale' and 'phrase'")
             continue
@@ -297,7 +306,7 @@ def parse_checklist(check: Checker, record: LineDict) -> Parsed:
     """A checklist file with its steps."""
     check.unknown(record, set(CHECKLIST_FIELDS))
     steps = []
-    for item in record.get("steps") or []:
+    for item in _listed(check, record, "steps"):
         if not isinstance(item, LineDict):
             check.fail(record, "steps", "each step must be a mapping")
             continue

@@ -27,6 +27,9 @@ from server.content.schema import Checker, ContentError, LineDict, Problem, pars
 from server.models.bulletins import BulletinStatus, Severity
 from server.models.content import Category, ServiceStatus
 
+#: The most digits a number field reads.
+NUMBER_DIGITS = 9
+
 
 class Widget(enum.Enum):
     """How a field is edited."""
@@ -275,13 +278,17 @@ def _line_dict(values: Mapping[str, Any]) -> LineDict:
 
 def _value(field: Field, raw: Any, check: Checker) -> Any:
     """One field as a file would hold it; None leaves it out (the parser's default)."""
-    if field.widget in (Widget.CHOICES, Widget.FLAG):
+    if field.widget is Widget.FLAG:
         return raw
-    text = str(raw).strip()
+    if field.widget is Widget.CHOICES:
+        return [_clean(str(value)) for value in raw]
+    # NUL never belongs in text, and PostgreSQL refuses to store it.
+    text = _clean(str(raw)).strip()
     if not text:
         return None
     if field.widget is Widget.NUMBER:
-        return int(text) if text.isdigit() else text
+        # Longer than any count of days or position: left as text for the parser to refuse.
+        return int(text) if text.isdigit() and len(text) <= NUMBER_DIGITS else text
     if field.widget is Widget.WORDS:
         return [word for word in text.replace(",", " ").split() if word]
     if field.widget is Widget.YAML:
@@ -292,6 +299,10 @@ def _value(field: Field, raw: Any, check: Checker) -> Any:
             return None
         return document.get(field.name)
     return text
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _indent(text: str) -> str:

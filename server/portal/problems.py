@@ -63,12 +63,13 @@ WHOLE: tuple[tuple[re.Pattern[str], object], ...] = (
     ),
     (re.compile(r"not valid YAML: .*"), _l("This YAML cannot be read.")),
 )
+_LIST = re.compile(r"^'(?P<field>\w+)' must be a list$")
 _FIELD = re.compile(r"'(?P<field>\w+)': (?P<reason>.*)")
 
 
 def said(problem: Problem) -> str:
     """A problem in the request's language."""
-    reason = problem.reason
+    reason = _LIST.sub(r"'\g<field>': must be a list", problem.reason)
     for pattern, template in WHOLE:
         found = pattern.fullmatch(reason)
         if found is not None:
