@@ -49,6 +49,7 @@ class Desk:
 
     def page(self) -> Page:
         page = self.browser.new_context(viewport=PHONE).new_page()
+        page.set_default_timeout(60_000)  # a machine shared with other test runs can be slow
         page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
         return page
 
