@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from server import db
 from server.content import drafts
+from server.content.cap import parse_cap
+from server.content.cap_import import import_cap
 from server.content.kinds import BULLETIN, RESOURCE
 from server.conversation.library import Library
 from server.models.bulletins import Bulletin, BulletinKind
@@ -36,6 +38,7 @@ from tests.portal_desk import (
     public_titles,
 )
 from tests.sms_helpers import settings_of
+from tests.test_cap import fixture as cap_fixture
 
 
 @pytest.fixture
@@ -279,3 +282,29 @@ def test_a_draft_naming_a_region_retired_since_cannot_be_approved(desk: Desk) ->
     assert "is gone: ask for it to be redone" in page
     with db.get_database(desk.app).session() as session:
         assert drafts.live_row(session, BULLETIN, form["id"]) is None
+
+
+def test_a_cap_update_waits_in_the_portal_queue_and_a_reviewer_publishes_it(desk: Desk) -> None:
+    database = db.get_database(desk.app)
+    for name, publish in (("cyclone-alert", True), ("cyclone-update", False)):
+        with database.session() as session:
+            kharkiv = list(session.scalars(select(Region).where(Region.slug == "kharkiv")))
+            alerts = parse_cap(cap_fixture(name))
+            import_cap(session, alerts, regions=kharkiv, publish=publish, now=datetime.now(UTC))
+    old, new = "Cyclone signal 7", "Great danger signal 10"
+
+    def live_titles() -> list[str]:
+        # The sample alert expired in November: what matters is what is live, not in force.
+        with database.session() as session:
+            return [
+                form["title"]
+                for form in map(BULLETIN.canonical, session.scalars(select(Bulletin)))
+                if form["status"] == "published"
+            ]
+
+    assert [title.split(" for ")[0] for title in live_titles()] == [old]
+    queue = desk.reviewer.get("/portal/review").get_data(as_text=True)
+    assert new in queue
+    assert "By cap" in queue
+    approve(desk, desk.reviewer, pending_id(desk.app))
+    assert [title.split(" for ")[0] for title in live_titles()] == [new]
