@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server import db
-from server.content import markup
+from server.content import drafts, markup
 from server.content.cap import (
     CAP_NAMESPACE,
     MAX_DOCUMENT_BYTES,
@@ -37,6 +38,7 @@ from server.content.cap_export import (
     reviewed_translations,
 )
 from server.content.cap_import import CapImportReport, SkippedAlert, import_cap
+from server.content.kinds import BULLETIN
 from server.models.bulletins import Bulletin, BulletinKind, BulletinStatus, Severity
 from server.models.content import Region, RegionKind
 from server.models.translations import Translation, TranslationStatus, source_digest
@@ -560,10 +562,41 @@ def test_cap_text_cannot_inject_links_html_or_unsafe_urls(
         assert bulletin.source_url is None
 
 
-def test_an_update_changes_the_bulletin_of_the_alert_it_refers_to(
+def test_an_update_without_publish_leaves_the_live_alert_until_a_reviewer_approves(
     database: db.Database, regions: None
 ) -> None:
+    # Issue 18, case 3: the update used to take the live alert off the public site.
     run_import(database, fixture("cyclone-alert"), publish=True)
+    later = NOW + timedelta(hours=20)
+    report = run_import(database, fixture("cyclone-update"), now=later)
+    assert (report.created, report.updated, report.skipped) == (0, 1, [])
+    with database.session() as session:
+        (bulletin,) = all_bulletins(session)
+        assert bulletin.status is BulletinStatus.PUBLISHED
+        assert bulletin.is_current(later)
+        assert bulletin.title == "Cyclone signal 7 for Cox's Bazar and Teknaf (sample)"
+        assert bulletin.severity is Severity.SEVERE
+        bengali = translations_of(session, bulletin)["bn", "title"]
+        assert not bengali.is_stale(bulletin.title)
+        (waiting,) = drafts.pending(session, BULLETIN, bulletin.id)
+        assert waiting.origin == "cap"
+        assert waiting.form["title"] == (
+            "Great danger signal 10 for Cox's Bazar and Teknaf (sample)"
+        )
+        drafts.approve(session, waiting, uuid.uuid4(), later + timedelta(minutes=5))
+    with database.session() as session:
+        (bulletin,) = all_bulletins(session)
+        assert bulletin.status is BulletinStatus.PUBLISHED
+        assert bulletin.title == "Great danger signal 10 for Cox's Bazar and Teknaf (sample)"
+        assert bulletin.severity is Severity.EXTREME
+        assert bulletin.origin == "cap"
+        assert bulletin.cap_identifier == UPDATE_ID
+
+
+def test_an_update_of_an_alert_waiting_for_review_changes_it_in_the_queue(
+    database: db.Database, regions: None
+) -> None:
+    run_import(database, fixture("cyclone-alert"))
     later = NOW + timedelta(hours=20)
     report = run_import(database, fixture("cyclone-update"), now=later)
     assert (report.created, report.updated, report.skipped) == (0, 1, [])
@@ -1111,3 +1144,17 @@ def test_a_feed_exports_current_alerts_and_cancels_only(
     cancel = assert_valid_cap(documents["flood-retracted"])
     assert cap(cancel, "msgType") == "Cancel"
     assert cap(cancel, "identifier") == "DMO-42-cancel"
+
+
+def test_the_same_update_read_again_while_waiting_queues_no_second_draft(
+    database: db.Database, regions: None
+) -> None:
+    run_import(database, fixture("cyclone-alert"), publish=True)
+    later = NOW + timedelta(hours=20)
+    first = run_import(database, fixture("cyclone-update"), now=later)
+    again = run_import(database, fixture("cyclone-update"), now=later + timedelta(hours=1))
+    assert (first.queued, again.queued) == (1, 0)
+    with database.session() as session:
+        (bulletin,) = all_bulletins(session)
+        assert bulletin.title == "Cyclone signal 7 for Cox's Bazar and Teknaf (sample)"
+        assert len(drafts.pending(session, BULLETIN, bulletin.id)) == 1

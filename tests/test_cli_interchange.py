@@ -49,12 +49,14 @@ def test_cap_import_from_a_file_creates_bulletins_for_review(loaded: Flask) -> N
     )
     assert result.exit_code == 0, result.output
     assert "1 created" in result.output
+    assert "1 waiting for review at /portal/review" in result.output
     assert _count(loaded, Bulletin) == before + 1
     again = invoke(
         loaded, "cap", "import", str(CAP_FIXTURES / "cyclone-alert.xml"), "--region", "testland"
     )
     assert "0 created" in again.output
     assert "1 unchanged" in again.output
+    assert "waiting for review" not in again.output
 
 
 @pytest.fixture

@@ -153,6 +153,21 @@ def test_one_bad_file_loads_nothing_and_names_file_and_line(
             "file name",
         ),
         ("regions/testland.yaml", "kind: country", "kind: [unclosed", "not valid YAML"),
+        # A number longer than Python reads, and a number where a list belongs: refused with
+        # a reason, not a traceback.
+        ("checklists/test-phone.yaml", "position: 1", "position: " + "9" * 5000, "not valid YAML"),
+        (
+            "bulletins/test-water-rumour.md",
+            "match_phrases:\n",
+            "match_phrases: 5\nx_match_phrases:\n",
+            "'match_phrases' must be a list",
+        ),
+        (
+            "checklists/test-phone.yaml",
+            "steps:\n",
+            "steps: 5\nx_steps:\n",
+            "'steps' must be a list",
+        ),
     ],
 )
 def test_a_broken_file_is_refused_with_its_reason(

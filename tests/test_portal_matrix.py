@@ -26,6 +26,7 @@ from server.models.staff import Permission, Role
 from server.portal.access import PUBLIC, RULE_ATTRIBUTE, SIGNED_IN
 from tests.account_helpers import fresh_account, invite_token
 from tests.checkin_helpers import Clock, Phone, register
+from tests.content_samples import portal_samples
 from tests.portal_helpers import (
     TOKEN,
     Account,
@@ -114,6 +115,7 @@ for _endpoint in (
 ):
     SAMPLES[_endpoint] = _accounts
 SAMPLES["portal.invite"] = _invitation
+SAMPLES.update(portal_samples())  # content pages and the review queue
 
 
 def portal_rules(app: Flask) -> list[Rule]:

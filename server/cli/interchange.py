@@ -139,6 +139,11 @@ def cap_import(source: str, region_slugs: tuple[str, ...], publish: bool) -> Non
         f"{report.created} created, {report.updated} updated, {report.cancelled} cancelled, "
         f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
     )
+    if report.queued:
+        click.echo(
+            f"{report.queued} waiting for review at /portal/review "
+            "(published alerts stay as they were until approved)"
+        )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.identifier}: {skipped.reason}", err=True)
 

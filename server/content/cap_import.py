@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.content import cap_review
 from server.content.cap import ORIGIN, CapAlert, CapInfo, cap_bulletin_id, escape_markdown
 from server.models.bulletins import (
     CAP_CATEGORIES,
@@ -45,6 +46,8 @@ class CapImportReport:
     updated: int = 0
     cancelled: int = 0
     unchanged: int = 0
+    #: Changes waiting in the portal's review queue (an import without --publish).
+    queued: int = 0
     skipped: list[SkippedAlert] = field(default_factory=list)
 
 
@@ -61,6 +64,10 @@ class _Import:
     publish: bool
     now: datetime
     report: CapImportReport
+    #: Published bulletins as the public saw them, to put back when the import waits for review.
+    held: dict[str, cap_review.Held] = field(default_factory=dict)
+    #: Bulletins this import changed, to queue for review (unless it publishes).
+    queued: dict[str, Bulletin] = field(default_factory=dict)
 
 
 def import_cap(
@@ -71,7 +78,11 @@ def import_cap(
     publish: bool = False,
     now: datetime,
 ) -> CapImportReport:
-    """Create, update or retract bulletins from Actual, Public CAP alerts, oldest first."""
+    """Create, update or retract bulletins from Actual, Public CAP alerts, oldest first.
+
+    Without `publish`, what changed waits in the review queue (`server.content.cap_review`)
+    and a published bulletin stays as the public saw it until a reviewer approves.
+    """
     run = _Import(session, regions, publish, now, CapImportReport())
     for alert in sorted(alerts, key=lambda alert: alert.sent):
         try:
@@ -82,6 +93,9 @@ def import_cap(
                 _upsert(run, alert)
         except _Skipped as skipped:
             run.report.skipped.append(SkippedAlert(alert.identifier, str(skipped)))
+    session.flush()
+    for bulletin_id, bulletin in run.queued.items():
+        run.report.queued += cap_review.settle(session, bulletin, run.held.get(bulletin_id), now)
     session.flush()
     return run.report
 
@@ -143,6 +157,11 @@ def _cancel(run: _Import, alert: CapAlert) -> None:
         raise _Skipped("nothing from this sender to cancel")
     retracted = [b for b in targets if b.status is not BulletinStatus.RETRACTED]
     for bulletin in retracted:
+        # A cancel needs no review: what this import changed before it is dropped with it.
+        run.queued.pop(bulletin.id, None)
+        held = run.held.pop(bulletin.id, None)
+        if held is not None:
+            cap_review.restore(run.session, bulletin, held, run.now)
         bulletin.status = BulletinStatus.RETRACTED
         bulletin.updated_at = run.now
     run.report.cancelled += len(retracted)
@@ -178,6 +197,9 @@ def _upsert(run: _Import, alert: CapAlert) -> None:
         raise _Skipped("no matching region")
     bulletin = _existing(run.session, alert)
     status = BulletinStatus.PUBLISHED if run.publish else BulletinStatus.IN_REVIEW
+    published = bulletin is not None and bulletin.status is BulletinStatus.PUBLISHED
+    if published and not run.publish and bulletin and bulletin.id not in run.held:
+        run.held[bulletin.id] = cap_review.hold(run.session, bulletin)
     # Only the sender's own earlier alerts count as replaced: no one else can supersede them.
     references = [
         _triple(ref.sender, ref.identifier, ref.sent)
@@ -234,6 +256,8 @@ def _upsert(run: _Import, alert: CapAlert) -> None:
         run.report.updated += 1
     elif not changed:
         run.report.unchanged += 1
+    if changed and not run.publish:
+        run.queued[bulletin.id] = bulletin
 
 
 def _one_line(text: str | None) -> str:

@@ -90,6 +90,7 @@ def parse_region(check: Checker, record: LineDict) -> Parsed:
         "default_locale": check.get(record, "default_locale", s.locale),
         "position": check.get(record, "position", s.integer, required=False, default=0),
         "hide_stale": check.get(record, "hide_stale", s.boolean, required=False, default=False),
+        "review_resources": check.get(record, "review_resources", s.boolean, required=False),
         "locale": check.get(record, "locale", s.locale, required=False, default="en"),
         "emergency": check.get(record, "emergency", _phone_number, required=False),
         "translations": _translations(check, record, {"name"}),
@@ -311,9 +312,18 @@ def parse_bulletin(check: Checker, record: LineDict, body: str) -> Parsed:
     return Parsed("bulletin", data["id"] or "", check.path, data, refs)
 
 
+def _listed(check: Checker, record: LineDict, key: str) -> list[Any]:
+    """A field that must be a list, or none after saying so (a number there is no list)."""
+    raw = record.get(key) or []
+    if not isinstance(raw, list):
+        check.fail(record, key, f"'{key}' must be a list")
+        return []
+    return raw
+
+
 def _phrases(check: Checker, record: LineDict) -> list[Canonical]:
     phrases = []
-    for item in record.get("match_phrases") or []:
+    for item in _listed(check, record, "match_phrases"):
         if not isinstance(item, LineDict):
             check.fail(record, "match_phrases", "each match phrase needs 'locale' and 'phrase'")
             continue
@@ -331,7 +341,7 @@ def parse_checklist(check: Checker, record: LineDict) -> Parsed:
     """A checklist file with its steps."""
     check.unknown(record, set(CHECKLIST_FIELDS))
     steps = []
-    for item in record.get("steps") or []:
+    for item in _listed(check, record, "steps"):
         if not isinstance(item, LineDict):
             check.fail(record, "steps", "each step must be a mapping")
             continue
@@ -386,6 +396,7 @@ REGION_FIELDS = (
     "default_locale",
     "position",
     "hide_stale",
+    "review_resources",
     "locale",
     "emergency",
     "translations",

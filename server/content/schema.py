@@ -91,7 +91,8 @@ def parse_yaml(path: Path, text: str, first_line: int = 1) -> LineDict:
         mark = exc.problem_mark
         line = first_line + (mark.line if mark else 0)
         raise ContentError([Problem(path, line, f"not valid YAML: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: a number too long for Python to read (more than 4,300 digits).
         raise ContentError([Problem(path, first_line, f"not valid YAML: {exc}")]) from None
     if not isinstance(document, LineDict):
         raise ContentError([Problem(path, first_line, "must be a mapping of fields")])

@@ -119,6 +119,7 @@ def region_canonical(region: Region) -> Canonical:
         "default_locale": region.default_locale,
         "position": region.position,
         "hide_stale": region.hide_stale,
+        "review_resources": region.review_resources,
         "locale": region.source_locale,
         "emergency": region.emergency,
     }
@@ -142,6 +143,7 @@ def apply_region(
     region.default_locale = data["default_locale"]
     region.position = data["position"]
     region.hide_stale = data["hide_stale"]
+    region.review_resources = data.get("review_resources")
     region.source_locale = data["locale"]
     region.emergency = data.get("emergency")
     region.retired = False

@@ -403,13 +403,13 @@ class Library:
     ) -> BulletinLine:
         title = self._pick(translations, item.id, "title", item.title, item.source_locale, locale)
         body = self._pick(translations, item.id, "body", item.body, item.source_locale, locale)
-        text = _sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT)
+        text = sms_text(body.text, verdict_first=item.kind is BulletinKind.CONTEXT)
         if item.instruction:
             # What to do (CAP <instruction>) follows the body, whole, as it did inside it.
             instruction = self._pick(
                 translations, item.id, "instruction", item.instruction, body.locale, locale
             )
-            text = "\n".join(filter(None, (text, _sms_text(instruction.text, verdict_first=False))))
+            text = "\n".join(filter(None, (text, sms_text(instruction.text, verdict_first=False))))
         return BulletinLine(
             kind=item.kind.value,
             title=title.text,
@@ -516,7 +516,7 @@ def _language_names(localization: Localization) -> tuple[tuple[str, str], ...]:
 
 
 @functools.lru_cache(maxsize=512)
-def _sms_text(markdown: str, *, verdict_first: bool) -> str:
+def sms_text(markdown: str, *, verdict_first: bool) -> str:
     """A bulletin body as plain text, whole, one paragraph a line (public content: kept).
 
     Nothing is cut: SMS paging (`server.segments.paginate`) ends pages at paragraphs or

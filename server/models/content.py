@@ -91,6 +91,9 @@ class Region(ContentModel, Base):
     position: Mapped[int] = mapped_column(Integer, server_default="0")
     # Past its review date a resource is shown with its verification date, or hidden here.
     hide_stale: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Whether an editor's change to a resource here waits for a reviewer; None: as the parent
+    # region says (no region saying so: it goes live at once, versioned and audited).
+    review_resources: Mapped[bool | None] = mapped_column(Boolean)
     retired: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # The number to call in an emergency (police, ambulance); places below inherit it.
     emergency: Mapped[str | None] = mapped_column(String(PHONE_LENGTH))

@@ -116,6 +116,12 @@ class AuditAction(enum.Enum):
     USER_UNLOCKED = "user_unlocked"
     INVITE_SENT = "invite_sent"
     INVITE_ACCEPTED = "invite_accepted"
+    CONTENT_DRAFTED = "content_drafted"  # a change saved as a draft, waiting for a reviewer
+    CONTENT_CHANGED = "content_changed"  # a change live at once (no review required there)
+    CONTENT_APPROVED = "content_approved"
+    CONTENT_REJECTED = "content_rejected"
+    CONTENT_ROLLED_BACK = "content_rolled_back"  # an older version saved again
+    RESOURCE_VERIFIED = "resource_verified"
 
 
 class User(Enveloped, Base):

@@ -19,12 +19,15 @@ from server.portal import (
     accounts,
     audit_log,
     auth,
+    editing,
     errors,
     home,
     invites,
     notes,
+    review,
     signals,
     translate,
+    words,
 )
 from server.portal.session import blueprint
 from server.web.pages import language_names
@@ -34,11 +37,13 @@ __all__ = [
     "accounts",
     "audit_log",
     "auth",
+    "editing",
     "errors",
     "home",
     "init_app",
     "invites",
     "notes",
+    "review",
     "signals",
     "translate",
 ]
@@ -75,7 +80,10 @@ def _languages() -> dict[str, object]:
             for tag, name in language_names()
         ]
 
-    return {"portal_languages": portal_languages}
+    return {"portal_languages": portal_languages, "word": words.word}
+
+
+blueprint.add_app_template_filter(words.word, "portal_word")
 
 
 @blueprint.after_request

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from server.models.staff import Permission
 from server.portal.access import account, rule
+from server.portal.forms import EDITABLES
 from server.portal.session import blueprint
 
 
@@ -30,6 +31,8 @@ SECTIONS: tuple[Section, ...] = (
     Section(Permission.TRANSLATE, "portal.translate_locales", _l("Translations")),
     Section(Permission.MANAGE_ACCOUNTS, "portal.account_list", _l("Accounts")),
     Section(Permission.MANAGE_ACCOUNTS, "portal.audit_page", _l("Audit log")),
+    Section(Permission.REVIEW_CONTENT, "portal.review", _l("Drafts to review")),
+    *(Section(Permission.EDIT_CONTENT, f"portal.{each.slug}", each.title) for each in EDITABLES),
 )
 
 
