@@ -1,0 +1,164 @@
+"""The demo shows what a translated deployment looks like: it speaks each place's languages.
+
+Someone trying Refuge in Bengali, Burmese or Rohingya for Cox's Bazar, in Arabic for Gedaref or
+in Ukrainian for Kharkiv reads the news, the rumour checks and the help of that place in their
+language, not an English fallback notice on every item. Every such translation is a machine
+draft waiting for a native reader, and Refuge says so (`refuge i18n status` counts drafts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from server import db
+from server.cli.content import CONTENT_DIR
+from server.config import DEFAULT_LOCALES
+from server.content import loader
+from server.content.kinds import KINDS
+from server.content.records import Parsed
+from server.models.translations import Translation, TranslationStatus
+
+#: Languages read in a country's demo places besides its regions' default locales: the camps
+#: of Cox's Bazar read Rohingya (in Latin letters) and Burmese as well as Bengali.
+ALSO_READ = {"BD": {"my", "rhg"}}
+SHIPPED = [locale for locale in DEFAULT_LOCALES if locale != "en"]
+
+
+@cache
+def _demo() -> dict[str, list[Parsed]]:
+    return loader.read_all(CONTENT_DIR)
+
+
+def _regions() -> dict[str, Parsed]:
+    return {item.id: item for item in _demo()["region"]}
+
+
+def _locales_of(slug: str) -> set[str]:
+    """What the people of a place read: its default locale and those of the places above it."""
+    regions = _regions()
+    locales: set[str] = set()
+    region: Parsed | None = regions[slug]
+    while region is not None:
+        locales.add(region.data["default_locale"])
+        locales |= ALSO_READ.get(region.data["country_code"], set())
+        parent = region.data["parent"]
+        region = regions[parent] if parent else None
+    return locales
+
+
+def _fields(kind_name: str, item: Parsed) -> Iterator[tuple[str, str | None, dict[str, str]]]:
+    """Each translatable text of a record: (field, part id, {locale: translation})."""
+    kind = next(kind for kind in KINDS if kind.name == kind_name)
+    translations = item.data["translations"]
+    for name in kind.translatable:
+        if item.data.get(name):
+            yield (
+                name,
+                None,
+                {locale: fields[name] for locale, fields in translations.items() if name in fields},
+            )
+    if kind.parts:
+        for part in item.data[kind.parts.field]:
+            for name in kind.parts.translatable:
+                yield (
+                    name,
+                    part["id"],
+                    {
+                        locale: fields[kind.parts.field][part["id"]][name]
+                        for locale, fields in translations.items()
+                        if name in fields.get(kind.parts.field, {}).get(part["id"], {})
+                    },
+                )
+
+
+def _missing(kind_name: str, item: Parsed, locales: set[str]) -> list[str]:
+    return [
+        f"{kind_name} {item.id}: {name}{f' of step {part}' if part else ''} in {locale}"
+        for name, part, have in _fields(kind_name, item)
+        for locale in sorted(locales - {item.data["locale"]})
+        if not have.get(locale)
+    ]
+
+
+def _organization_locales() -> dict[str, set[str]]:
+    """An organisation speaks to the places its resources and bulletins serve."""
+    found: dict[str, set[str]] = {}
+    for item in _demo()["resource"]:
+        found.setdefault(item.data["organization"], set()).update(_locales_of(item.data["region"]))
+    for item in _demo()["bulletin"]:
+        if item.data["organization"]:
+            for slug in item.data["regions"]:
+                found.setdefault(item.data["organization"], set()).update(_locales_of(slug))
+    return found
+
+
+def test_the_camps_read_rohingya_burmese_and_bengali() -> None:
+    # The expectation itself, so a region file's change cannot quietly empty the tests below.
+    assert _locales_of("camp-12") == {"bn", "my", "rhg"}
+    assert _locales_of("gedaref-town-gathering-site") == {"ar"}
+    assert _locales_of("kharkiv") == {"uk"}
+
+
+def test_every_bulletin_and_context_note_is_in_its_places_languages() -> None:
+    missing = [
+        line
+        for item in _demo()["bulletin"]
+        for line in _missing(
+            "bulletin", item, set().union(*(_locales_of(s) for s in item.data["regions"]))
+        )
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_resource_is_in_its_places_languages() -> None:
+    missing = [
+        line
+        for item in _demo()["resource"]
+        for line in _missing("resource", item, _locales_of(item.data["region"]))
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_organisation_is_in_the_languages_of_the_places_it_serves() -> None:
+    wanted = _organization_locales()
+    missing = [
+        line
+        for item in _demo()["organization"]
+        for line in _missing("organization", item, wanted.get(item.id, set()))
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_region_is_named_in_every_shipped_language() -> None:
+    missing = [
+        line for item in _demo()["region"] for line in _missing("region", item, set(SHIPPED))
+    ]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.fixture
+def database(app: Flask) -> db.Database:
+    return db.get_database(app)
+
+
+def test_the_demo_loads_with_every_translation_marked_as_a_draft(database: db.Database) -> None:
+    in_files = sum(
+        1
+        for kind in KINDS
+        for item in _demo()[kind.name]
+        for _name, _part, have in _fields(kind.name, item)
+        for _locale in have
+    )
+    with database.session() as session:
+        report = loader.load(session, CONTENT_DIR)
+    assert report.total("created") > 0
+    with database.session() as session:
+        rows = session.scalars(select(Translation)).all()
+    # Machine-drafted, every one: nobody who reads these languages natively has checked them.
+    assert len(rows) == in_files
+    assert {row.status for row in rows} == {TranslationStatus.DRAFT}
