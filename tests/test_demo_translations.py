@@ -22,6 +22,7 @@ from server.content import loader
 from server.content.kinds import KINDS
 from server.content.records import Parsed
 from server.models.translations import Translation, TranslationStatus
+from server.segments import measure
 
 #: Languages read in a country's demo places besides its regions' default locales: the camps
 #: of Cox's Bazar read Rohingya (in Latin letters) and Burmese as well as Bengali.
@@ -139,6 +140,26 @@ def test_every_region_is_named_in_every_shipped_language() -> None:
         line for item in _demo()["region"] for line in _missing("region", item, set(SHIPPED))
     ]
     assert not missing, "\n".join(missing)
+
+
+def test_every_translated_checklist_sms_fits_one_message() -> None:
+    # A step goes out as one SMS in every language (the .po import refuses more, the file
+    # loader does not look inside translations): at most 160 GSM-7 or 70 UCS-2 characters.
+    too_long = [
+        (item.id, part, locale, measure(text).units)
+        for item in _demo()["checklist"]
+        for name, part, have in _fields("checklist", item)
+        if name == "sms"
+        for locale, text in have.items()
+        if measure(text).segments > 1
+    ]
+    assert not too_long
+    assert any(
+        have
+        for item in _demo()["checklist"]
+        for name, _, have in _fields("checklist", item)
+        if name == "sms"
+    )
 
 
 @pytest.fixture
