@@ -8,6 +8,7 @@ draft waiting for a native reader, and Refuge says so (`refuge i18n status` coun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 
@@ -160,6 +161,34 @@ def test_every_translated_checklist_sms_fits_one_message() -> None:
         for name, _, have in _fields("checklist", item)
         if name == "sms"
     )
+
+
+#: What a translation must keep exactly as its source has it: link targets, phone numbers,
+#: and the Markdown skeleton (list items, numbered steps, paragraphs).
+LINK = re.compile(r"(?:https://|tel:|mailto:)[^\s)\]]*[^\s)\].,;:]")
+LIST_ITEM = re.compile(r"^(?:- |\d+\. )", re.MULTILINE)
+
+
+def _skeleton(text: str) -> tuple[list[str], int, int]:
+    return (sorted(LINK.findall(text)), len(LIST_ITEM.findall(text)), text.count("\n\n"))
+
+
+def test_every_translation_keeps_the_links_numbers_and_markdown_of_its_source() -> None:
+    markdown = {
+        (kind.name, name) for kind in KINDS for name in (*kind.markdown, *kind.translatable)
+    } | {(kind.name, name) for kind in KINDS if kind.parts for name in kind.parts.markdown}
+    changed = []
+    for kind in KINDS:
+        for item in _demo()[kind.name]:
+            parts = {part["id"]: part for part in item.data.get("steps", [])}
+            for name, part, have in _fields(kind.name, item):
+                source = parts[part][name] if part else item.data[name]
+                if (kind.name, name) not in markdown or name == "sms":
+                    continue
+                for locale, text in have.items():
+                    if _skeleton(text) != _skeleton(source):
+                        changed.append((item.id, part, name, locale))
+    assert not changed, changed
 
 
 @pytest.fixture
