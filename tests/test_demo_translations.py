@@ -143,6 +143,18 @@ def test_every_region_is_named_in_every_shipped_language() -> None:
     assert not missing, "\n".join(missing)
 
 
+def test_every_record_is_translated_into_every_shipped_language() -> None:
+    # Beyond each place's own languages: a French or Burmese reader browsing any place, or
+    # any security checklist, sees the demo in their language too.
+    missing = [
+        line
+        for kind in KINDS
+        for item in _demo()[kind.name]
+        for line in _missing(kind.name, item, set(SHIPPED))
+    ]
+    assert not missing, "\n".join(missing[:20])
+
+
 def test_every_translated_checklist_sms_fits_one_message() -> None:
     # A step goes out as one SMS in every language (the .po import refuses more, the file
     # loader does not look inside translations): at most 160 GSM-7 or 70 UCS-2 characters.
