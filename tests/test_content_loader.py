@@ -232,6 +232,36 @@ def test_a_changed_source_makes_its_translation_stale(database: db.Database, con
         assert arabic.is_stale("River Health Post (sample)")
 
 
+def test_a_translation_changed_in_its_file_is_a_draft_again(
+    database: db.Database, content: Path
+) -> None:
+    # A native speaker reviewed the Arabic texts (through the .po round trip)...
+    load(database, content)
+    with database.session() as session:
+        arabic = session.scalars(
+            select(Translation).where(
+                Translation.entity_id == "test-river-clinic", Translation.locale == "ar"
+            )
+        ).all()
+        assert {row.field for row in arabic} == {"name", "description"}
+        for row in arabic:
+            row.status = TranslationStatus.REVIEWED
+    # ...then someone rewrote it in the file: nobody has reviewed the new text.
+    path = content / "resources" / "test-river-clinic.yaml"
+    path.write_text(path.read_text().replace("name: عيادة النهر", "name: مستوصف النهر"))
+    load(database, content)
+    with database.session() as session:
+        rows = session.scalars(
+            select(Translation).where(
+                Translation.entity_id == "test-river-clinic", Translation.locale == "ar"
+            )
+        )
+        status = {row.field: (row.text, row.status) for row in rows}
+    assert status["name"] == ("مستوصف النهر", TranslationStatus.DRAFT)
+    # The description the file left as it was keeps the review it had.
+    assert status["description"][1] is TranslationStatus.REVIEWED
+
+
 def test_the_shipped_content_loads_and_is_idempotent(database: db.Database) -> None:
     from server.cli.content import CONTENT_DIR
 

@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 
 from server import segments
+from server.cli.content import CONTENT_DIR
 from server.config import ConfigError, load_config
+from server.content import loader
 from server.conversation.engine import dated
 from tests.sms_helpers import Handset, _register, handset_number, load_demo_content
 from tests.test_config import refuge_env
@@ -92,3 +94,32 @@ def test_a_rohingya_conversation_never_shows_burmese_script(app: Flask) -> None:
             assert segments.measure(text).encoding == "GSM-7", (part, text)
     # Each resource says when it was checked, in Latin letters ("Zasai: 26 Nov 2026").
     assert any(LATIN_DATE.search(text) for text in replies["resources"]), replies["resources"]
+
+
+def _rohingya_texts_of_the_demo() -> list[tuple[str, str]]:
+    """Every Rohingya text in the demo content, with the record and field it translates."""
+    found = []
+    for kind, items in loader.read_all(CONTENT_DIR).items():
+        for item in items:
+            fields = item.data["translations"].get("rhg", {})
+            for name, value in fields.items():
+                if isinstance(value, dict):  # a checklist's steps, each with its own fields
+                    found += [
+                        (f"{kind} {item.id} {name} {part} {field}", text)
+                        for part, texts in value.items()
+                        for field, text in texts.items()
+                    ]
+                else:
+                    found.append((f"{kind} {item.id} {name}", value))
+    return found
+
+
+def test_the_demo_content_in_rohingya_is_in_latin_letters_only() -> None:
+    texts = _rohingya_texts_of_the_demo()
+    # The demo's Rohingya covers Cox's Bazar: its bulletins, rumour checks, help and places.
+    assert len(texts) >= 50
+    burmese = [(where, text) for where, text in texts if MYANMAR.search(text)]
+    assert not burmese, burmese
+    # Latin letters a phone sends as GSM-7, so a Rohingya reader pays for no UCS-2 segments.
+    wider = [(where, text) for where, text in texts if segments.measure(text).encoding != "GSM-7"]
+    assert not wider, wider

@@ -65,7 +65,9 @@ def write_translations(
 
     Translations the file does not mention are kept: they may come from a translator's .po.
     An unchanged translation keeps the digest it was made from, so it shows as stale when the
-    source text moved on.
+    source text moved on. A file cannot say who checked a text, so every new or changed text
+    from a file is a draft awaiting a native speaker's review (the .po round trip marks it
+    reviewed); an unchanged one keeps the review it had.
     """
     existing = {
         (row.locale, row.field): row
@@ -84,8 +86,8 @@ def write_translations(
                 continue
             if row is None:
                 row = Translation(entity=entity, entity_id=entity_id, field=name, locale=locale)
-                row.status = TranslationStatus.DRAFT
                 session.add(row)
+            row.status = TranslationStatus.DRAFT
             row.text = value
             row.source_digest = source_digest(sources[name])
             row.updated_at = now
