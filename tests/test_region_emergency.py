@@ -5,6 +5,7 @@ without one anywhere above a place, its verified helpline is told as before.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -165,3 +166,17 @@ def test_a_place_without_any_emergency_number_shows_none(
     set_emergency(loaded, "ukraine", None)
     html = client.get("/en/resources", query_string={"region": "kharkiv"}).get_data(as_text=True)
     assert "In an emergency, call the emergency services:" not in html
+
+
+def test_a_resource_page_and_the_news_show_the_number_to_call_there(
+    loaded: Flask, client: FlaskClient
+) -> None:
+    listing = client.get("/en/resources", query_string={"region": "kharkiv"}).get_data(as_text=True)
+    first = re.search(r'href="(/en/resources/[^"?]+)\?region=kharkiv"', listing)
+    assert first is not None, listing
+    page = client.get(f"{first[1]}?region=kharkiv").get_data(as_text=True)
+    assert 'href="tel:112"' in page  # Ukraine's number, inherited by Kharkiv
+    news = client.get("/uk/info", query_string={"region": "kutupalong"}).get_data(as_text=True)
+    assert 'href="tel:999"' in news  # Bangladesh's, for a camp
+    assert str(catalogue("uk").gettext("In an emergency, call the emergency services:")) in news
+    assert "tel:999" not in client.get("/en/info").get_data(as_text=True)  # no place chosen

@@ -27,7 +27,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from server.config import app_settings
-from server.content.items import OpeningHours, ScopeItem
+from server.content.items import OpeningHours, RegionItem, ScopeItem
 from server.content.labels import CATEGORY_NAMES, scope_label
 from server.content.public import Shelf
 from server.conversation import items
@@ -234,7 +234,8 @@ def resource(locale: str, resource_id: str) -> Response:
     item = content.resource(resource_id[:128], region_id)
     if item is None:
         abort(404)
-    return caching.page("public/resource.html", item=item)
+    # The number to call where the person is looking (else where the resource is).
+    return caching.page("public/resource.html", item=item, place=_region(region or item.region))
 
 
 @blueprint.get("/<locale:locale>/info")
@@ -246,13 +247,20 @@ def info(locale: str) -> Response:
     if region and content.region_id(region) is None:
         abort(404)
     items = content.bulletins(region or None)
+    regions = content.regions()
     return caching.page(
         "public/info.html",
         alerts=[item for item in items if item.kind != "context"],
         notes=[item for item in items if item.kind == "context"],
-        regions=content.regions(),
+        regions=regions,
         region=region,
+        place=next((each for each in regions if each.slug == region), None),
     )
+
+
+def _region(slug: str) -> RegionItem | None:
+    """A region as the area list shows it (its name, its emergency number), by slug."""
+    return next((each for each in shelf().regions() if each.slug == slug), None)
 
 
 @blueprint.get("/<locale:locale>/secure")
