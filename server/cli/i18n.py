@@ -79,16 +79,7 @@ def export_content(locale: str, out: Path | None) -> None:
     done = sum(1 for m in messages if m.string and FUZZY_FLAG not in m.flags)
     stale = sum(1 for m in messages if FUZZY_FLAG in m.flags)
     summary = f"{len(messages)} messages ({done} translated, {stale} stale)"
-    if out is not None and str(out) == "-":
-        click.echo(data, nl=False)  # bytes go out unchanged
-        click.echo(summary, err=True)
-        return
-    target = out or Path.cwd() / f"{locale}.po"
-    try:
-        target.write_bytes(data)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"{summary} written to {target}")
+    _write_po(data, out, locale, summary, "written to")
 
 
 @i18n_group.command("import-content")
@@ -151,8 +142,13 @@ def export_ui(locale: str, out: Path | None) -> None:
         saved = len(ui_catalogue.saved(session, locale))
     data = po_bytes(catalog)
     summary = f"{saved} saved translations merged"
+    _write_po(data, out, locale, summary, "into")
+
+
+def _write_po(data: bytes, out: Path | None, locale: str, summary: str, joined: str) -> None:
+    """Write a catalogue to `out` (`-`: stdout, the summary to stderr; none: `<locale>.po`)."""
     if out is not None and str(out) == "-":
-        click.echo(data, nl=False)
+        click.echo(data, nl=False)  # bytes go out unchanged
         click.echo(summary, err=True)
         return
     target = out or Path.cwd() / f"{locale}.po"
@@ -160,7 +156,7 @@ def export_ui(locale: str, out: Path | None) -> None:
         target.write_bytes(data)
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"{summary} into {target}")
+    click.echo(f"{summary} {joined} {target}")
 
 
 COMMANDS: tuple[click.Command, ...] = (i18n_group,)
