@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 
 import pytest
@@ -20,15 +22,20 @@ from server import db
 from server.cli.content import CONTENT_DIR
 from server.config import DEFAULT_LOCALES
 from server.content import loader
+from server.content.context import MIN_SCORE, similarity
 from server.content.kinds import KINDS
 from server.content.records import Parsed
 from server.models.translations import Translation, TranslationStatus
 from server.segments import measure
+from tests.checkin_helpers import Clock, Phone, register
+from tests.sms_helpers import keyword, load_demo_content
 
 #: Languages read in a country's demo places besides its regions' default locales: the camps
 #: of Cox's Bazar read Rohingya (in Latin letters) and Burmese as well as Bengali.
 ALSO_READ = {"BD": {"my", "rhg"}}
 SHIPPED = [locale for locale in DEFAULT_LOCALES if locale != "en"]
+#: A day the demo's rumour checks are in force.
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 @cache
@@ -53,50 +60,66 @@ def _locales_of(slug: str) -> set[str]:
     return locales
 
 
-#: The fields the demo translates: every translatable text of the content format when the demo
-#: was translated (docs/content-format.md). Fields made translatable later (places and their
-#: addresses, opening-hours notes, checklist platform versions, rumour wordings) join this list
-#: when the demo's files translate them.
+#: The fields the demo translates: every translatable text of a record in the content format
+#: (docs/content-format.md), besides the parts below.
 FIELDS = {
     "region": ("name",),
     "organization": ("name", "description"),
     "resource": ("name", "description", "status_note"),
     "bulletin": ("title", "body"),
-    "checklist": ("title", "summary"),
+    "checklist": ("title", "summary", "platform_version"),
 }
-#: A checklist's steps, each translated under its id (`translations: {ar: {steps: {id: ...}}}`).
-STEP_FIELDS = ("title", "web", "sms")
+#: Each kind's translatable parts, as the content format defines them (`kinds.Parts`): a
+#: checklist's steps, a resource's public places and opening-hours notes, a context note's
+#: rumour wordings in its own language. A confidential place is none of them.
+PARTS = {kind.name: kind.parts for kind in KINDS}
 
 
-def _fields(kind_name: str, item: Parsed) -> Iterator[tuple[str, str | None, dict[str, str]]]:
-    """Each translatable text of a record: (field, step id, {locale: translation})."""
+@dataclass(frozen=True)
+class Text:
+    """One translatable text of a record: its field, the part it belongs to (None for the
+    record's own fields), its source and its translations by locale."""
+
+    name: str
+    part: str | None
+    source: str
+    have: dict[str, str]
+
+
+def _fields(kind_name: str, item: Parsed) -> Iterator[Text]:
+    """Each translatable text of a record, with the translations its file gives."""
     translations = item.data["translations"]
     for name in FIELDS[kind_name]:
         if item.data.get(name):
-            yield (
+            yield Text(
                 name,
                 None,
+                item.data[name],
                 {locale: fields[name] for locale, fields in translations.items() if name in fields},
             )
-    for step in item.data.get("steps", []):
-        for name in STEP_FIELDS:
-            yield (
-                name,
-                step["id"],
-                {
-                    locale: fields["steps"][step["id"]][name]
-                    for locale, fields in translations.items()
-                    if name in fields.get("steps", {}).get(step["id"], {})
-                },
-            )
+    for parts in PARTS[kind_name]:
+        for part_id, part in parts.named(item.data):
+            for name in parts.translatable:
+                if not part.get(name):
+                    continue
+                yield Text(
+                    name,
+                    f"{parts.field} {part_id}",
+                    part[name],
+                    {
+                        locale: fields[parts.field][part_id][name]
+                        for locale, fields in translations.items()
+                        if name in fields.get(parts.field, {}).get(part_id, {})
+                    },
+                )
 
 
 def _missing(kind_name: str, item: Parsed, locales: set[str]) -> list[str]:
     return [
-        f"{kind_name} {item.id}: {name}{f' of step {part}' if part else ''} in {locale}"
-        for name, part, have in _fields(kind_name, item)
+        f"{kind_name} {item.id}: {text.name}{f' of {text.part}' if text.part else ''} in {locale}"
+        for text in _fields(kind_name, item)
         for locale in sorted(locales - {item.data["locale"]})
-        if not have.get(locale)
+        if not text.have.get(locale)
     ]
 
 
@@ -172,19 +195,19 @@ def test_every_translated_checklist_sms_fits_one_message() -> None:
     # A step goes out as one SMS in every language (the .po import refuses more, the file
     # loader does not look inside translations): at most 160 GSM-7 or 70 UCS-2 characters.
     too_long = [
-        (item.id, part, locale, measure(text).units)
+        (item.id, text.part, locale, measure(translated).units)
         for item in _demo()["checklist"]
-        for name, part, have in _fields("checklist", item)
-        if name == "sms"
-        for locale, text in have.items()
-        if measure(text).segments > 1
+        for text in _fields("checklist", item)
+        if text.name == "sms"
+        for locale, translated in text.have.items()
+        if measure(translated).segments > 1
     ]
     assert not too_long
     assert any(
-        have
+        text.have
         for item in _demo()["checklist"]
-        for name, _, have in _fields("checklist", item)
-        if name == "sms"
+        for text in _fields("checklist", item)
+        if text.name == "sms"
     )
 
 
@@ -202,14 +225,12 @@ def test_every_translation_keeps_the_links_numbers_and_markdown_of_its_source() 
     changed = []
     for kind in KINDS:
         for item in _demo()[kind.name]:
-            parts = {part["id"]: part for part in item.data.get("steps", [])}
-            for name, part, have in _fields(kind.name, item):
-                source = parts[part][name] if part else item.data[name]
-                if name == "sms":  # a line of plain text, condensed to fit one message
+            for text in _fields(kind.name, item):
+                if text.name == "sms":  # a line of plain text, condensed to fit one message
                     continue
-                for locale, text in have.items():
-                    if _skeleton(text) != _skeleton(source):
-                        changed.append((item.id, part, name, locale))
+                for locale, translated in text.have.items():
+                    if _skeleton(translated) != _skeleton(text.source):
+                        changed.append((item.id, text.part, text.name, locale))
     assert not changed, changed
 
 
@@ -223,8 +244,8 @@ def test_the_demo_loads_with_every_translation_marked_as_a_draft(database: db.Da
         1
         for kind in KINDS
         for item in _demo()[kind.name]
-        for _name, _part, have in _fields(kind.name, item)
-        for _locale in have
+        for text in _fields(kind.name, item)
+        for _locale in text.have
     )
     with database.session() as session:
         report = loader.load(session, CONTENT_DIR)
@@ -234,3 +255,68 @@ def test_the_demo_loads_with_every_translation_marked_as_a_draft(database: db.Da
     # Machine-drafted, every one: nobody who reads these languages natively has checked them.
     assert len(rows) == in_files
     assert {row.status for row in rows} == {TranslationStatus.DRAFT}
+
+
+def test_places_hours_wordings_and_versions_are_among_the_translated_texts() -> None:
+    # The fields made translatable after the demo was first translated: if the demo stopped
+    # carrying them, the tests above would pass over them without a word.
+    translated = {
+        (kind.name, text.name, text.part.split()[0] if text.part else None)
+        for kind in KINDS
+        for item in _demo()[kind.name]
+        for text in _fields(kind.name, item)
+        if set(SHIPPED) <= set(text.have)
+    }
+    assert {
+        ("resource", "name", "locations"),
+        ("resource", "address", "locations"),
+        ("resource", "description", "schedules"),
+        ("bulletin", "phrase", "match_phrases"),
+        ("checklist", "platform_version", None),
+    } <= translated
+
+
+def test_no_confidential_place_is_translated_in_the_demo() -> None:
+    # A confidential place's name and address are shown to nobody, so never to a translator.
+    confidential = [
+        (item.id, place["id"])
+        for item in _demo()["resource"]
+        for place in item.data["locations"]
+        if place["confidential"]
+    ]
+    assert confidential
+    translated = [
+        (item.id, locale, place_id)
+        for item in _demo()["resource"]
+        for locale, fields in item.data["translations"].items()
+        for place_id in fields.get("locations", {})
+        if (item.id, place_id) in confidential
+    ]
+    assert not translated, translated
+
+
+#: Someone in Kharkiv forwards a rumour in Ukrainian, someone at the Gedaref gathering site in
+#: Arabic, each in their own words (the note's translated wording), not the wording the note
+#: was written with.
+FORWARDED = [
+    ("uk", "kharkiv", "sample-kharkiv-displaced-aid-rumour", "+44 7700 900611"),
+    ("ar", "gedaref-town-gathering-site", "sample-gedaref-registration-rumour", "+44 7700 900612"),
+]
+
+
+@pytest.mark.parametrize(("locale", "place", "note_id", "number"), FORWARDED, ids=["uk", "ar"])
+def test_a_rumour_forwarded_in_the_demo_places_language_gets_its_note(
+    app: Flask, locale: str, place: str, note_id: str, number: str
+) -> None:
+    note = next(item for item in _demo()["bulletin"] if item.id == note_id)
+    translated = note.data["translations"][locale]
+    wording = translated["match_phrases"]["1"]["phrase"]
+    # Only the translation can answer it: none of the note's own wordings is close enough.
+    assert all(
+        similarity(wording, phrase["phrase"]) < MIN_SCORE for phrase in note.data["match_phrases"]
+    )
+    load_demo_content(app)
+    register(app, number, locale, place)
+    phone = Phone(app, number, Clock(NOW))
+    reply = phone.ask(f"{keyword(locale, 'CHECK')} {wording}")
+    assert translated["title"] in reply, reply
