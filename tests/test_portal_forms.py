@@ -102,12 +102,13 @@ def test_every_content_post_without_its_csrf_token_is_refused_and_changes_nothin
     samples = portal_samples()
     world = SimpleNamespace(app=desk.app)
     adapter = desk.app.url_map.bind("localhost")
+    new_pages = {f"portal.{each.slug}_new" for each in forms.EDITABLES}  # not /portal/accounts/new
     posts = [
         rule
         for rule in desk.app.url_map.iter_rules()
         if rule.endpoint.startswith("portal.")
         and "POST" in (rule.methods or ())
-        and (rule.endpoint in samples or rule.endpoint.endswith("_new"))
+        and (rule.endpoint in samples or rule.endpoint in new_pages)
     ]
     assert len(posts) == 2 + 1 + 5 * 3  # approve, reject, verify; each kind: new, record, rollback
     for rule in posts:

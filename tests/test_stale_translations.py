@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from server import db, segments
 from server.app import create_app
@@ -162,6 +162,15 @@ def test_a_stale_step_translation_is_marked_above_the_step(app: Flask) -> None:
     register(app, PERSON, "uk", "kharkiv-oblast")
     with db.get_database(app).session() as session:
         step = session.get_one(ChecklistStep, "phone/screen-lock")
+        # The demo ships a drafted Ukrainian step: this one stands in its place.
+        session.execute(
+            delete(Translation).where(
+                Translation.entity == "checklist_step",
+                Translation.entity_id == step.id,
+                Translation.field == "sms",
+                Translation.locale == "uk",
+            )
+        )
         session.add(
             Translation(
                 entity="checklist_step",
